@@ -1,0 +1,102 @@
+"""secureml: least-privilege SageMaker access on AWS, as code.
+
+Personas (Data Scientist, MLOps, SageMaker Compute) built from ML activities
+compose into IAM policies with VPC and KMS guard-rails; a :class:`Blueprint`
+deploys them as IAM roles and IAM Identity Center permission sets, with S3
+Block Public Access and a CloudTrail audit trail, through one idempotent
+``apply()`` previewed by ``plan()``.
+
+``import secureml`` stays light: the policy, activity and persona layers load
+at once, while everything that talks to AWS (and imports boto3) loads on first
+use of its names.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from secureml import activities
+from secureml.errors import (
+    AWSCallError,
+    ConvergenceError,
+    NotFoundError,
+    OwnershipError,
+    PolicyTooLargeError,
+    ProvisioningError,
+    SecureMLError,
+    ValidationError,
+)
+from secureml.personas import Compute, DataScientist, MLOps, Persona
+from secureml.policy import (
+    LIMITS,
+    Condition,
+    Limit,
+    PolicyDocument,
+    Statement,
+)
+from secureml.policy._findings import FINDING_CODES, Finding, Severity
+from secureml.settings import EncryptionSettings, Guardrails, NetworkSettings
+
+if TYPE_CHECKING:
+    from secureml.engine import Blueprint, Change, Plan
+    from secureml.resources import Role
+
+__version__ = "0.1.0.dev0"
+
+# Names that need boto3, loaded on first access (PEP 562) so that a notebook
+# designing policies offline never pays for importing boto3.
+_LAZY: dict[str, str] = {
+    "Blueprint": "secureml.engine",
+    "Change": "secureml.engine",
+    "Plan": "secureml.engine",
+    "ManagedPolicy": "secureml.resources",
+    "Role": "secureml.resources",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'secureml' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+__all__ = [
+    "FINDING_CODES",
+    "LIMITS",
+    "AWSCallError",
+    "Blueprint",
+    "Change",
+    "Compute",
+    "Condition",
+    "ConvergenceError",
+    "DataScientist",
+    "EncryptionSettings",
+    "Finding",
+    "Guardrails",
+    "Limit",
+    "MLOps",
+    "ManagedPolicy",
+    "NetworkSettings",
+    "NotFoundError",
+    "OwnershipError",
+    "Persona",
+    "Plan",
+    "PolicyDocument",
+    "PolicyTooLargeError",
+    "ProvisioningError",
+    "Role",
+    "SecureMLError",
+    "Severity",
+    "Statement",
+    "ValidationError",
+    "__version__",
+    "activities",
+]

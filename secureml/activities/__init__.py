@@ -1,0 +1,97 @@
+"""The ML activities: named units of permissions that compose into personas.
+
+The 13 baseline activities carry Role Manager's names (12 from its original
+list plus Manage AWS Glue Tables). ``ALL`` lists their classes; :func:`by_name`
+finds one by its Role Manager name.
+"""
+
+from __future__ import annotations
+
+from secureml.activities._base import Activity, ActivityContext, PersonaKind
+from secureml.activities._s3 import S3BucketAccess, S3FullAccess
+from secureml.activities._services import AccessRequiredAWSServices
+from secureml.activities._studio import RunStudioApplications
+from secureml.activities._jobs import ManageMLJobs
+from secureml.activities._models import ManageModels, ManageEndpoints, ManageModelMonitoring
+from secureml.activities._pipelines import ManagePipelines
+from secureml.activities._experiments import ManageExperiments, SearchAndVisualizeExperiments
+from secureml.activities._data import ManageGlueTables, QueryAthenaWorkgroups
+from secureml.errors import ValidationError
+
+__all__ = [
+    "ALL",
+    "COMPUTE_DEFAULTS",
+    "DATA_SCIENTIST_DEFAULTS",
+    "MLOPS_DEFAULTS",
+    "AccessRequiredAWSServices",
+    "Activity",
+    "ActivityContext",
+    "ManageEndpoints",
+    "ManageExperiments",
+    "ManageGlueTables",
+    "ManageMLJobs",
+    "ManageModelMonitoring",
+    "ManageModels",
+    "ManagePipelines",
+    "PersonaKind",
+    "QueryAthenaWorkgroups",
+    "RunStudioApplications",
+    "S3BucketAccess",
+    "S3FullAccess",
+    "SearchAndVisualizeExperiments",
+    "by_name",
+]
+
+ALL: tuple[type[Activity], ...] = (
+    AccessRequiredAWSServices,
+    RunStudioApplications,
+    ManageMLJobs,
+    ManageModels,
+    ManageEndpoints,
+    ManagePipelines,
+    ManageExperiments,
+    SearchAndVisualizeExperiments,
+    ManageModelMonitoring,
+    S3FullAccess,
+    S3BucketAccess,
+    QueryAthenaWorkgroups,
+    ManageGlueTables,
+)
+"""Every baseline activity class, in Role Manager's order."""
+
+DATA_SCIENTIST_DEFAULTS: tuple[type[Activity], ...] = (
+    RunStudioApplications,
+    ManageMLJobs,
+    ManageModels,
+    ManageExperiments,
+    SearchAndVisualizeExperiments,
+    S3BucketAccess,
+)
+"""Role Manager's default activities for the Data Scientist persona."""
+
+MLOPS_DEFAULTS: tuple[type[Activity], ...] = (
+    RunStudioApplications,
+    ManageModels,
+    ManageEndpoints,
+    ManagePipelines,
+    SearchAndVisualizeExperiments,
+)
+"""Role Manager's default activities for the MLOps persona (no S3 data access)."""
+
+COMPUTE_DEFAULTS: tuple[type[Activity], ...] = (AccessRequiredAWSServices,)
+"""Role Manager's default activity for the SageMaker Compute persona."""
+
+
+def by_name(name: str) -> type[Activity]:
+    """The activity class with this Role Manager name (case-insensitive) or class name.
+
+    >>> by_name("Manage ML Jobs").__name__
+    'ManageMLJobs'
+    """
+    wanted = name.strip().casefold()
+    for cls in ALL:
+        if wanted in (cls.name.casefold(), cls.__name__.casefold()):
+            return cls
+    raise ValidationError(
+        f"unknown activity {name!r}; known activities are {[c.name for c in ALL]}"
+    )

@@ -1,0 +1,96 @@
+"""The Activity base class and the context a persona gives its activities."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterator
+from typing import ClassVar, Literal, TypeAlias
+
+import attrs
+
+from secureml.policy import Statement
+from secureml.settings import EncryptionSettings, Guardrails, NetworkSettings
+
+__all__ = ["Activity", "ActivityContext", "Input", "PersonaKind"]
+
+PersonaKind: TypeAlias = Literal["DataScientist", "MLOps", "Compute"]
+Input: TypeAlias = Literal[
+    "buckets", "ecr_repositories", "pass_roles", "workgroups", "glue_databases"
+]
+
+
+@attrs.frozen
+class ActivityContext:
+    """What a persona tells its activities: who it is, where it runs (account
+    and region when known, else wildcards), its inputs and its guard-rails.
+
+    >>> ctx = ActivityContext(persona="ds", kind="DataScientist", account_id="111122223333",
+    ...                       region="us-east-1")
+    >>> ctx.arn("sagemaker", "training-job/*")
+    'arn:aws:sagemaker:us-east-1:111122223333:training-job/*'
+    """
+
+    persona: str
+    kind: PersonaKind
+    account_id: str | None = None
+    region: str | None = None
+    partition: str = "aws"
+    buckets: tuple[str, ...] = ()
+    ecr_repositories: tuple[str, ...] = ()
+    pass_roles: tuple[str, ...] = ()
+    network: NetworkSettings | None = None
+    encryption: EncryptionSettings | None = None
+    guardrails: Guardrails | None = None
+
+    def arn(self, service: str, resource: str, *, regional: bool = True) -> str:
+        """An ARN in this context's partition, region and account (``*`` when unknown)."""
+        region = (self.region or "*") if regional else ""
+        return f"arn:{self.partition}:{service}:{region}:{self.account_id or '*'}:{resource}"
+
+    def bucket_arns(self, buckets: tuple[str, ...]) -> tuple[str, ...]:
+        """``arn:aws:s3:::bucket`` for each bucket."""
+        return tuple(f"arn:{self.partition}:s3:::{b}" for b in buckets)
+
+    def object_arns(self, buckets: tuple[str, ...]) -> tuple[str, ...]:
+        """``arn:aws:s3:::bucket/*`` for each bucket."""
+        return tuple(f"arn:{self.partition}:s3:::{b}/*" for b in buckets)
+
+    def role_arns(self) -> tuple[str, ...]:
+        """The roles this persona may pass, as ARNs (names become ARNs in this account)."""
+        return tuple(
+            r if r.startswith("arn:") else f"arn:{self.partition}:iam::{self.account_id or '*'}:role/{r}"
+            for r in self.pass_roles
+        )
+
+
+@attrs.frozen
+class Activity(abc.ABC):
+    """One ML activity: a named unit of permissions that yields IAM statements
+    for a persona's context.
+
+    Subclasses set ``name`` (the Role Manager name), ``requires`` (the persona
+    inputs they cannot do without, unless the activity has its own) and
+    implement :meth:`statements`.
+    """
+
+    name: ClassVar[str]
+    """The Role Manager name, e.g. ``"Manage ML Jobs"``."""
+
+    requires: ClassVar[frozenset[Input]] = frozenset()
+    """Persona inputs this activity needs (checked when the persona is built)."""
+
+    data_access: ClassVar[bool] = False
+    """Whether the activity reads or writes S3 data (never in an MLOps persona)."""
+
+    @abc.abstractmethod
+    def statements(self, ctx: ActivityContext) -> Iterator[Statement]:
+        """The statements this activity grants in ``ctx``."""
+
+    def missing_inputs(self, ctx: ActivityContext) -> list[str]:
+        """Problems with this activity's inputs in ``ctx`` (empty when it can be built)."""
+        return [
+            f"activity {self.name!r} needs {field} (give {field}=[...] to the persona"
+            f"{' or the activity' if hasattr(self, field) else ''})"
+            for field in sorted(self.requires)
+            if not (getattr(self, field, None) or getattr(ctx, field, None))
+        ]

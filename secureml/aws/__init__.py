@@ -1,0 +1,22 @@
+"""The AWS layer: the per-run context (session, clients, paginators) and retry rules."""
+
+from secureml.aws._context import AwsContext, resolve_session
+from secureml.aws._retry import (
+    EVENTUAL_CONSISTENCY_CODES,
+    RETRYABLE_CODES,
+    THROTTLING_CODES,
+    RetryPolicy,
+    error_code,
+    is_retryable,
+)
+
+__all__ = [
+    "EVENTUAL_CONSISTENCY_CODES",
+    "RETRYABLE_CODES",
+    "THROTTLING_CODES",
+    "AwsContext",
+    "RetryPolicy",
+    "error_code",
+    "is_retryable",
+    "resolve_session",
+]

@@ -1,0 +1,169 @@
+"""The per-run AWS context: one caller-supplied session, lazily created clients,
+retrying calls and paginators, the caller's account and region."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+import attrs
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from secureml.aws._retry import RetryPolicy, error_code
+from secureml.errors import AWSCallError
+
+if TYPE_CHECKING:
+    import boto3
+
+__all__ = ["AwsContext", "SessionLike"]
+
+log = logging.getLogger("secureml.aws")
+
+SessionLike = "boto3.Session | Callable[[], boto3.Session] | None"
+
+# botocore's own retries off: every retry is RetryPolicy's (secureml.aws._retry).
+_CLIENT_CONFIG = Config(retries={"max_attempts": 1, "mode": "standard"}, user_agent_extra="secureml")
+
+
+def resolve_session(session: Any) -> boto3.Session:
+    """A ``boto3.Session``, a callable returning one, or ``None`` for a new default session."""
+    import boto3
+
+    if session is None:
+        return boto3.Session()
+    if callable(session) and not isinstance(session, boto3.Session):
+        session = session()
+    if not isinstance(session, boto3.Session):
+        from secureml.errors import ValidationError
+
+        raise ValidationError(
+            f"session: expected a boto3.Session, a callable returning one, or None; "
+            f"got {type(session).__name__}"
+        )
+    return session
+
+
+@attrs.define
+class AwsContext:
+    """Everything a resource needs to talk to AWS during one plan or apply.
+
+    Clients are created lazily, once per service, under a lock (boto3 clients
+    are thread-safe, creating them from one session is not). ``call`` retries
+    per the :class:`~secureml.aws.RetryPolicy`; ``paginate`` follows every
+    ``NextToken``. ``account_id`` is read once from STS when first needed.
+    """
+
+    session: boto3.Session
+    blueprint: str
+    retry: RetryPolicy = attrs.field(factory=RetryPolicy)
+    region: str | None = None
+    _clients: dict[str, Any] = attrs.field(factory=dict, init=False, repr=False)
+    _lock: threading.Lock = attrs.field(factory=threading.Lock, init=False, repr=False)
+    _cache: dict[str, Any] = attrs.field(factory=dict, init=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        if self.region is None:
+            self.region = self.session.region_name or "us-east-1"
+
+    def client(self, service: str) -> Any:
+        """The client for ``service`` (created once, in this context's region)."""
+        with self._lock:
+            client = self._clients.get(service)
+            if client is None:
+                client = self.session.client(service, region_name=self.region, config=_CLIENT_CONFIG)
+                self._clients[service] = client
+            return client
+
+    def call(
+        self,
+        service: str,
+        operation: str,
+        *,
+        resource: str = "",
+        extra_codes: frozenset[str] = frozenset(),
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        """Call ``operation`` (snake_case) on ``service`` with retries.
+
+        Errors that are not retried, or still fail after the retries, propagate
+        as botocore ``ClientError`` so callers can test the code; use
+        :meth:`wrap_error` to turn one into an :class:`~secureml.errors.AWSCallError`.
+        """
+        method = getattr(self.client(service), operation)
+        result: dict[str, Any] = self.retry.call(
+            functools.partial(method, **kwargs),
+            extra_codes=extra_codes,
+            description=f"{resource or service} {operation}",
+        )
+        return result
+
+    def paginate(
+        self, service: str, operation: str, result_key: str, **kwargs: Any
+    ) -> Iterator[Any]:
+        """Yield every item under ``result_key`` across all pages of ``operation``
+        (snake_case), following every continuation token; each page is retried
+        on its own, so a throttled page does not restart the listing."""
+        client = self.client(service)
+        api_name = client.meta.method_to_api_mapping.get(operation, operation)
+        config = self._paginator_config(service, api_name)
+        input_token = config.get("input_token", "NextToken")
+        output_token = config.get("output_token", "NextToken")
+        more = config.get("more_results")
+        if isinstance(input_token, list) or isinstance(output_token, list) or (
+            "." in output_token or "|" in output_token
+        ):
+            # Rare multi-token paginators: let botocore page, retrying the whole listing.
+            paginator = client.get_paginator(operation)
+            full = self.retry.call(
+                lambda: paginator.paginate(**kwargs).build_full_result(),
+                description=f"{service} {operation}",
+            )
+            yield from full.get(result_key, [])
+            return
+        token: Any = None
+        while True:
+            extra = {input_token: token} if token else {}
+            page = self.call(service, operation, **kwargs, **extra)
+            yield from page.get(result_key, [])
+            token = page.get(output_token)
+            if not token or (more and not page.get(more)):
+                return
+
+    def _paginator_config(self, service: str, api_name: str) -> dict[str, Any]:
+        def load() -> dict[str, Any]:
+            try:
+                model = self.session._session.get_paginator_model(service)
+                return dict(model.get_paginator(api_name))
+            except Exception:  # noqa: BLE001 - no paginator model: plain NextToken
+                return {}
+
+        return dict(self.cached(f"paginator:{service}:{api_name}", load))
+
+    @property
+    def account_id(self) -> str:
+        """The caller's account id (one STS call, cached)."""
+        return self.cached("account_id", lambda: str(self.call("sts", "get_caller_identity")["Account"]))
+
+    @property
+    def partition(self) -> str:
+        """The partition of this context's region (``aws``, ``aws-cn``, ``aws-us-gov``)."""
+        return self.session.get_partition_for_region(self.region or "us-east-1")
+
+    def cached(self, key: str, factory: Callable[[], Any]) -> Any:
+        """A value computed once per context (instance lookups, account id)."""
+        with self._lock:
+            if key in self._cache:
+                return self._cache[key]
+        value = factory()
+        with self._lock:
+            return self._cache.setdefault(key, value)
+
+    @staticmethod
+    def wrap_error(resource: str, operation: str, exc: ClientError) -> AWSCallError:
+        """An :class:`~secureml.errors.AWSCallError` for a failed call (chain it with ``from``)."""
+        message = exc.response.get("Error", {}).get("Message", str(exc))
+        return AWSCallError(resource, operation, f"{error_code(exc)}: {message}")

@@ -1,0 +1,164 @@
+"""Retry rules, as named tenacity values in one module.
+
+botocore's own retries are turned off for secureml's clients (``max_attempts``
+1) so that every retry is decided here, with an injectable ``sleep`` that lets
+tests run the rules in milliseconds.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import attrs
+import tenacity
+from botocore.exceptions import (
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
+
+__all__ = [
+    "EVENTUAL_CONSISTENCY_CODES",
+    "RETRYABLE_CODES",
+    "THROTTLING_CODES",
+    "RetryPolicy",
+    "error_code",
+    "is_retryable",
+]
+
+log = logging.getLogger("secureml.aws.retry")
+
+T = TypeVar("T")
+
+THROTTLING_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "SlowDown",
+        "Rate exceeded",
+        "RequestThrottled",
+        "PriorRequestNotComplete",
+        "LimitExceededException",  # sso-admin uses it for rate, not only quota
+    }
+)
+"""Error codes AWS uses for throttling."""
+
+RETRYABLE_CODES = THROTTLING_CODES | frozenset(
+    {
+        "InternalError",
+        "InternalFailure",
+        "InternalServerError",
+        "InternalServerException",
+        "ServiceUnavailable",
+        "ServiceUnavailableException",
+        "ServiceFailure",
+        "ConflictException",  # Identity Center: another operation on the same object
+        "ConcurrentModification",
+        "ConcurrentModificationException",
+        "OperationAbortedException",  # S3: a conflicting operation on the bucket
+    }
+)
+"""Error codes that are always worth another try."""
+
+EVENTUAL_CONSISTENCY_CODES = frozenset(
+    {
+        "NoSuchEntity",  # IAM: a role or policy just created, not yet visible everywhere
+        "MalformedPolicyDocument",  # a principal/role ARN just created, not yet resolvable
+        "InvalidParameterValue",
+        "InsufficientS3BucketPolicyException",  # CloudTrail: bucket policy not yet visible
+        "InvalidS3BucketNameException",
+    }
+)
+"""Codes retried only after a write to the same resource (see ``RetryPolicy.call``)."""
+
+
+def error_code(exc: BaseException) -> str | None:
+    """The AWS error code of a botocore ``ClientError``, else ``None``."""
+    if isinstance(exc, ClientError):
+        code = exc.response.get("Error", {}).get("Code")
+        return str(code) if code is not None else None
+    return None
+
+
+_NETWORK_ERRORS = (
+    EndpointConnectionError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    ReadTimeoutError,
+)
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """Throttling, 5xx, conflicts and network errors."""
+    if isinstance(exc, _NETWORK_ERRORS):
+        return True
+    if isinstance(exc, ClientError):
+        if error_code(exc) in RETRYABLE_CODES:
+            return True
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        return isinstance(status, int) and status >= 500
+    return False
+
+
+@attrs.frozen
+class RetryPolicy:
+    """How secureml retries AWS calls.
+
+    Jittered exponential backoff from ``initial`` seconds up to ``maximum`` a
+    wait, for at most ``max_attempts`` tries and ``max_delay`` seconds in all.
+    ``sleep`` is injectable: tests pass a recorder and never really sleep.
+
+    >>> calls = []
+    >>> policy = RetryPolicy(sleep=calls.append)
+    >>> policy.call(lambda: 42)
+    42
+    """
+
+    initial: float = 0.5
+    maximum: float = 20.0
+    max_attempts: int = 8
+    max_delay: float = 120.0
+    sleep: Callable[[float], None] = attrs.field(default=tenacity.nap.sleep, eq=False)
+
+    def call(
+        self,
+        fn: Callable[[], T],
+        *,
+        extra_codes: frozenset[str] = frozenset(),
+        description: str = "AWS call",
+    ) -> T:
+        """Call ``fn``, retrying retryable errors and also ``extra_codes`` (for
+        instance :data:`EVENTUAL_CONSISTENCY_CODES` right after a create)."""
+
+        def retryable(exc: BaseException) -> bool:
+            return is_retryable(exc) or error_code(exc) in extra_codes
+
+        def before_sleep(state: tenacity.RetryCallState) -> None:
+            exc = state.outcome.exception() if state.outcome else None
+            log.info(
+                "%s: retry %d after %s (%s)",
+                description,
+                state.attempt_number,
+                error_code(exc) if exc else None,
+                exc,
+            )
+
+        retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_exception(retryable),
+            wait=tenacity.wait_random_exponential(multiplier=self.initial, max=self.maximum),
+            stop=tenacity.stop_after_attempt(self.max_attempts)
+            | tenacity.stop_after_delay(self.max_delay),
+            sleep=self.sleep,
+            reraise=True,
+            before_sleep=before_sleep,
+        )
+        result: Any = retrying(fn)
+        return result  # type: ignore[no-any-return]

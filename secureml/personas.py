@@ -1,0 +1,455 @@
+"""Personas: named sets of ML activities with their inputs and guard-rails.
+
+A :class:`Persona` is a frozen value; the builders :func:`DataScientist`,
+:func:`MLOps` and :func:`Compute` return one with Role Manager's default
+activities. ``with_*``/``without_*`` return a new persona; nothing mutates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from secureml import activities as _act
+from secureml._validation import (
+    check_arn,
+    check_bucket_name,
+    check_ecr_repository,
+    check_iam_name,
+    check_session_duration,
+)
+from secureml.activities._base import Activity, ActivityContext, PersonaKind
+from secureml.errors import ValidationError
+from secureml.policy import (
+    LIMITS,
+    MANAGED_POLICIES_PER_ROLE,
+    Condition,
+    PolicyDocument,
+    Statement,
+    merge_statements,
+    pack_statements,
+)
+from secureml.policy._findings import Finding
+from secureml.settings import EncryptionSettings, Guardrails, NetworkSettings
+
+if TYPE_CHECKING:
+    from secureml.resources import PermissionSet, Role
+
+__all__ = ["Compute", "DataScientist", "MLOps", "Persona"]
+
+_KINDS: tuple[PersonaKind, ...] = ("DataScientist", "MLOps", "Compute")
+_SAGEMAKER = "sagemaker.amazonaws.com"
+
+
+def _tuple(value: Iterable[str] | str | None) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    return tuple(dict.fromkeys(value))
+
+
+def _pass_roles(value: Iterable[Persona | str] | None) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, (str, Persona)):
+        value = [value]
+    return tuple(dict.fromkeys(v.name if isinstance(v, Persona) else v for v in value))
+
+
+def _tags(value: Mapping[str, str] | None) -> Mapping[str, str]:
+    return MappingProxyType(dict(sorted((value or {}).items())))
+
+
+def _activities(value: Iterable[Activity]) -> tuple[Activity, ...]:
+    # One instance per activity class: a later one replaces an earlier one.
+    by_class: dict[type[Activity], Activity] = {}
+    for a in value:
+        if not isinstance(a, Activity):
+            raise ValidationError(
+                f"activities: {a!r} is not an Activity; use the classes of secureml.activities, "
+                "e.g. activities.ManageMLJobs()"
+            )
+        by_class[type(a)] = a
+    return tuple(by_class.values())
+
+
+@attrs.frozen
+class Persona:
+    """A named, immutable set of ML activities with inputs and guard-rails.
+
+    Build one with :func:`DataScientist`, :func:`MLOps` or :func:`Compute`.
+    The persona's name is exactly the name of its IAM role and permission set
+    unless those are given another.
+
+    >>> import secureml as sm
+    >>> ds = sm.DataScientist("team-a-ds", buckets=["team-a-data"],
+    ...                       pass_roles=["team-a-compute"])
+    >>> ds.name, ds.kind
+    ('team-a-ds', 'DataScientist')
+    >>> "Manage ML Jobs" in [a.name for a in ds.activities]
+    True
+    """
+
+    name: str
+    kind: PersonaKind
+    activities: tuple[Activity, ...] = attrs.field(converter=_activities)
+    buckets: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
+    ecr_repositories: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
+    pass_roles: tuple[str, ...] = attrs.field(default=(), converter=_pass_roles)
+    network: NetworkSettings | None = None
+    encryption: EncryptionSettings | None = None
+    guardrails: Guardrails | None = None
+    managed_policies: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
+    permissions_boundary: str | None = None
+    tags: Mapping[str, str] = attrs.field(factory=dict, converter=_tags, hash=False)
+    description: str | None = None
+    max_session_duration: str = "PT1H"
+
+    def __attrs_post_init__(self) -> None:
+        problems = self.problems()
+        if problems:
+            raise ValidationError(problems)
+
+    # -- validation ------------------------------------------------------------
+
+    def problems(self) -> list[str]:
+        """Every problem with this persona's input (empty when valid)."""
+        where = f"persona {self.name!r}"
+        problems: list[str] = []
+
+        def check(fn: Any, *args: Any, **kwargs: Any) -> None:
+            try:
+                fn(*args, **kwargs)
+            except ValidationError as exc:
+                problems.extend(f"{where}: {p}" for p in exc.problems)
+
+        check(check_iam_name, self.name, "name", max_len=64)
+        if self.kind not in _KINDS:
+            problems.append(f"{where}: kind {self.kind!r} is not one of {list(_KINDS)}")
+        for b in self.buckets:
+            check(check_bucket_name, b, "buckets")
+        for r in self.ecr_repositories:
+            check(check_ecr_repository, r, "ecr_repositories")
+        for r in self.pass_roles:
+            if r.startswith("arn:"):
+                check(check_arn, r, "pass_roles", service="iam")
+            else:
+                check(check_iam_name, r, "pass_roles", max_len=64)
+        for p in self.managed_policies:
+            check(check_arn, p, "managed_policies", service="iam")
+        if self.permissions_boundary is not None:
+            check(check_arn, self.permissions_boundary, "permissions_boundary", service="iam")
+        check(check_session_duration, self.max_session_duration, "max_session_duration")
+        if len(self.managed_policies) >= MANAGED_POLICIES_PER_ROLE:
+            problems.append(
+                f"{where}: {len(self.managed_policies)} managed policies leave no room for the "
+                f"persona's own policy (a role takes at most {MANAGED_POLICIES_PER_ROLE})"
+            )
+        ctx = self.context()
+        for activity in self.activities:
+            problems.extend(f"{where}: {p}" for p in activity.missing_inputs(ctx))
+        if self.kind == "MLOps":
+            problems.extend(
+                f"{where}: MLOps personas have no S3 data access, so activity {a.name!r} is not "
+                "allowed; give data access to a DataScientist or Compute persona"
+                for a in self.activities
+                if a.data_access
+            )
+        return problems
+
+    # -- building policies -----------------------------------------------------
+
+    def context(
+        self, account_id: str | None = None, region: str | None = None, partition: str = "aws"
+    ) -> ActivityContext:
+        """The context this persona gives its activities."""
+        return ActivityContext(
+            persona=self.name,
+            kind=self.kind,
+            account_id=account_id,
+            region=region,
+            partition=partition,
+            buckets=self.buckets,
+            ecr_repositories=self.ecr_repositories,
+            pass_roles=self.pass_roles,
+            network=self.network,
+            encryption=self.encryption,
+            guardrails=self.guardrails,
+        )
+
+    def statements(
+        self, account_id: str | None = None, region: str | None = None, partition: str = "aws"
+    ) -> tuple[Statement, ...]:
+        """Every statement of every activity, merged where only actions differ."""
+        if account_id is not None:
+            from secureml._validation import check_account_id
+
+            check_account_id(account_id)
+        ctx = self.context(account_id, region, partition)
+        return merge_statements(s for a in self.activities for s in a.statements(ctx))
+
+    def policy_document(
+        self, account_id: str | None = None, region: str | None = None, partition: str = "aws"
+    ) -> PolicyDocument:
+        """All of the persona's permissions as one document (possibly over a size limit;
+        :meth:`policy_documents` packs it)."""
+        return PolicyDocument(self.statements(account_id, region, partition))
+
+    def policy_documents(
+        self,
+        account_id: str | None = None,
+        region: str | None = None,
+        partition: str = "aws",
+        *,
+        max_documents: int | None = None,
+    ) -> list[PolicyDocument]:
+        """The persona's permissions packed into the fewest managed policies of at
+        most 6,144 characters each.
+
+        Raises :class:`~secureml.errors.PolicyTooLargeError` when they need more
+        policies than a role can take beside its AWS managed policies.
+        """
+        if max_documents is None:
+            max_documents = MANAGED_POLICIES_PER_ROLE - len(self.managed_policies)
+        return pack_statements(
+            self.statements(account_id, region, partition),
+            max_chars=LIMITS["managed policy"].max_chars,
+            max_documents=max_documents,
+            what=f"persona {self.name!r}",
+        )
+
+    def trust_policy(self, account_id: str | None = None) -> PolicyDocument:
+        """Who may assume the persona's role: SageMaker, restricted to
+        ``aws:SourceAccount`` when the account is known (the confused-deputy
+        guard AWS recommends)."""
+        conditions = (
+            [Condition("StringEquals", "aws:SourceAccount", [account_id])] if account_id else []
+        )
+        return PolicyDocument(
+            [
+                Statement(
+                    actions="sts:AssumeRole",
+                    principals={"Service": _SAGEMAKER},
+                    conditions=conditions,
+                )
+            ]
+        )
+
+    def lint(self, account_id: str | None = None, region: str | None = None) -> list[Finding]:
+        """Findings about this persona's policies (see :data:`secureml.FINDING_CODES`)."""
+        from secureml.policy._lint import lint_persona
+
+        return lint_persona(self, account_id=account_id, region=region)
+
+    # -- deriving personas -------------------------------------------------------
+
+    def with_activities(self, *activities: Activity) -> Persona:
+        """A persona with these activities added (replacing any of the same class)."""
+        return attrs.evolve(self, activities=(*self.activities, *activities))
+
+    def without_activities(self, *activities: type[Activity] | str) -> Persona:
+        """A persona without these activities, given by class or by name.
+
+        Naming an activity the persona does not have is an error, so a typo
+        never leaves a permission in place.
+        """
+        drop: set[type[Activity]] = set()
+        for item in activities:
+            cls = _act.by_name(item) if isinstance(item, str) else item
+            if not any(type(a) is cls for a in self.activities):
+                have = [a.name for a in self.activities]
+                raise ValidationError(
+                    f"persona {self.name!r} has no activity {getattr(cls, 'name', cls)!r}; "
+                    f"it has {have}"
+                )
+            drop.add(cls)
+        return attrs.evolve(
+            self, activities=tuple(a for a in self.activities if type(a) not in drop)
+        )
+
+    def with_managed_policies(self, *arns: str) -> Persona:
+        """A persona with these AWS (or customer) managed policy ARNs attached too."""
+        return attrs.evolve(self, managed_policies=(*self.managed_policies, *arns))
+
+    def with_permissions_boundary(self, arn: str | None) -> Persona:
+        """A persona whose role has this permissions boundary (``None`` removes it)."""
+        return attrs.evolve(self, permissions_boundary=arn)
+
+    def with_tags(self, **tags: str) -> Persona:
+        """A persona with these tags added to its role and permission set."""
+        return attrs.evolve(self, tags={**self.tags, **tags})
+
+    def with_settings(
+        self,
+        *,
+        network: NetworkSettings | None = None,
+        encryption: EncryptionSettings | None = None,
+        guardrails: Guardrails | None = None,
+    ) -> Persona:
+        """A persona with these guard-rail settings (the ones given replace the persona's)."""
+        return attrs.evolve(
+            self,
+            network=network or self.network,
+            encryption=encryption or self.encryption,
+            guardrails=guardrails or self.guardrails,
+        )
+
+    # -- deployable resources ----------------------------------------------------
+
+    def role(
+        self,
+        name: str | None = None,
+        path: str = "/",
+        *,
+        adopt: bool = False,
+    ) -> Role:
+        """This persona as an IAM role (a :class:`~secureml.Role` resource for a
+        :class:`~secureml.Blueprint`); the role's name defaults to the persona's."""
+        from secureml.resources import Role
+
+        return Role.from_persona(self, name=name, path=path, adopt=adopt)
+
+    def permission_set(
+        self,
+        name: str | None = None,
+        session_duration: str = "PT1H",
+        **kwargs: Any,
+    ) -> PermissionSet:
+        """This persona as an IAM Identity Center permission set (a
+        :class:`~secureml.PermissionSet` resource); the name defaults to the persona's."""
+        from secureml.resources import PermissionSet
+
+        return PermissionSet.from_persona(
+            self, name=name, session_duration=session_duration, **kwargs
+        )
+
+
+def _build(
+    kind: PersonaKind,
+    defaults: Sequence[type[Activity]],
+    name: str,
+    activities: Iterable[Activity] | None,
+    kwargs: dict[str, Any],
+) -> Persona:
+    acts = tuple(activities) if activities is not None else tuple(cls() for cls in defaults)
+    return Persona(name=name, kind=kind, activities=acts, **kwargs)
+
+
+def DataScientist(  # noqa: N802 - a builder that reads like a class, as in the design
+    name: str,
+    *,
+    buckets: Iterable[str] = (),
+    pass_roles: Iterable[Persona | str] = (),
+    activities: Iterable[Activity] | None = None,
+    network: NetworkSettings | None = None,
+    encryption: EncryptionSettings | None = None,
+    guardrails: Guardrails | None = None,
+    managed_policies: Iterable[str] = (),
+    permissions_boundary: str | None = None,
+    tags: Mapping[str, str] | None = None,
+    description: str | None = None,
+    max_session_duration: str = "PT1H",
+) -> Persona:
+    """A Data Scientist persona with Role Manager's defaults: Run Studio
+    Applications, Manage ML Jobs, Manage Models, Manage Experiments, Search and
+    Visualize Experiments, S3 Bucket Access (on ``buckets``).
+
+    ``pass_roles`` (personas or role names/ARNs) are the execution roles it may
+    pass to SageMaker; ``activities`` replaces the defaults.
+    """
+    return _build(
+        "DataScientist",
+        _act.DATA_SCIENTIST_DEFAULTS,
+        name,
+        activities,
+        dict(
+            buckets=buckets,
+            pass_roles=pass_roles,
+            network=network,
+            encryption=encryption,
+            guardrails=guardrails,
+            managed_policies=managed_policies,
+            permissions_boundary=permissions_boundary,
+            tags=tags,
+            description=description,
+            max_session_duration=max_session_duration,
+        ),
+    )
+
+
+def MLOps(  # noqa: N802
+    name: str,
+    *,
+    pass_roles: Iterable[Persona | str] = (),
+    activities: Iterable[Activity] | None = None,
+    network: NetworkSettings | None = None,
+    encryption: EncryptionSettings | None = None,
+    guardrails: Guardrails | None = None,
+    managed_policies: Iterable[str] = (),
+    permissions_boundary: str | None = None,
+    tags: Mapping[str, str] | None = None,
+    description: str | None = None,
+    max_session_duration: str = "PT1H",
+) -> Persona:
+    """An MLOps persona with Role Manager's defaults: Run Studio Applications,
+    Manage Models, Manage Endpoints, Manage Pipelines, Search and Visualize
+    Experiments. It has no S3 data access (an S3 activity is an error)."""
+    return _build(
+        "MLOps",
+        _act.MLOPS_DEFAULTS,
+        name,
+        activities,
+        dict(
+            pass_roles=pass_roles,
+            network=network,
+            encryption=encryption,
+            guardrails=guardrails,
+            managed_policies=managed_policies,
+            permissions_boundary=permissions_boundary,
+            tags=tags,
+            description=description,
+            max_session_duration=max_session_duration,
+        ),
+    )
+
+
+def Compute(  # noqa: N802
+    name: str,
+    *,
+    buckets: Iterable[str] = (),
+    ecr_repositories: Iterable[str] = (),
+    activities: Iterable[Activity] | None = None,
+    network: NetworkSettings | None = None,
+    encryption: EncryptionSettings | None = None,
+    guardrails: Guardrails | None = None,
+    managed_policies: Iterable[str] = (),
+    permissions_boundary: str | None = None,
+    tags: Mapping[str, str] | None = None,
+    description: str | None = None,
+    max_session_duration: str = "PT1H",
+) -> Persona:
+    """A SageMaker Compute persona (the execution role of jobs, models and
+    endpoints) with Role Manager's default: Access Required AWS Services, on
+    ``buckets`` and ``ecr_repositories``."""
+    return _build(
+        "Compute",
+        _act.COMPUTE_DEFAULTS,
+        name,
+        activities,
+        dict(
+            buckets=buckets,
+            ecr_repositories=ecr_repositories,
+            network=network,
+            encryption=encryption,
+            guardrails=guardrails,
+            managed_policies=managed_policies,
+            permissions_boundary=permissions_boundary,
+            tags=tags,
+            description=description,
+            max_session_duration=max_session_duration,
+        ),
+    )

@@ -1,0 +1,365 @@
+"""Canonical, frozen IAM policy documents.
+
+One canonical form: actions and resources deduplicated and sorted, condition
+values as sorted strings, statements deduplicated and sorted, one-item lists
+collapsed as AWS returns them. A document read back from AWS, whether as the
+URL-encoded string IAM's API returns or as the dict boto3 decodes it to,
+parses to a value equal to the one secureml wrote, so plans never show a
+phantom difference.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.parse
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any, Literal, TypeAlias
+
+import attrs
+
+from secureml.errors import ValidationError
+
+__all__ = [
+    "VERSION",
+    "Condition",
+    "PolicyDocument",
+    "Statement",
+]
+
+VERSION = "2012-10-17"
+
+Effect: TypeAlias = Literal["Allow", "Deny"]
+JSONDict: TypeAlias = dict[str, Any]
+
+
+def _strings(value: str | Iterable[str] | None) -> tuple[str, ...]:
+    """Deduplicate and sort a str or an iterable of str."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    return tuple(sorted(set(value)))
+
+
+def _value_str(value: object) -> str:
+    # IAM compares condition values as strings: true, "true" and "True" for
+    # Bool are the same to it, and numbers may be written either way.
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _collapse(values: tuple[str, ...]) -> str | list[str]:
+    return values[0] if len(values) == 1 else list(values)
+
+
+@attrs.frozen(order=True)
+class Condition:
+    """One condition: ``operator`` (e.g. ``StringEquals``), ``key`` (e.g.
+    ``aws:SourceAccount``) and ``values``.
+
+    >>> Condition("Bool", "aws:SecureTransport", [False]).values
+    ('false',)
+    """
+
+    operator: str
+    key: str
+    values: tuple[str, ...] = attrs.field(
+        converter=lambda v: tuple(
+            sorted({_value_str(x) for x in ([v] if isinstance(v, (str, bool, int)) else v)})
+        )
+    )
+
+    def __attrs_post_init__(self) -> None:
+        if not self.operator or not self.key:
+            raise ValidationError(
+                f"condition {self.operator!r}/{self.key!r}: operator and key must be non-empty"
+            )
+        if not self.values:
+            raise ValidationError(
+                f"condition {self.operator} {self.key}: needs at least one value"
+            )
+
+
+def _conditions(value: Iterable[Condition] | Mapping[str, Mapping[str, Any]] | None) -> tuple[
+    Condition, ...
+]:
+    if value is None:
+        return ()
+    if isinstance(value, Mapping):
+        merged: dict[tuple[str, str], set[str]] = {}
+        for operator, block in value.items():
+            if not isinstance(block, Mapping):
+                raise ValidationError(
+                    f"condition operator {operator!r}: expected a mapping of keys to values, "
+                    f"got {block!r}"
+                )
+            for key, vals in block.items():
+                seq = vals if isinstance(vals, list | tuple) else [vals]
+                merged.setdefault((operator, key), set()).update(_value_str(v) for v in seq)
+        return tuple(sorted(Condition(op, key, sorted(v)) for (op, key), v in merged.items()))
+    merged2: dict[tuple[str, str], set[str]] = {}
+    for cond in value:
+        merged2.setdefault((cond.operator, cond.key), set()).update(cond.values)
+    return tuple(sorted(Condition(op, key, sorted(v)) for (op, key), v in merged2.items()))
+
+
+def _principals(
+    value: str | Mapping[str, str | Iterable[str]] | Iterable[tuple[str, tuple[str, ...]]] | None,
+) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        if value != "*":
+            raise ValidationError(
+                f"principal {value!r}: a principal is '*' or a mapping like "
+                "{'Service': 'sagemaker.amazonaws.com'}"
+            )
+        return (("*", ("*",)),)
+    items = value.items() if isinstance(value, Mapping) else value
+    return tuple(sorted((str(kind), _strings(ids)) for kind, ids in items))
+
+
+@attrs.frozen(order=False)
+class Statement:
+    """One IAM policy statement, in canonical form.
+
+    Exactly one of ``actions``/``not_actions`` is set; ``resources`` and
+    ``not_resources`` likewise (except in trust policies, which have
+    ``principals`` and no resource).
+
+    >>> s = Statement(actions=["s3:PutObject", "s3:GetObject", "s3:GetObject"],
+    ...               resources="arn:aws:s3:::data/*")
+    >>> s.actions
+    ('s3:GetObject', 's3:PutObject')
+    >>> s.to_dict()["Resource"]
+    'arn:aws:s3:::data/*'
+    """
+
+    actions: tuple[str, ...] = attrs.field(default=(), converter=_strings)
+    resources: tuple[str, ...] = attrs.field(default=(), converter=_strings)
+    effect: Effect = "Allow"
+    conditions: tuple[Condition, ...] = attrs.field(default=(), converter=_conditions)
+    not_actions: tuple[str, ...] = attrs.field(default=(), converter=_strings)
+    not_resources: tuple[str, ...] = attrs.field(default=(), converter=_strings)
+    principals: tuple[tuple[str, tuple[str, ...]], ...] = attrs.field(
+        default=(), converter=_principals
+    )
+    sid: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        problems = []
+        if self.effect not in ("Allow", "Deny"):
+            problems.append(f"statement effect {self.effect!r}: allowed are 'Allow' and 'Deny'")
+        if bool(self.actions) == bool(self.not_actions):
+            problems.append(
+                "a statement needs exactly one of actions or not_actions "
+                f"(got actions={list(self.actions)}, not_actions={list(self.not_actions)})"
+            )
+        if self.resources and self.not_resources:
+            problems.append("a statement takes resources or not_resources, not both")
+        if problems:
+            raise ValidationError(problems)
+
+    # -- views -----------------------------------------------------------------
+
+    @property
+    def condition_keys(self) -> tuple[str, ...]:
+        """The distinct condition keys this statement tests."""
+        return tuple(sorted({c.key for c in self.conditions}))
+
+    def with_actions(self, actions: Iterable[str]) -> Statement:
+        """The same statement with other actions."""
+        return attrs.evolve(self, actions=tuple(actions))
+
+    def scope(self) -> tuple[object, ...]:
+        """Everything but the actions: statements with equal scopes can merge."""
+        return (
+            self.effect,
+            self.resources,
+            self.not_resources,
+            self.conditions,
+            self.principals,
+            self.sid,
+            bool(self.not_actions),
+        )
+
+    def sort_key(self) -> str:
+        """A total order for canonical documents (their JSON text)."""
+        return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+
+    # -- (de)serialisation -------------------------------------------------------
+
+    def to_dict(self) -> JSONDict:
+        """The statement as AWS writes it (one-item lists collapsed)."""
+        out: JSONDict = {}
+        if self.sid is not None:
+            out["Sid"] = self.sid
+        out["Effect"] = self.effect
+        if self.principals:
+            if self.principals == (("*", ("*",)),):
+                out["Principal"] = "*"
+            else:
+                out["Principal"] = {k: _collapse(v) for k, v in self.principals}
+        if self.actions:
+            out["Action"] = _collapse(self.actions)
+        if self.not_actions:
+            out["NotAction"] = _collapse(self.not_actions)
+        if self.resources:
+            out["Resource"] = _collapse(self.resources)
+        if self.not_resources:
+            out["NotResource"] = _collapse(self.not_resources)
+        if self.conditions:
+            block: dict[str, dict[str, str | list[str]]] = {}
+            for cond in self.conditions:
+                block.setdefault(cond.operator, {})[cond.key] = _collapse(cond.values)
+            out["Condition"] = block
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Statement:
+        """Parse a statement as AWS returns it.
+
+        >>> Statement.from_dict({"Effect": "Allow", "Action": "s3:GetObject",
+        ...                      "Resource": ["arn:aws:s3:::b/*"]}).resources
+        ('arn:aws:s3:::b/*',)
+        """
+        known = {"Sid", "Effect", "Action", "NotAction", "Resource", "NotResource",
+                 "Condition", "Principal"}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValidationError(
+                f"statement has unsupported keys {unknown}; allowed are {sorted(known)}"
+            )
+        return cls(
+            sid=data.get("Sid") or None,
+            effect=data.get("Effect", "Allow"),
+            actions=data.get("Action"),
+            not_actions=data.get("NotAction"),
+            resources=data.get("Resource"),
+            not_resources=data.get("NotResource"),
+            conditions=data.get("Condition"),
+            principals=data.get("Principal"),
+        )
+
+
+def _statements(value: Iterable[Statement]) -> tuple[Statement, ...]:
+    unique = {s.sort_key(): s for s in value}
+    return tuple(unique[k] for k in sorted(unique))
+
+
+@attrs.frozen
+class PolicyDocument:
+    """A canonical IAM policy document: statements deduplicated and sorted.
+
+    >>> doc = PolicyDocument([Statement(actions="s3:ListBucket",
+    ...                                 resources="arn:aws:s3:::data")])
+    >>> PolicyDocument.from_json(doc.to_json()) == doc
+    True
+    >>> doc.size
+    87
+    """
+
+    statements: tuple[Statement, ...] = attrs.field(default=(), converter=_statements)
+    version: str = VERSION
+    id: str | None = None
+
+    def __iter__(self) -> Iterator[Statement]:
+        return iter(self.statements)
+
+    def __len__(self) -> int:
+        return len(self.statements)
+
+    @property
+    def actions(self) -> frozenset[str]:
+        """Every action named in an ``Action`` element."""
+        return frozenset(a for s in self.statements for a in s.actions)
+
+    @property
+    def size(self) -> int:
+        """Size as IAM counts it against its quotas: characters, whitespace excluded."""
+        return policy_size(self.to_json())
+
+    def to_dict(self) -> JSONDict:
+        """The document as a JSON-ready dict."""
+        out: JSONDict = {"Version": self.version}
+        if self.id is not None:
+            out["Id"] = self.id
+        out["Statement"] = [s.to_dict() for s in self.statements]
+        return out
+
+    def to_json(self, *, indent: int | None = None) -> str:
+        """Compact JSON (or indented with ``indent``), keys in a stable order."""
+        if indent is None:
+            return json.dumps(self.to_dict(), separators=(",", ":"))
+        return json.dumps(self.to_dict(), indent=indent)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PolicyDocument:
+        """Parse a document dict (``Statement`` may be one statement or a list)."""
+        raw = data.get("Statement", [])
+        items = [raw] if isinstance(raw, Mapping) else list(raw)
+        return cls(
+            statements=[Statement.from_dict(s) for s in items],
+            version=data.get("Version", VERSION),
+            id=data.get("Id"),
+        )
+
+    @classmethod
+    def from_json(cls, text: str | bytes | Mapping[str, Any]) -> PolicyDocument:
+        """Parse JSON text, IAM's URL-encoded form of it, or an already decoded dict.
+
+        >>> PolicyDocument.from_json('%7B%22Statement%22%3A%5B%5D%7D').statements
+        ()
+        """
+        if isinstance(text, Mapping):
+            return cls.from_dict(text)
+        if isinstance(text, bytes):
+            text = text.decode()
+        stripped = text.strip()
+        if not stripped.startswith("{"):
+            stripped = urllib.parse.unquote(stripped)
+        try:
+            data = json.loads(stripped)
+        except json.JSONDecodeError as exc:
+            raise ValidationError(f"policy document is not valid JSON: {exc}") from exc
+        if not isinstance(data, Mapping):
+            raise ValidationError("policy document must be a JSON object")
+        return cls.from_dict(data)
+
+    def merged(self) -> PolicyDocument:
+        """Statements that differ only in their actions merged into one."""
+        return PolicyDocument(merge_statements(self.statements), version=self.version, id=self.id)
+
+
+def merge_statements(statements: Iterable[Statement]) -> tuple[Statement, ...]:
+    """Merge statements whose scope (effect, resources, conditions, principals)
+    is the same into one statement with the union of their actions.
+
+    Only ``Action`` statements merge with each other and ``NotAction`` ones
+    with each other, so the meaning of every statement is kept.
+    """
+    groups: dict[tuple[object, ...], list[Statement]] = {}
+    for stmt in statements:
+        groups.setdefault(stmt.scope(), []).append(stmt)
+    merged = []
+    for group in groups.values():
+        first = group[0]
+        if len(group) == 1:
+            merged.append(first)
+        elif first.not_actions:
+            # The union of NotAction lists would widen the grant; keep them apart.
+            merged.extend(group)
+        else:
+            merged.append(first.with_actions(a for s in group for a in s.actions))
+    return _statements(merged)
+
+
+def policy_size(text: str) -> int:
+    """Characters of a JSON policy that count against IAM's size quotas
+    (whitespace is not counted).
+
+    >>> policy_size('{"Version": "2012-10-17"}')
+    24
+    """
+    return sum(1 for ch in text if not ch.isspace())

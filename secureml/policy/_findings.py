@@ -1,0 +1,74 @@
+"""Lint findings as data, with every code in one registry."""
+
+from __future__ import annotations
+
+from enum import Enum
+from types import MappingProxyType
+
+import attrs
+
+from secureml.policy._document import Statement
+
+__all__ = ["FINDING_CODES", "Finding", "FindingCode", "Severity"]
+
+
+class Severity(str, Enum):
+    """How much a finding matters."""
+
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+
+@attrs.frozen
+class FindingCode:
+    """A registered finding code with its default severity and a one-line title."""
+
+    code: str
+    severity: Severity
+    title: str
+
+
+FINDING_CODES: MappingProxyType[str, FindingCode] = MappingProxyType(
+    {
+        c.code: c
+        for c in (
+            FindingCode("SM001", Severity.ERROR, "wildcard action (\"Action\": \"*\" or \"svc:*\")"),
+            FindingCode(
+                "SM002",
+                Severity.ERROR,
+                "iam:PassRole without named role resources and an iam:PassedToService condition",
+            ),
+            FindingCode(
+                "SM003",
+                Severity.WARNING,
+                "Resource \"*\" on an action that supports resource-level permissions",
+            ),
+            FindingCode("SM004", Severity.ERROR, "action not in the AWS service authorization reference"),
+            FindingCode("SM005", Severity.ERROR, "Allow with NotAction grants everything else"),
+            FindingCode("SM006", Severity.ERROR, "S3 data access in an MLOps persona"),
+            FindingCode("SM007", Severity.WARNING, "a guard-rail was turned off explicitly"),
+            FindingCode("SM008", Severity.INFO, "service not in secureml's action catalogue"),
+            FindingCode("SM009", Severity.WARNING, "Allow with NotResource grants every other resource"),
+        )
+    }
+)
+"""Every finding code secureml emits, by code."""
+
+
+@attrs.frozen
+class Finding:
+    """One lint result: ``code`` from :data:`FINDING_CODES`, its ``severity``,
+    a ``message`` that says what is wrong and how to fix it, and the
+    ``statement`` concerned (``None`` for findings about a whole persona or
+    resource)."""
+
+    code: str = attrs.field(validator=attrs.validators.in_(FINDING_CODES))
+    severity: Severity
+    message: str
+    statement: Statement | None = None
+
+    @classmethod
+    def of(cls, code: str, message: str, statement: Statement | None = None) -> Finding:
+        """A finding with the registry's default severity for ``code``."""
+        return cls(code, FINDING_CODES[code].severity, message, statement)

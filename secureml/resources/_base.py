@@ -1,0 +1,127 @@
+"""The resource protocol every deployable thing implements.
+
+The engine knows nothing about IAM, Identity Center, S3 or CloudTrail: it asks
+each :class:`Resource` for its desired state, reads the current state, compares
+the two as plain JSON-ready dicts, and asks the resource to carry out one
+change. New resource kinds plug in by subclassing :class:`Resource`.
+
+States are canonical dicts: policies as ``PolicyDocument.to_dict()``, lists
+sorted where order does not matter, so ``desired == observed`` exactly when
+nothing needs doing.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import attrs
+
+if TYPE_CHECKING:
+    from secureml.aws import AwsContext
+
+__all__ = ["OWNER_TAG", "Observed", "Resource", "State"]
+
+OWNER_TAG = "secureml:blueprint"
+"""The tag every resource secureml creates carries, with the blueprint's name."""
+
+State = dict[str, Any]
+
+
+@attrs.frozen
+class Observed:
+    """What ``Resource.read`` found in AWS.
+
+    ``state`` has the same shape as ``Resource.desired`` so the two compare;
+    ``owner`` is the value of the :data:`OWNER_TAG` tag (``None`` when absent);
+    ``extra`` carries whatever the resource needs to update or delete it later
+    (ARNs, version ids), and takes no part in comparisons.
+    """
+
+    state: State
+    owner: str | None
+    extra: Mapping[str, Any] = attrs.field(factory=dict)
+
+
+class Resource(abc.ABC):
+    """Base class of everything a :class:`~secureml.Blueprint` deploys.
+
+    Subclasses are attrs classes that set ``kind`` and implement the abstract
+    methods. ``key`` (``kind/name``) is unique within a blueprint.
+    """
+
+    kind: ClassVar[str]
+    """Short type name used in keys and plans, e.g. ``"iam-role"``."""
+
+    taggable: ClassVar[bool] = True
+    """Whether the resource carries the owner tag. Untaggable resources (account
+    assignments, public access blocks) are owned through ``owned_by``."""
+
+    @property
+    @abc.abstractmethod
+    def name(self) -> str:
+        """The resource's name within its kind."""
+
+    @property
+    def key(self) -> str:
+        """``kind/name``: unique within a blueprint."""
+        return f"{self.kind}/{self.name}"
+
+    @property
+    def adopt(self) -> bool:
+        """Whether to take over an existing resource not tagged for this blueprint."""
+        return False
+
+    def dependencies(self) -> Iterable[str]:
+        """Keys of the blueprint's resources that must exist before this one (and
+        be deleted after it). A key missing from the blueprint is a validation error
+        unless the resource also lists it in :meth:`external_dependencies`."""
+        return ()
+
+    def external_dependencies(self) -> Iterable[str]:
+        """Keys this resource may depend on that are allowed to be absent from the
+        blueprint (because they already exist in AWS)."""
+        return ()
+
+    def validate(self) -> list[str]:
+        """Problems with this resource's own input, found without AWS (empty when valid)."""
+        return []
+
+    @abc.abstractmethod
+    def desired(self, ctx: AwsContext) -> State:
+        """The state this resource should have (may read the account id/region from ``ctx``,
+        but makes no other call)."""
+
+    @abc.abstractmethod
+    def read(self, ctx: AwsContext) -> Observed | None:
+        """The current state in AWS, or ``None`` when it does not exist. Read calls only."""
+
+    @abc.abstractmethod
+    def create(self, ctx: AwsContext, desired: State) -> None:
+        """Create the resource with the owner tag. Must be safe to call again after
+        a failure part-way (the engine re-reads first, but a crash may leave pieces)."""
+
+    @abc.abstractmethod
+    def update(self, ctx: AwsContext, observed: Observed, desired: State) -> None:
+        """Bring an existing resource from ``observed`` to ``desired`` (including the
+        owner tag when adopting)."""
+
+    @abc.abstractmethod
+    def delete(self, ctx: AwsContext, observed: Observed) -> None:
+        """Delete the resource and everything secureml attached to it."""
+
+    def owned_by(self, observed: Observed, blueprint: str) -> bool:
+        """Whether ``observed`` belongs to ``blueprint`` (by default: its owner tag)."""
+        return observed.owner == blueprint
+
+    @classmethod
+    def discover(cls, ctx: AwsContext, blueprint: str) -> Iterable[Resource]:
+        """Resources of this kind that exist in AWS and are owned by ``blueprint``, as
+        resource objects whose ``read`` and ``delete`` work (for pruning). The default
+        finds nothing; every kind that creates things overrides it."""
+        return ()
+
+    def describe(self) -> str:
+        """A one-line human description for plans (defaults to the key)."""
+        return self.key

@@ -1,0 +1,127 @@
+"""Guard-rail settings passed into every activity of a persona."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+import attrs
+
+from secureml._validation import check_arn
+from secureml.errors import ValidationError
+
+__all__ = ["EncryptionSettings", "Guardrails", "NetworkSettings"]
+
+_SUBNET = re.compile(r"^subnet-[0-9a-f]{8,17}$")
+_SG = re.compile(r"^sg-[0-9a-f]{8,17}$")
+_INSTANCE = re.compile(r"^ml\.[a-z0-9-]+\.[a-z0-9-]+$|^ml\.\*$|^ml\.[a-z0-9-]+\.\*$")
+
+
+def _tuple(value: Iterable[str] | str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    return tuple(dict.fromkeys(value))
+
+
+@attrs.frozen
+class NetworkSettings:
+    """The VPC that SageMaker jobs, models and apps must run in.
+
+    Subnets and security groups are given together; every create action that
+    takes a VPC then requires exactly these (``sagemaker:VpcSubnets``,
+    ``sagemaker:VpcSecurityGroupIds``, with ``Null`` checks so a request
+    without a VPC is refused).
+
+    >>> NetworkSettings(subnets=["subnet-0abc1234"], security_groups=["sg-0abc1234"]).subnets
+    ('subnet-0abc1234',)
+    """
+
+    subnets: tuple[str, ...] = attrs.field(converter=_tuple)
+    security_groups: tuple[str, ...] = attrs.field(converter=_tuple)
+
+    def __attrs_post_init__(self) -> None:
+        problems = []
+        if not self.subnets or not self.security_groups:
+            problems.append(
+                "network: subnets and security_groups go together; got "
+                f"subnets={list(self.subnets)}, security_groups={list(self.security_groups)} "
+                "(give at least one of each, or no network settings at all)"
+            )
+        problems += [
+            f"network.subnets: {s!r} is not a subnet id (subnet- and 8 or 17 hex digits)"
+            for s in self.subnets
+            if not _SUBNET.match(s)
+        ]
+        problems += [
+            f"network.security_groups: {s!r} is not a security group id (sg- and 8 or 17 hex "
+            "digits)"
+            for s in self.security_groups
+            if not _SG.match(s)
+        ]
+        if problems:
+            raise ValidationError(problems)
+
+
+@attrs.frozen
+class EncryptionSettings:
+    """The KMS keys SageMaker must encrypt storage volumes and output with.
+
+    Keys are key ARNs (IAM resources need an ARN, and SageMaker requests must
+    name the same ARN for the ``sagemaker:VolumeKmsKey`` and
+    ``sagemaker:OutputKmsKey`` conditions to match).
+    """
+
+    volume_kms_key: str | None = None
+    output_kms_key: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if self.volume_kms_key is None and self.output_kms_key is None:
+            raise ValidationError(
+                "encryption: give volume_kms_key, output_kms_key or both (KMS key ARNs)"
+            )
+        for field in ("volume_kms_key", "output_kms_key"):
+            value = getattr(self, field)
+            if value is not None:
+                check_arn(value, f"encryption.{field}", service="kms")
+                if ":key/" not in value:
+                    raise ValidationError(
+                        f"encryption.{field}: {value!r} must be a key ARN "
+                        "(arn:aws:kms:REGION:ACCOUNT:key/KEY-ID), not an alias"
+                    )
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """The distinct key ARNs given."""
+        return tuple(dict.fromkeys(k for k in (self.volume_kms_key, self.output_kms_key) if k))
+
+
+@attrs.frozen
+class Guardrails:
+    """Stricter guard-rails that Role Manager lacked, off unless asked for.
+
+    - ``network_isolation``: jobs and models must run with network isolation
+      (``sagemaker:NetworkIsolation``).
+    - ``inter_container_traffic_encryption``: distributed training must encrypt
+      traffic between containers (``sagemaker:InterContainerTrafficEncryption``).
+    - ``instance_types``: the instance types jobs, endpoints and apps may use
+      (``sagemaker:InstanceTypes``), e.g. ``["ml.m5.*", "ml.g5.xlarge"]``.
+    """
+
+    network_isolation: bool = False
+    inter_container_traffic_encryption: bool = False
+    instance_types: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
+
+    def __attrs_post_init__(self) -> None:
+        bad = [t for t in self.instance_types if not _INSTANCE.match(t)]
+        if bad:
+            raise ValidationError(
+                f"guardrails.instance_types: {bad} are not SageMaker instance types "
+                "(like 'ml.m5.xlarge' or the wildcard 'ml.g5.*')"
+            )
+
+    @property
+    def any(self) -> bool:
+        """Whether any guard-rail is on."""
+        return self.network_isolation or self.inter_container_traffic_encryption or bool(
+            self.instance_types
+        )
