@@ -1,0 +1,13 @@
+"""Deployable resources: what a :class:`~secureml.Blueprint` is made of.
+
+Each kind subclasses :class:`Resource`; the engine needs nothing else.
+"""
+
+from secureml.resources._base import OWNER_TAG, Observed, Resource, State
+
+__all__ = [
+    "OWNER_TAG",
+    "Observed",
+    "Resource",
+    "State",
+]

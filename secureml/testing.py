@@ -1,0 +1,114 @@
+"""Helpers for testing code that uses secureml, backed by moto's AWS emulation.
+
+>>> from secureml.testing import mock_session
+>>> with mock_session() as session:
+...     session.client("sts").get_caller_identity()["Account"]
+'123456789012'
+
+``moto`` is required (``pip install secureml[local]`` or ``secureml[tests]``);
+it is imported only when these helpers are used.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+if TYPE_CHECKING:
+    import boto3
+
+__all__ = ["READ_PREFIXES", "CallRecorder", "RecordedCall", "mock_session"]
+
+READ_PREFIXES = ("Get", "List", "Describe", "Search", "Lookup", "Head", "Simulate")
+"""API names starting with these only read (``GetCallerIdentity`` included)."""
+
+_FAKE_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_SECURITY_TOKEN": "testing",
+}
+
+
+@contextlib.contextmanager
+def mock_session(region: str = "us-east-1") -> Iterator[boto3.Session]:
+    """A ``boto3.Session`` whose calls go to a fresh moto backend, with fake
+    credentials so nothing can reach a real account."""
+    import boto3
+    from moto import mock_aws
+
+    saved = {k: os.environ.get(k) for k in (*_FAKE_ENV, "AWS_PROFILE")}
+    os.environ.update(_FAKE_ENV)
+    os.environ.pop("AWS_PROFILE", None)
+    try:
+        with mock_aws():
+            yield boto3.Session(region_name=region)
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@attrs.frozen
+class RecordedCall:
+    """One API call seen by a :class:`CallRecorder`."""
+
+    service: str
+    operation: str
+    params: dict[str, Any] = attrs.field(eq=False)
+
+    @property
+    def mutating(self) -> bool:
+        """Whether the operation can change anything (it is not a read)."""
+        return not self.operation.startswith(READ_PREFIXES)
+
+
+@attrs.define
+class CallRecorder:
+    """Records every API call made through clients of a session, using
+    botocore's ``before-call`` event hook (clients made before or after).
+
+    >>> with mock_session() as session:
+    ...     calls = CallRecorder.attach(session)
+    ...     _ = session.client("iam").list_roles()
+    ...     [c.operation for c in calls.calls]
+    ['ListRoles']
+    """
+
+    calls: list[RecordedCall] = attrs.field(factory=list)
+
+    @classmethod
+    def attach(cls, session: boto3.Session) -> CallRecorder:
+        """A recorder registered on ``session``."""
+        recorder = cls()
+        session.events.register("before-call.*.*", recorder._record)
+        return recorder
+
+    def _record(self, model: Any, params: dict[str, Any], **_: Any) -> None:
+        self.calls.append(
+            RecordedCall(
+                service=model.service_model.service_name,
+                operation=model.name,
+                params=dict(params.get("body") or {}) if isinstance(params.get("body"), dict)
+                else {},
+            )
+        )
+
+    @property
+    def mutating(self) -> list[RecordedCall]:
+        """The calls that could change something."""
+        return [c for c in self.calls if c.mutating]
+
+    def operations(self) -> list[str]:
+        """``service:Operation`` for every call, in order."""
+        return [f"{c.service}:{c.operation}" for c in self.calls]
+
+    def clear(self) -> None:
+        """Forget the calls recorded so far."""
+        self.calls.clear()
