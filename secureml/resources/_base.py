@@ -117,9 +117,18 @@ class Resource(abc.ABC):
 
     @classmethod
     def discover(cls, ctx: AwsContext, blueprint: str) -> Iterable[Resource]:
-        """Resources of this kind that exist in AWS and are owned by ``blueprint``, as
-        resource objects whose ``read`` and ``delete`` work (for pruning). The default
-        finds nothing; every kind that creates things overrides it."""
+        """Resources of this kind that may be owned by ``blueprint``, as resource
+        objects whose ``read``, ``owned_by`` and ``delete`` work (for pruning).
+
+        Candidates are enough: the engine skips keys that are in the blueprint,
+        calls ``read`` on the others and keeps only those ``owned_by(blueprint)``,
+        so a kind whose listing call returns no tags may return every plausible
+        one (and a kind whose listing returns tags may filter them itself to save
+        the reads). Use ``ctx.paginate`` for every listing. The engine calls this
+        for every registered kind (every imported concrete subclass of
+        :class:`Resource`) on every plan, so it must be cheap and must return
+        nothing, without raising, when the service is not set up in the account.
+        The default finds nothing; every kind that creates things overrides it."""
         return ()
 
     def describe(self) -> str:
