@@ -50,6 +50,7 @@ FINDING_CODES: MappingProxyType[str, FindingCode] = MappingProxyType(
             FindingCode("SM007", Severity.WARNING, "a guard-rail was turned off explicitly"),
             FindingCode("SM008", Severity.INFO, "service not in secureml's action catalogue"),
             FindingCode("SM009", Severity.WARNING, "Allow with NotResource grants every other resource"),
+            FindingCode("SM020", Severity.WARNING, "an S3 Block Public Access setting turned off"),
         )
     }
 )
