@@ -8,14 +8,14 @@ finds one by its Role Manager name.
 from __future__ import annotations
 
 from secureml.activities._base import Activity, ActivityContext, PersonaKind
+from secureml.activities._data import ManageGlueTables, QueryAthenaWorkgroups
+from secureml.activities._experiments import ManageExperiments, SearchAndVisualizeExperiments
+from secureml.activities._jobs import ManageMLJobs
+from secureml.activities._models import ManageEndpoints, ManageModelMonitoring, ManageModels
+from secureml.activities._pipelines import ManagePipelines
 from secureml.activities._s3 import S3BucketAccess, S3FullAccess
 from secureml.activities._services import AccessRequiredAWSServices
 from secureml.activities._studio import RunStudioApplications
-from secureml.activities._jobs import ManageMLJobs
-from secureml.activities._models import ManageModels, ManageEndpoints, ManageModelMonitoring
-from secureml.activities._pipelines import ManagePipelines
-from secureml.activities._experiments import ManageExperiments, SearchAndVisualizeExperiments
-from secureml.activities._data import ManageGlueTables, QueryAthenaWorkgroups
 from secureml.errors import ValidationError
 
 __all__ = [

@@ -38,6 +38,8 @@ class ActivityContext:
     buckets: tuple[str, ...] = ()
     ecr_repositories: tuple[str, ...] = ()
     pass_roles: tuple[str, ...] = ()
+    workgroups: tuple[str, ...] = ()
+    glue_databases: tuple[str, ...] = ()
     network: NetworkSettings | None = None
     encryption: EncryptionSettings | None = None
     guardrails: Guardrails | None = None
@@ -55,11 +57,14 @@ class ActivityContext:
         """``arn:aws:s3:::bucket/*`` for each bucket."""
         return tuple(f"arn:{self.partition}:s3:::{b}/*" for b in buckets)
 
-    def role_arns(self) -> tuple[str, ...]:
-        """The roles this persona may pass, as ARNs (names become ARNs in this account)."""
+    def role_arns(self, roles: tuple[str, ...] | None = None) -> tuple[str, ...]:
+        """The roles this persona may pass (or ``roles``), as ARNs; names become
+        ARNs in this account."""
         return tuple(
-            r if r.startswith("arn:") else f"arn:{self.partition}:iam::{self.account_id or '*'}:role/{r}"
-            for r in self.pass_roles
+            r
+            if r.startswith("arn:")
+            else f"arn:{self.partition}:iam::{self.account_id or '*'}:role/{r}"
+            for r in (self.pass_roles if roles is None else roles)
         )
 
 

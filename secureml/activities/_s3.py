@@ -2,36 +2,35 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import ClassVar
 
 import attrs
 
-from secureml._validation import check_bucket_name
 from secureml.activities._base import Activity, ActivityContext, Input
+from secureml.activities._guardrails import bucket_inputs, kms_data_statements
 from secureml.policy import Statement
 
-__all__ = ["S3BucketAccess"]
+__all__ = ["S3BucketAccess", "S3FullAccess"]
 
 
-def _buckets(value: tuple[str, ...] | list[str] | None) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    return tuple(check_bucket_name(b, "S3BucketAccess.buckets") for b in dict.fromkeys(value))
+def _s3_bucket_access_buckets(value: Iterable[str] | str | None) -> tuple[str, ...]:
+    return bucket_inputs(value, "S3BucketAccess.buckets")
 
 
 @attrs.frozen
 class S3BucketAccess(Activity):
     """Read, write and delete objects in the named buckets, and list them.
 
-    ``buckets`` defaults to the persona's buckets.
+    ``buckets`` defaults to the persona's. With an output KMS key the persona
+    may also use it through S3, to read and write objects encrypted with it.
     """
 
     name: ClassVar[str] = "S3 Bucket Access"
     requires: ClassVar[frozenset[Input]] = frozenset({"buckets"})
     data_access: ClassVar[bool] = True
 
-    buckets: tuple[str, ...] = attrs.field(default=(), converter=_buckets)
+    buckets: tuple[str, ...] = attrs.field(default=(), converter=_s3_bucket_access_buckets)
 
     def statements(self, ctx: ActivityContext) -> Iterator[Statement]:
         buckets = self.buckets or ctx.buckets
@@ -40,3 +39,27 @@ class S3BucketAccess(Activity):
             actions=["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
             resources=ctx.object_arns(buckets),
         )
+        yield from kms_data_statements(ctx)
+
+
+@attrs.frozen
+class S3FullAccess(Activity):
+    """Read, write, delete and list objects in every bucket the account's
+    policies let it reach (Role Manager's S3 Full Access, second version).
+
+    Prefer :class:`S3BucketAccess`: this activity names no bucket. With an
+    output KMS key the persona may also use it through S3.
+    """
+
+    name: ClassVar[str] = "S3 Full Access"
+    data_access: ClassVar[bool] = True
+
+    def statements(self, ctx: ActivityContext) -> Iterator[Statement]:
+        # Role Manager granted all four on arn:aws:s3:::*; each action only ever
+        # matches its own kind of resource, so bucket and object ARNs are split.
+        yield Statement(actions="s3:ListBucket", resources=ctx.bucket_arns(("*",)))
+        yield Statement(
+            actions=["s3:DeleteObject", "s3:GetObject", "s3:PutObject"],
+            resources=ctx.object_arns(("*",)),
+        )
+        yield from kms_data_statements(ctx)

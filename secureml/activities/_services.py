@@ -1,0 +1,130 @@
+"""Access Required AWS Services: what a SageMaker execution role needs at run time."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import ClassVar
+
+import attrs
+
+from secureml.activities._base import Activity, ActivityContext, Input
+from secureml.activities._guardrails import (
+    bucket_inputs,
+    ecr_arns,
+    ecr_inputs,
+    kms_data_statements,
+    sagemaker_statements,
+)
+from secureml.policy import Condition, Statement
+
+__all__ = ["AccessRequiredAWSServices"]
+
+_ENI_ACTIONS = (
+    "ec2:CreateNetworkInterfacePermission",
+    "ec2:DeleteNetworkInterface",
+    "ec2:DeleteNetworkInterfacePermission",
+)
+_EC2_DESCRIBE = (
+    "ec2:DescribeDhcpOptions",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeSecurityGroups",
+    "ec2:DescribeSubnets",
+    "ec2:DescribeVpcs",
+)
+
+
+def _services_buckets(value: Iterable[str] | str | None) -> tuple[str, ...]:
+    return bucket_inputs(value, "AccessRequiredAWSServices.buckets")
+
+
+def _services_ecr_repositories(
+    value: Iterable[str] | str | None,
+) -> tuple[str, ...]:
+    return ecr_inputs(value, "AccessRequiredAWSServices.ecr_repositories")
+
+
+@attrs.frozen
+class AccessRequiredAWSServices(Activity):
+    """The execution role of SageMaker jobs, models and endpoints (the Compute
+    persona): read and write the persona's S3 buckets, pull images from its
+    ECR repositories, write CloudWatch metrics and logs under
+    ``/aws/sagemaker/``, and put training metrics.
+
+    With network settings it may create and delete the network interfaces
+    SageMaker attaches in the persona's subnets and security groups; with an
+    output KMS key it may encrypt and decrypt S3 data with it (through S3 only).
+
+    ``buckets`` (required) and ``ecr_repositories`` (optional: images that
+    SageMaker provides need none) default to the persona's.
+    """
+
+    name: ClassVar[str] = "Access Required AWS Services"
+    requires: ClassVar[frozenset[Input]] = frozenset({"buckets"})
+    data_access: ClassVar[bool] = True
+
+    buckets: tuple[str, ...] = attrs.field(default=(), converter=_services_buckets)
+    ecr_repositories: tuple[str, ...] = attrs.field(
+        default=(), converter=_services_ecr_repositories
+    )
+
+    def statements(self, ctx: ActivityContext) -> Iterator[Statement]:
+        buckets = self.buckets or ctx.buckets
+        repos = self.ecr_repositories or ctx.ecr_repositories
+        yield Statement(actions="s3:ListBucket", resources=ctx.bucket_arns(buckets))
+        yield Statement(
+            actions=["s3:GetObject", "s3:PutObject"], resources=ctx.object_arns(buckets)
+        )
+        yield from sagemaker_statements(ctx, ["BatchPutMetrics"])
+        if repos:
+            yield Statement(actions="ecr:GetAuthorizationToken", resources="*")
+            yield Statement(
+                actions=[
+                    "ecr:BatchCheckLayerAvailability",
+                    "ecr:BatchGetImage",
+                    "ecr:GetDownloadUrlForLayer",
+                    "ecr:ListImages",
+                ],
+                resources=ecr_arns(ctx, repos),
+            )
+        yield Statement(
+            actions="cloudwatch:PutMetricData",
+            resources="*",
+            conditions=[
+                Condition(
+                    "StringLike",
+                    "cloudwatch:namespace",
+                    ["*SageMaker*", "*Sagemaker*", "*sagemaker*"],
+                )
+            ],
+        )
+        yield Statement(
+            actions=[
+                "logs:CreateLogGroup",
+                "logs:CreateLogStream",
+                "logs:DescribeLogStreams",
+                "logs:PutLogEvents",
+            ],
+            resources=ctx.arn("logs", "log-group:/aws/sagemaker/*"),
+        )
+        if ctx.network is not None:
+            yield from self._network(ctx)
+        yield from kms_data_statements(ctx)
+
+    @staticmethod
+    def _network(ctx: ActivityContext) -> Iterator[Statement]:
+        net = ctx.network
+        assert net is not None
+        eni = ctx.arn("ec2", "network-interface/*")
+        # Subnet and security group ids are unique across accounts, and a shared
+        # VPC's subnets belong to another account: match the id in any account.
+        any_account = attrs.evolve(ctx, account_id=None)
+        yield Statement(
+            actions="ec2:CreateNetworkInterface",
+            resources=(
+                eni,
+                *(any_account.arn("ec2", f"subnet/{s}") for s in net.subnets),
+                *(any_account.arn("ec2", f"security-group/{g}") for g in net.security_groups),
+            ),
+        )
+        yield Statement(actions=_ENI_ACTIONS, resources=eni)
+        yield Statement(actions=_EC2_DESCRIBE, resources="*")
