@@ -3,6 +3,7 @@
 Nothing here touches the network or imports boto3.
 """
 
+from secureml.policy import _catalog as catalog
 from secureml.policy._document import (
     VERSION,
     Condition,
@@ -11,24 +12,34 @@ from secureml.policy._document import (
     merge_statements,
     policy_size,
 )
+from secureml.policy._findings import FINDING_CODES, Finding, FindingCode, Severity
 from secureml.policy._limits import (
     LIMITS,
     MANAGED_POLICIES_PER_PERMISSION_SET,
     MANAGED_POLICIES_PER_ROLE,
     Limit,
 )
-from secureml.policy._pack import pack_statements
+from secureml.policy._lint import lint, lint_persona
+from secureml.policy._pack import pack_statements, total_size
 
 __all__ = [
+    "FINDING_CODES",
     "LIMITS",
     "MANAGED_POLICIES_PER_PERMISSION_SET",
     "MANAGED_POLICIES_PER_ROLE",
     "VERSION",
     "Condition",
+    "Finding",
+    "FindingCode",
     "Limit",
     "PolicyDocument",
+    "Severity",
     "Statement",
+    "catalog",
+    "lint",
+    "lint_persona",
     "merge_statements",
     "pack_statements",
     "policy_size",
+    "total_size",
 ]

@@ -11,6 +11,7 @@ phantom difference.
 from __future__ import annotations
 
 import json
+import re
 import urllib.parse
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Literal, TypeAlias
@@ -32,13 +33,54 @@ Effect: TypeAlias = Literal["Allow", "Deny"]
 JSONDict: TypeAlias = dict[str, Any]
 
 
-def _strings(value: str | Iterable[str] | None) -> tuple[str, ...]:
-    """Deduplicate and sort a str or an iterable of str."""
+_ACTION = re.compile(r"^(?:\*|[A-Za-z0-9-]+:[A-Za-z0-9_.*?-]+)$")
+_VERSIONS = (VERSION, "2008-10-17")
+
+
+def _strings(value: str | Iterable[str] | None, field: str) -> tuple[str, ...]:
+    """Deduplicate and sort a str or an iterable of str, refusing anything else."""
     if value is None:
         return ()
-    if isinstance(value, str):
-        return (value,)
-    return tuple(sorted(set(value)))
+    items = [value] if isinstance(value, str) else value
+    if isinstance(items, Mapping) or not isinstance(items, Iterable):
+        raise ValidationError(
+            f"statement {field}: {value!r} is not a string or a list of strings"
+        )
+    out: set[str] = set()
+    for item in items:
+        if not isinstance(item, str) or not item.strip():
+            raise ValidationError(
+                f"statement {field}: {item!r} is not allowed; each entry is a non-empty string"
+            )
+        out.add(item)
+    return tuple(sorted(out))
+
+
+def _action_list(value: str | Iterable[str] | None, field: str) -> tuple[str, ...]:
+    actions = _strings(value, field)
+    bad = [a for a in actions if not _ACTION.match(a)]
+    if bad:
+        raise ValidationError(
+            f"statement {field}: {bad} are not IAM actions; an action is '*' or "
+            "'service:ActionName' (wildcards * and ? allowed), e.g. 's3:GetObject'"
+        )
+    return actions
+
+
+def _actions(value: str | Iterable[str] | None) -> tuple[str, ...]:
+    return _action_list(value, "actions")
+
+
+def _not_actions(value: str | Iterable[str] | None) -> tuple[str, ...]:
+    return _action_list(value, "not_actions")
+
+
+def _resources(value: str | Iterable[str] | None) -> tuple[str, ...]:
+    return _strings(value, "resources")
+
+
+def _not_resources(value: str | Iterable[str] | None) -> tuple[str, ...]:
+    return _strings(value, "not_resources")
 
 
 def _value_str(value: object) -> str:
@@ -46,7 +88,16 @@ def _value_str(value: object) -> str:
     # Bool are the same to it, and numbers may be written either way.
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    if isinstance(value, (str, int, float)):
+        return str(value)
+    raise ValidationError(
+        f"condition value {value!r} is not allowed; values are strings, numbers or booleans"
+    )
+
+
+def _values(value: object) -> tuple[str, ...]:
+    seq = value if isinstance(value, (list, tuple, set, frozenset)) else [value]
+    return tuple(sorted({_value_str(x) for x in seq}))
 
 
 def _collapse(values: tuple[str, ...]) -> str | list[str]:
@@ -64,16 +115,15 @@ class Condition:
 
     operator: str
     key: str
-    values: tuple[str, ...] = attrs.field(
-        converter=lambda v: tuple(
-            sorted({_value_str(x) for x in ([v] if isinstance(v, (str, bool, int)) else v)})
-        )
-    )
+    values: tuple[str, ...] = attrs.field(converter=_values)
 
     def __attrs_post_init__(self) -> None:
-        if not self.operator or not self.key:
+        if not isinstance(self.operator, str) or not isinstance(self.key, str) or not (
+            self.operator.strip() and self.key.strip()
+        ):
             raise ValidationError(
-                f"condition {self.operator!r}/{self.key!r}: operator and key must be non-empty"
+                f"condition {self.operator!r}/{self.key!r}: operator and key must be non-empty "
+                "strings, e.g. Condition('StringEquals', 'aws:SourceAccount', ['111122223333'])"
             )
         if not self.values:
             raise ValidationError(
@@ -95,11 +145,15 @@ def _conditions(value: Iterable[Condition] | Mapping[str, Mapping[str, Any]] | N
                     f"got {block!r}"
                 )
             for key, vals in block.items():
-                seq = vals if isinstance(vals, list | tuple) else [vals]
-                merged.setdefault((operator, key), set()).update(_value_str(v) for v in seq)
+                merged.setdefault((operator, key), set()).update(_values(vals))
         return tuple(sorted(Condition(op, key, sorted(v)) for (op, key), v in merged.items()))
     merged2: dict[tuple[str, str], set[str]] = {}
     for cond in value:
+        if not isinstance(cond, Condition):
+            raise ValidationError(
+                f"statement conditions: {cond!r} is not a Condition; give Condition values or "
+                "a mapping like {'StringEquals': {'aws:SourceAccount': '111122223333'}}"
+            )
         merged2.setdefault((cond.operator, cond.key), set()).update(cond.values)
     return tuple(sorted(Condition(op, key, sorted(v)) for (op, key), v in merged2.items()))
 
@@ -117,7 +171,7 @@ def _principals(
             )
         return (("*", ("*",)),)
     items = value.items() if isinstance(value, Mapping) else value
-    return tuple(sorted((str(kind), _strings(ids)) for kind, ids in items))
+    return tuple(sorted((str(kind), _strings(ids, f"principal {kind}")) for kind, ids in items))
 
 
 @attrs.frozen(order=False)
@@ -136,12 +190,14 @@ class Statement:
     'arn:aws:s3:::data/*'
     """
 
-    actions: tuple[str, ...] = attrs.field(default=(), converter=_strings)
-    resources: tuple[str, ...] = attrs.field(default=(), converter=_strings)
+    actions: tuple[str, ...] = attrs.field(default=(), converter=_actions)
+    resources: tuple[str, ...] = attrs.field(default=(), converter=_resources)
     effect: Effect = "Allow"
     conditions: tuple[Condition, ...] = attrs.field(default=(), converter=_conditions)
-    not_actions: tuple[str, ...] = attrs.field(default=(), converter=_strings)
-    not_resources: tuple[str, ...] = attrs.field(default=(), converter=_strings)
+    not_actions: tuple[str, ...] = attrs.field(default=(), converter=_not_actions)
+    not_resources: tuple[str, ...] = attrs.field(
+        default=(), converter=_not_resources
+    )
     principals: tuple[tuple[str, tuple[str, ...]], ...] = attrs.field(
         default=(), converter=_principals
     )
@@ -158,6 +214,14 @@ class Statement:
             )
         if self.resources and self.not_resources:
             problems.append("a statement takes resources or not_resources, not both")
+        elif not (self.resources or self.not_resources or self.principals):
+            # Only trust policies (which name a principal) go without a resource.
+            problems.append(
+                f"statement {self.actions or self.not_actions}: needs resources (or "
+                "not_resources); use resources='*' only for actions without resource types"
+            )
+        if self.sid is not None and not isinstance(self.sid, str):
+            problems.append(f"statement sid: {self.sid!r} is not a string")
         if problems:
             raise ValidationError(problems)
 
@@ -224,16 +288,20 @@ class Statement:
         ...                      "Resource": ["arn:aws:s3:::b/*"]}).resources
         ('arn:aws:s3:::b/*',)
         """
-        known = {"Sid", "Effect", "Action", "NotAction", "Resource", "NotResource",
-                 "Condition", "Principal"}
-        unknown = sorted(set(data) - known)
+        if not isinstance(data, Mapping):
+            raise ValidationError(f"statement {data!r}: a statement is a JSON object")
+        unknown = sorted(set(data) - _STATEMENT_KEYS)
         if unknown:
             raise ValidationError(
-                f"statement has unsupported keys {unknown}; allowed are {sorted(known)}"
+                f"statement has unsupported keys {unknown}; allowed are {sorted(_STATEMENT_KEYS)}"
+            )
+        if "Effect" not in data:
+            raise ValidationError(
+                f"statement {dict(data)!r}: Effect is missing; it is 'Allow' or 'Deny'"
             )
         return cls(
             sid=data.get("Sid") or None,
-            effect=data.get("Effect", "Allow"),
+            effect=data["Effect"],
             actions=data.get("Action"),
             not_actions=data.get("NotAction"),
             resources=data.get("Resource"),
@@ -243,8 +311,25 @@ class Statement:
         )
 
 
-def _statements(value: Iterable[Statement]) -> tuple[Statement, ...]:
-    unique = {s.sort_key(): s for s in value}
+_STATEMENT_KEYS = frozenset(
+    {"Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Condition", "Principal"}
+)
+_DOCUMENT_KEYS = frozenset({"Version", "Id", "Statement"})
+
+
+def _statements(value: Statement | Iterable[Statement | Mapping[str, Any]]) -> tuple[
+    Statement, ...
+]:
+    items = [value] if isinstance(value, Statement) else value
+    parsed = []
+    for item in items:
+        stmt = Statement.from_dict(item) if isinstance(item, Mapping) else item
+        if not isinstance(stmt, Statement):
+            raise ValidationError(
+                f"policy statements: {stmt!r} is not a Statement (or a statement dict)"
+            )
+        parsed.append(stmt)
+    unique = {s.sort_key(): s for s in parsed}
     return tuple(unique[k] for k in sorted(unique))
 
 
@@ -257,12 +342,29 @@ class PolicyDocument:
     >>> PolicyDocument.from_json(doc.to_json()) == doc
     True
     >>> doc.size
-    87
+    113
     """
 
     statements: tuple[Statement, ...] = attrs.field(default=(), converter=_statements)
     version: str = VERSION
     id: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        problems = []
+        if self.version not in _VERSIONS:
+            problems.append(
+                f"policy Version: {self.version!r} is not allowed; use {VERSION!r} "
+                f"(or the legacy {_VERSIONS[1]!r})"
+            )
+        sids = [s.sid for s in self.statements if s.sid is not None]
+        repeated = sorted({sid for sid in sids if sids.count(sid) > 1})
+        if repeated:
+            problems.append(
+                f"policy statements: Sid {repeated} used by more than one statement; "
+                "IAM requires each Sid to be unique within a policy"
+            )
+        if problems:
+            raise ValidationError(problems)
 
     def __iter__(self) -> Iterator[Statement]:
         return iter(self.statements)
@@ -297,8 +399,20 @@ class PolicyDocument:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> PolicyDocument:
         """Parse a document dict (``Statement`` may be one statement or a list)."""
-        raw = data.get("Statement", [])
-        items = [raw] if isinstance(raw, Mapping) else list(raw)
+        if not isinstance(data, Mapping):
+            raise ValidationError(f"policy document {data!r}: a policy document is a JSON object")
+        unknown = sorted(set(data) - _DOCUMENT_KEYS)
+        if unknown:
+            raise ValidationError(
+                f"policy document has unsupported keys {unknown}; allowed are "
+                f"{sorted(_DOCUMENT_KEYS)}"
+            )
+        raw = data.get("Statement") or []
+        items = [raw] if isinstance(raw, Mapping) else raw
+        if not isinstance(items, list | tuple):
+            raise ValidationError(
+                f"policy Statement: {raw!r} is not allowed; it is a statement or a list of them"
+            )
         return cls(
             statements=[Statement.from_dict(s) for s in items],
             version=data.get("Version", VERSION),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from types import MappingProxyType
 
 import attrs
@@ -12,12 +12,15 @@ from secureml.policy._document import Statement
 __all__ = ["FINDING_CODES", "Finding", "FindingCode", "Severity"]
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     """How much a finding matters."""
 
     INFO = "info"
+    """Worth knowing; nothing is wrong for sure."""
     WARNING = "warning"
+    """Broader than it needs to be, or not doing what it seems to."""
     ERROR = "error"
+    """Breaks least privilege or will not work."""
 
 
 @attrs.frozen
@@ -33,7 +36,7 @@ FINDING_CODES: MappingProxyType[str, FindingCode] = MappingProxyType(
     {
         c.code: c
         for c in (
-            FindingCode("SM001", Severity.ERROR, "wildcard action (\"Action\": \"*\" or \"svc:*\")"),
+            FindingCode("SM001", Severity.ERROR, 'wildcard action ("Action": "*" or "svc:*")'),
             FindingCode(
                 "SM002",
                 Severity.ERROR,
@@ -42,14 +45,27 @@ FINDING_CODES: MappingProxyType[str, FindingCode] = MappingProxyType(
             FindingCode(
                 "SM003",
                 Severity.WARNING,
-                "Resource \"*\" on an action that supports resource-level permissions",
+                'Resource "*" on an action that supports resource-level permissions',
             ),
-            FindingCode("SM004", Severity.ERROR, "action not in the AWS service authorization reference"),
+            FindingCode(
+                "SM004", Severity.ERROR, "action not in the AWS Service Authorization Reference"
+            ),
             FindingCode("SM005", Severity.ERROR, "Allow with NotAction grants everything else"),
             FindingCode("SM006", Severity.ERROR, "S3 data access in an MLOps persona"),
-            FindingCode("SM007", Severity.WARNING, "a guard-rail was turned off explicitly"),
+            FindingCode(
+                "SM007",
+                Severity.WARNING,
+                "a guard-rail the persona's settings ask for is missing from a statement",
+            ),
             FindingCode("SM008", Severity.INFO, "service not in secureml's action catalogue"),
-            FindingCode("SM009", Severity.WARNING, "Allow with NotResource grants every other resource"),
+            FindingCode(
+                "SM009", Severity.WARNING, "Allow with NotResource grants every other resource"
+            ),
+            FindingCode(
+                "SM010",
+                Severity.WARNING,
+                "condition key that an action of the statement does not support",
+            ),
             FindingCode("SM020", Severity.WARNING, "an S3 Block Public Access setting turned off"),
         )
     }
@@ -62,12 +78,19 @@ class Finding:
     """One lint result: ``code`` from :data:`FINDING_CODES`, its ``severity``,
     a ``message`` that says what is wrong and how to fix it, and the
     ``statement`` concerned (``None`` for findings about a whole persona or
-    resource)."""
+    resource).
+
+    >>> print(Finding.of("SM005", "Allow with NotAction"))
+    SM005 error: Allow with NotAction
+    """
 
     code: str = attrs.field(validator=attrs.validators.in_(FINDING_CODES))
-    severity: Severity
+    severity: Severity = attrs.field(converter=Severity)
     message: str
     statement: Statement | None = None
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.severity.value}: {self.message}"
 
     @classmethod
     def of(cls, code: str, message: str, statement: Statement | None = None) -> Finding:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 
-from secureml.errors import PolicyTooLargeError
+import attrs
+
+from secureml.errors import PolicyTooLargeError, ValidationError
 from secureml.policy._document import PolicyDocument, Statement, merge_statements, policy_size
 from secureml.policy._limits import LIMITS
 
@@ -20,22 +22,40 @@ def _stmt_size(stmt: Statement) -> int:
 
 
 def _split(stmt: Statement, budget: int) -> list[Statement]:
-    """Split an ``Action`` statement that is larger than ``budget`` into several
-    with the same scope; together they grant exactly what it granted."""
-    if _stmt_size(stmt) <= budget:
+    """Split a statement larger than ``budget`` into several with the same
+    effect and conditions that together grant (or deny) exactly what it did.
+
+    An ``Action`` list and a ``Resource`` list are unions, so either can be
+    halved; ``NotAction``/``NotResource`` lists and conditions are not (halving
+    them would widen the statement), so those never split.
+    """
+    size = _stmt_size(stmt)
+    if size <= budget:
         return [stmt]
-    if stmt.not_actions or len(stmt.actions) < 2:
+    # Halve whichever splittable list is longer (in characters): fewer pieces.
+    candidates = []
+    if len(stmt.actions) > 1:
+        candidates.append((sum(map(len, stmt.actions)), "actions"))
+    if len(stmt.resources) > 1:
+        candidates.append((sum(map(len, stmt.resources)), "resources"))
+    if not candidates:
         raise PolicyTooLargeError(
-            f"a statement of {_stmt_size(stmt)} characters cannot fit in a policy of "
-            f"{budget + _OVERHEAD} characters and cannot be split without changing its meaning: "
-            f"{stmt.to_dict()}",
-            sizes=[_stmt_size(stmt)],
+            f"a statement of {size} characters cannot fit in a policy of "
+            f"{budget + _OVERHEAD} characters and cannot be split without changing its meaning "
+            f"(its Action and Resource lists have one entry each, or it uses NotAction/"
+            f"NotResource): {stmt.to_dict()}",
+            sizes=[size],
             limit=budget + _OVERHEAD,
         )
-    half = len(stmt.actions) // 2
-    return _split(stmt.with_actions(stmt.actions[:half]), budget) + _split(
-        stmt.with_actions(stmt.actions[half:]), budget
-    )
+    if max(candidates)[1] == "actions":
+        half = len(stmt.actions) // 2
+        first = attrs.evolve(stmt, actions=stmt.actions[:half])
+        second = attrs.evolve(stmt, actions=stmt.actions[half:])
+    else:
+        half = len(stmt.resources) // 2
+        first = attrs.evolve(stmt, resources=stmt.resources[:half])
+        second = attrs.evolve(stmt, resources=stmt.resources[half:])
+    return _split(first, budget) + _split(second, budget)
 
 
 def pack_statements(
@@ -48,7 +68,9 @@ def pack_statements(
     """Pack statements into the fewest documents of at most ``max_chars`` each.
 
     Statements with the same scope are merged first; a statement too large on
-    its own has its action list split (never a ``NotAction`` list). Packing is
+    its own has its ``Action`` or ``Resource`` list split (never a ``NotAction``
+    or ``NotResource`` list, never a condition), so the documents together
+    grant exactly what the statements did. Packing is
     first-fit decreasing, deterministic for a given input. With
     ``max_documents``, more documents than that raise
     :class:`~secureml.errors.PolicyTooLargeError` with the sizes.
@@ -57,10 +79,18 @@ def pack_statements(
     >>> len(docs), docs[0].size <= 6144
     (1, True)
     """
+    if max_chars <= _OVERHEAD:
+        raise ValidationError(
+            f"max_chars: {max_chars} is too small; an empty policy alone takes {_OVERHEAD}"
+        )
     budget = max_chars - _OVERHEAD
     pieces: list[Statement] = []
     for stmt in merge_statements(statements):
-        pieces.extend(_split(stmt, budget))
+        parts = _split(stmt, budget)
+        if stmt.sid is not None and len(parts) > 1:
+            # IAM refuses a document with a repeated Sid; number the parts.
+            parts = [attrs.evolve(p, sid=f"{stmt.sid}{i}") for i, p in enumerate(parts, 1)]
+        pieces.extend(parts)
     sized = sorted(((_stmt_size(s), s.sort_key(), s) for s in pieces), key=lambda t: (-t[0], t[1]))
     bins: list[tuple[int, list[Statement]]] = []
     for size, _, stmt in sized:

@@ -1,0 +1,309 @@
+"""Lint: least-privilege findings about policy documents and personas.
+
+Every check is data-driven: actions, resource types and condition keys come
+from the catalogue secureml ships (see :mod:`secureml.policy.catalog`), never
+from a hand-written list. The codes are those of
+:data:`~secureml.policy.FINDING_CODES`.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
+
+from secureml.errors import ValidationError
+from secureml.policy import _catalog as catalog
+from secureml.policy._document import PolicyDocument, Statement
+from secureml.policy._findings import Finding
+
+if TYPE_CHECKING:
+    from secureml.personas import Persona
+
+__all__ = ["lint", "lint_persona"]
+
+_log = logging.getLogger("secureml.policy.lint")
+
+_KINDS = ("DataScientist", "MLOps", "Compute")
+_PASS_ROLE = "iam:PassRole"
+_PASSED_TO_SERVICE = "iam:passedtoservice"
+# Object-level S3 resource types: an action on one of these reads, writes or
+# deletes data (or its ACLs, tags, retention), which MLOps never needs.
+_S3_DATA_TYPES = frozenset({"object", "accesspointobject"})
+_MAX_LISTED = 8
+
+
+@functools.lru_cache(maxsize=1024)
+def _pattern(action: str) -> re.Pattern[str]:
+    return re.compile(
+        "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in action.lower())
+    )
+
+
+def _matches(pattern: str, action: str) -> bool:
+    """Whether an IAM action pattern (``*``/``?`` wildcards, any case) names ``action``."""
+    return bool(_pattern(pattern).fullmatch(action.lower()))
+
+
+def _listed(items: Iterable[str]) -> str:
+    items = list(items)
+    shown = ", ".join(items[:_MAX_LISTED])
+    more = len(items) - _MAX_LISTED
+    return f"{shown} and {more} more" if more > 0 else shown
+
+
+def _granted(stmt: Statement) -> tuple[catalog.ActionInfo, ...]:
+    """The catalogued actions an ``Action`` statement names (wildcards expanded)."""
+    names = {name for a in stmt.actions for name in catalog.expand(a)}
+    infos = (catalog.action_info(n) for n in sorted(names))
+    return tuple(i for i in infos if i is not None)
+
+
+def _tested_keys(stmt: Statement, *, null_checks: bool = False) -> frozenset[str]:
+    """Lower-case condition keys the statement tests (``Null`` checks apart)."""
+    return frozenset(
+        c.key.lower() for c in stmt.conditions if (c.operator == "Null") == null_checks
+    )
+
+
+def _wildcards(stmt: Statement) -> Iterator[Finding]:
+    wild = [a for a in stmt.actions if a == "*" or a.partition(":")[2] == "*"]
+    if wild:
+        yield Finding.of(
+            "SM001",
+            f"Allow on {_listed(wild)} grants every action of "
+            f"{'every service' if '*' in wild else 'the service'}; name the actions needed",
+            stmt,
+        )
+
+
+def _unknown(stmt: Statement) -> Iterator[Finding]:
+    unknown: list[str] = []
+    uncatalogued: list[str] = []
+    for action in (*stmt.actions, *stmt.not_actions):
+        if action == "*":
+            continue
+        status = catalog.known(action)
+        if status is None:
+            uncatalogued.append(action)
+        elif not status:
+            unknown.append(action)
+    if unknown:
+        yield Finding.of(
+            "SM004",
+            f"{_listed(unknown)}: no such action in the AWS Service Authorization Reference "
+            f"({catalog.source()}); check the spelling",
+            stmt,
+        )
+    if uncatalogued:
+        services = sorted({a.partition(":")[0] for a in uncatalogued})
+        yield Finding.of(
+            "SM008",
+            f"{_listed(uncatalogued)}: the service(s) {services} are not in secureml's action "
+            "catalogue, so these actions were not checked",
+            stmt,
+        )
+
+
+def _pass_role(stmt: Statement) -> Iterator[Finding]:
+    if not any(_matches(a, _PASS_ROLE) for a in stmt.actions):
+        return
+    problems = []
+    unnamed = [r for r in stmt.resources if _unnamed_role(r)]
+    if stmt.not_resources:
+        problems.append(f"it uses NotResource {list(stmt.not_resources)}")
+    elif unnamed:
+        problems.append(f"resources {unnamed} name no particular role")
+    if _PASSED_TO_SERVICE not in _tested_keys(stmt):
+        problems.append("it has no iam:PassedToService condition")
+    if problems:
+        yield Finding.of(
+            "SM002",
+            f"iam:PassRole lets a principal hand roles to AWS services, but {'; '.join(problems)}; "
+            "list the role ARNs and add "
+            "{'StringEquals': {'iam:PassedToService': 'sagemaker.amazonaws.com'}}",
+            stmt,
+        )
+
+
+def _unnamed_role(resource: str) -> bool:
+    # arn:aws:iam::ACCOUNT:role/PATH/NAME: the account may be a wildcard, but
+    # a name that is all wildcard (role/*, role/service-role/*) names no role.
+    if resource == "*":
+        return True
+    _, sep, rest = resource.partition(":role/")
+    if not sep:
+        return True
+    name = rest.rsplit("/", 1)[-1]
+    return not name.replace("*", "").replace("?", "")
+
+
+def _star_resource(stmt: Statement) -> Iterator[Finding]:
+    if "*" not in stmt.resources:
+        return
+    scoped = [
+        i for i in _granted(stmt) if i.resource_level and i.action != _PASS_ROLE  # SM002's job
+    ]
+    if scoped:
+        yield Finding.of(
+            "SM003",
+            'Resource "*" on actions that support resource-level permissions: '
+            + _listed(f"{i.action} ({', '.join(t.name for t in i.resource_types)})" for i in scoped)
+            + '; give their ARNs and keep "*" for actions without resource types',
+            stmt,
+        )
+
+
+def _mlops_data(stmt: Statement) -> Iterator[Finding]:
+    data = [
+        i.action
+        for i in _granted(stmt)
+        if i.service == "s3" and _S3_DATA_TYPES & {t.name for t in i.resource_types}
+    ]
+    if data:
+        yield Finding.of(
+            "SM006",
+            f"MLOps personas have no S3 data access, but this statement grants {_listed(data)}; "
+            "give data access to a DataScientist or Compute persona",
+            stmt,
+        )
+
+
+def _condition_keys(stmt: Statement) -> Iterator[Finding]:
+    infos = _granted(stmt)
+    for key in stmt.condition_keys:
+        if key.lower().startswith("aws:"):
+            continue
+        unsupported = [i.action for i in infos if not catalog.supports_condition_key(i.action, key)]
+        if unsupported:
+            yield Finding.of(
+                "SM010",
+                f"condition key {key} is not available for {_listed(unsupported)}: for them a "
+                "ForAllValues condition always holds (no restriction) and any other never does "
+                "(no permission); move them to a statement without this condition",
+                stmt,
+            )
+
+
+def _lint_statement(stmt: Statement, kind: str | None) -> Iterator[Finding]:
+    yield from _unknown(stmt)
+    if stmt.effect != "Allow":
+        yield from _condition_keys(stmt)
+        return
+    if stmt.not_actions:
+        yield Finding.of(
+            "SM005",
+            f"Allow with NotAction {list(stmt.not_actions)} grants every other action of every "
+            "service; list the actions to allow instead",
+            stmt,
+        )
+    if stmt.not_resources:
+        yield Finding.of(
+            "SM009",
+            f"Allow with NotResource {list(stmt.not_resources)} grants the actions on every "
+            "other resource, including ones created later; list the resources instead",
+            stmt,
+        )
+    yield from _wildcards(stmt)
+    yield from _pass_role(stmt)
+    yield from _star_resource(stmt)
+    if kind == "MLOps":
+        yield from _mlops_data(stmt)
+    yield from _condition_keys(stmt)
+
+
+def lint(document: PolicyDocument, *, kind: str | None = None) -> list[Finding]:
+    """Least-privilege findings about ``document``.
+
+    ``kind`` is the persona kind the document is for (``"DataScientist"``,
+    ``"MLOps"`` or ``"Compute"``); ``"MLOps"`` adds the check that no statement
+    grants S3 data access. Findings come in statement order.
+
+    >>> from secureml.policy import PolicyDocument, Statement
+    >>> doc = PolicyDocument([Statement(actions="sagemaker:*", resources="*")])
+    >>> sorted({f.code for f in lint(doc)})
+    ['SM001', 'SM003']
+    """
+    if kind is not None and kind not in _KINDS:
+        raise ValidationError(f"kind: {kind!r} is not one of {list(_KINDS)} (or None)")
+    findings: list[Finding] = []
+    for stmt in document.statements:
+        for finding in _lint_statement(stmt, kind):
+            if finding not in findings:
+                findings.append(finding)
+    _log.debug("linted %d statements: %d findings", len(document), len(findings))
+    return findings
+
+
+def _guardrail_keys(persona: Persona) -> list[tuple[str, str, bool]]:
+    """(condition key, setting that asks for it, whether a Null check must pair it)."""
+    wanted: list[tuple[str, str, bool]] = []
+    if persona.network is not None:
+        # Multi-valued keys tested with ForAllValues hold when the request has
+        # no VPC at all, so only a Null check makes the VPC mandatory.
+        wanted += [
+            ("sagemaker:VpcSubnets", "network.subnets", True),
+            ("sagemaker:VpcSecurityGroupIds", "network.security_groups", True),
+        ]
+    if persona.encryption is not None:
+        if persona.encryption.volume_kms_key:
+            wanted.append(("sagemaker:VolumeKmsKey", "encryption.volume_kms_key", False))
+        if persona.encryption.output_kms_key:
+            wanted.append(("sagemaker:OutputKmsKey", "encryption.output_kms_key", False))
+    rails = persona.guardrails
+    if rails is not None:
+        if rails.network_isolation:
+            wanted.append(("sagemaker:NetworkIsolation", "guardrails.network_isolation", False))
+        if rails.inter_container_traffic_encryption:
+            wanted.append(
+                (
+                    "sagemaker:InterContainerTrafficEncryption",
+                    "guardrails.inter_container_traffic_encryption",
+                    False,
+                )
+            )
+        if rails.instance_types:
+            wanted.append(("sagemaker:InstanceTypes", "guardrails.instance_types", False))
+    return wanted
+
+
+def _guardrails(stmt: Statement, wanted: list[tuple[str, str, bool]]) -> Iterator[Finding]:
+    if stmt.effect != "Allow" or not stmt.actions:
+        return
+    infos = _granted(stmt)
+    tested = _tested_keys(stmt)
+    null_checked = _tested_keys(stmt, null_checks=True)
+    for key, setting, needs_null in wanted:
+        exempt = [
+            i.action
+            for i in infos
+            if key in i.condition_keys
+            and (key.lower() not in tested or (needs_null and key.lower() not in null_checked))
+        ]
+        if exempt:
+            what = "a condition" if key.lower() not in tested else "a Null check"
+            yield Finding.of(
+                "SM007",
+                f"the persona's {setting} asks for {key}, but this statement grants "
+                f"{_listed(exempt)} without {what} on it, so requests escape the guard-rail",
+                stmt,
+            )
+
+
+def lint_persona(
+    persona: Persona, account_id: str | None = None, region: str | None = None
+) -> list[Finding]:
+    """Findings about a persona's policy: :func:`lint` of its policy document for
+    its kind, plus SM007 wherever a statement grants an action that takes a
+    guard-rail condition key the persona's settings ask for (VPC, KMS keys,
+    network isolation, inter-container encryption, instance types) without it.
+    """
+    document = persona.policy_document(account_id=account_id, region=region)
+    findings = lint(document, kind=persona.kind)
+    wanted = _guardrail_keys(persona)
+    if wanted:
+        for stmt in document.statements:
+            findings.extend(f for f in _guardrails(stmt, wanted) if f not in findings)
+    return findings
