@@ -143,9 +143,7 @@ SAGEMAKER_RESOURCES: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
         "ListHyperParameterTuningJobs": (),
         "ListLineageGroups": (),
         "ListModelPackageGroups": (),
-        # All its resource types are optional and a plain listing names no package:
-        # IAM authorizes it against "*" (as AWS's own SageMaker policies grant it).
-        "ListModelPackages": (),
+        "ListModelPackages": ("model-package/*",),
         "ListModels": (),
         "ListMonitoringSchedules": (),
         "ListPipelineExecutionSteps": ("pipeline/*",),
@@ -276,12 +274,6 @@ GUARDRAIL_KEYS: MappingProxyType[str, frozenset[str]] = MappingProxyType(
 """SageMaker action -> the guard-rail condition keys (without ``sagemaker:``) it
 supports; actions not listed support none."""
 
-# Actions whose VPC and network isolation normally come from another resource
-# (an endpoint config inherits them from its models, which CreateModel already
-# pins to the VPC): the values are checked when the request gives them, but a
-# request without them is not refused, or deploying a VPC model would fail.
-_INHERITS_NETWORK = frozenset({"CreateEndpointConfig"})
-
 
 def sagemaker_arns(ctx: ActivityContext, action: str) -> tuple[str, ...]:
     """The resources ``sagemaker:<action>`` is granted on in ``ctx``: one ARN
@@ -301,7 +293,6 @@ def sagemaker_arns(ctx: ActivityContext, action: str) -> tuple[str, ...]:
 def guardrail_conditions(ctx: ActivityContext, action: str) -> list[Condition]:
     """The guard-rail conditions of ``ctx`` that ``sagemaker:<action>`` supports."""
     keys = GUARDRAIL_KEYS.get(action, frozenset())
-    inherits = action in _INHERITS_NETWORK
     conds: list[Condition] = []
     if ctx.network is not None and {"VpcSubnets", "VpcSecurityGroupIds"} <= keys:
         conds += [
@@ -312,13 +303,12 @@ def guardrail_conditions(ctx: ActivityContext, action: str) -> list[Condition]:
                 ctx.network.security_groups,
             ),
         ]
-        if not inherits:
-            # ForAllValues is true for a request with no VPC at all; the Null
-            # checks make the VPC mandatory.
-            conds += [
-                Condition("Null", "sagemaker:VpcSubnets", "false"),
-                Condition("Null", "sagemaker:VpcSecurityGroupIds", "false"),
-            ]
+        # ForAllValues holds for a request with no VPC at all; the Null checks
+        # make the VPC mandatory.
+        conds += [
+            Condition("Null", "sagemaker:VpcSubnets", "false"),
+            Condition("Null", "sagemaker:VpcSecurityGroupIds", "false"),
+        ]
     enc = ctx.encryption
     if enc is not None:
         if enc.volume_kms_key and "VolumeKmsKey" in keys:
@@ -328,8 +318,7 @@ def guardrail_conditions(ctx: ActivityContext, action: str) -> list[Condition]:
     rails = ctx.guardrails
     if rails is not None:
         if rails.network_isolation and "NetworkIsolation" in keys:
-            op = "BoolIfExists" if inherits else "Bool"
-            conds.append(Condition(op, "sagemaker:NetworkIsolation", "true"))
+            conds.append(Condition("Bool", "sagemaker:NetworkIsolation", "true"))
         if rails.inter_container_traffic_encryption and "InterContainerTrafficEncryption" in keys:
             conds.append(Condition("Bool", "sagemaker:InterContainerTrafficEncryption", "true"))
         if rails.instance_types and "InstanceTypes" in keys:

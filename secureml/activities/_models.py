@@ -92,11 +92,10 @@ class ManageEndpoints(Activity):
     """Create, update, describe and delete real-time endpoints and endpoint
     configs.
 
-    Guard-rails on ``CreateEndpointConfig``: the volume KMS key (with
-    ``kms:CreateGrant`` on it), instance types, and, because an endpoint
-    config inherits its network from its models, VPC and network isolation
-    checked when the request gives them (``ForAllValues``/``BoolIfExists``)
-    rather than required.
+    Guard-rails on ``CreateEndpointConfig``: VPC (the endpoint config's
+    ``VpcConfig`` is then required and must name the persona's subnets and
+    security groups), the volume KMS key (with ``kms:CreateGrant`` on it),
+    network isolation and instance types.
     """
 
     name: ClassVar[str] = "Manage Endpoints"

