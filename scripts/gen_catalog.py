@@ -37,34 +37,27 @@ from pathlib import Path
 from typing import Any
 
 SERVICES: tuple[str, ...] = (
-    # what secureml's activities, personas and resources grant or manage
+    # What secureml's activities grant and its resources manage, plus the
+    # services ML personas commonly get next (SM008 reports any other).
     "application-autoscaling",
     "athena",
-    "cloudformation",
     "cloudtrail",
     "cloudwatch",
     "codecommit",
     "ec2",
     "ecr",
-    "elasticfilesystem",
     "events",
     "glue",
     "iam",
     "identitystore",
     "kms",
-    "lakeformation",
     "lambda",
     "logs",
     "s3",
     "sagemaker",
-    "sagemaker-mlflow",
-    "secretsmanager",
     "servicecatalog",
     "sns",
-    "sqs",
     "sso",
-    "sso-directory",
-    "states",
     "sts",
 )
 

@@ -12,15 +12,24 @@ from secureml.errors import ValidationError
 
 __all__ = ["EncryptionSettings", "Guardrails", "NetworkSettings"]
 
-_SUBNET = re.compile(r"^subnet-[0-9a-f]{8,17}$")
-_SG = re.compile(r"^sg-[0-9a-f]{8,17}$")
+# EC2 ids carry 8 hex digits (older resources) or 17 (newer ones).
+_SUBNET = re.compile(r"^subnet-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
+_SG = re.compile(r"^sg-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
 _INSTANCE = re.compile(r"^ml\.[a-z0-9-]+\.[a-z0-9-]+$|^ml\.\*$|^ml\.[a-z0-9-]+\.\*$")
 
 
-def _tuple(value: Iterable[str] | str) -> tuple[str, ...]:
+def _tuple(value: Iterable[str] | str | None) -> tuple[str, ...]:
+    # Invalid entries stay in place so that __attrs_post_init__ reports them
+    # as a ValidationError with the field's name.
+    if value is None:
+        return ()
     if isinstance(value, str):
         return (value,)
     return tuple(dict.fromkeys(value))
+
+
+def _bad_ids(values: tuple[object, ...], pattern: re.Pattern[str]) -> list[object]:
+    return [v for v in values if not isinstance(v, str) or not pattern.match(v)]
 
 
 @attrs.frozen
@@ -36,8 +45,8 @@ class NetworkSettings:
     ('subnet-0abc1234',)
     """
 
-    subnets: tuple[str, ...] = attrs.field(converter=_tuple)
-    security_groups: tuple[str, ...] = attrs.field(converter=_tuple)
+    subnets: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
+    security_groups: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
 
     def __attrs_post_init__(self) -> None:
         problems = []
@@ -48,16 +57,25 @@ class NetworkSettings:
                 "(give at least one of each, or no network settings at all)"
             )
         problems += [
-            f"network.subnets: {s!r} is not a subnet id (subnet- and 8 or 17 hex digits)"
-            for s in self.subnets
-            if not _SUBNET.match(s)
+            f"network.subnets: {s!r} is not a subnet id; allowed is 'subnet-' and 8 or 17 "
+            "lowercase hex digits, e.g. 'subnet-0abc1234'"
+            for s in _bad_ids(self.subnets, _SUBNET)
         ]
         problems += [
-            f"network.security_groups: {s!r} is not a security group id (sg- and 8 or 17 hex "
-            "digits)"
-            for s in self.security_groups
-            if not _SG.match(s)
+            f"network.security_groups: {s!r} is not a security group id; allowed is 'sg-' and "
+            "8 or 17 lowercase hex digits, e.g. 'sg-0abc1234'"
+            for s in _bad_ids(self.security_groups, _SG)
         ]
+        # SageMaker's VpcConfig takes at most 16 subnets and 5 security groups.
+        if len(self.subnets) > 16:
+            problems.append(
+                f"network.subnets: {len(self.subnets)} given; SageMaker allows at most 16"
+            )
+        if len(self.security_groups) > 5:
+            problems.append(
+                f"network.security_groups: {len(self.security_groups)} given; SageMaker allows "
+                "at most 5"
+            )
         if problems:
             raise ValidationError(problems)
 
@@ -112,12 +130,19 @@ class Guardrails:
     instance_types: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
 
     def __attrs_post_init__(self) -> None:
-        bad = [t for t in self.instance_types if not _INSTANCE.match(t)]
+        problems = [
+            f"guardrails.{name}: {getattr(self, name)!r} is not allowed; give True or False"
+            for name in ("network_isolation", "inter_container_traffic_encryption")
+            if not isinstance(getattr(self, name), bool)
+        ]
+        bad = _bad_ids(self.instance_types, _INSTANCE)
         if bad:
-            raise ValidationError(
-                f"guardrails.instance_types: {bad} are not SageMaker instance types "
-                "(like 'ml.m5.xlarge' or the wildcard 'ml.g5.*')"
+            problems.append(
+                f"guardrails.instance_types: {bad} are not SageMaker instance types; allowed are "
+                "names like 'ml.m5.xlarge' or wildcards like 'ml.g5.*' and 'ml.*'"
             )
+        if problems:
+            raise ValidationError(problems)
 
     @property
     def any(self) -> bool:
