@@ -40,7 +40,13 @@ from secureml.settings import EncryptionSettings, Guardrails, NetworkSettings
 
 if TYPE_CHECKING:
     from secureml.engine import Blueprint, Change, Plan
-    from secureml.resources import Role
+    from secureml.resources import (
+        GroupAssignment,
+        IdentityCenter,
+        PermissionSet,
+        Role,
+        UserAssignment,
+    )
 
 __version__ = "0.1.0.dev0"
 
@@ -52,6 +58,10 @@ _LAZY: dict[str, str] = {
     "Plan": "secureml.engine",
     "ManagedPolicy": "secureml.resources",
     "Role": "secureml.resources",
+    "GroupAssignment": "secureml.resources",
+    "IdentityCenter": "secureml.resources",
+    "PermissionSet": "secureml.resources",
+    "UserAssignment": "secureml.resources",
 }
 
 
@@ -80,13 +90,16 @@ __all__ = [
     "DataScientist",
     "EncryptionSettings",
     "Finding",
+    "GroupAssignment",
     "Guardrails",
+    "IdentityCenter",
     "Limit",
     "MLOps",
     "ManagedPolicy",
     "NetworkSettings",
     "NotFoundError",
     "OwnershipError",
+    "PermissionSet",
     "Persona",
     "Plan",
     "PolicyDocument",
@@ -96,6 +109,7 @@ __all__ = [
     "SecureMLError",
     "Severity",
     "Statement",
+    "UserAssignment",
     "ValidationError",
     "__version__",
     "activities",

@@ -1,0 +1,228 @@
+"""Identity Center's asynchronous operations, carried to the end.
+
+``CreateAccountAssignment``, ``DeleteAccountAssignment`` and
+``ProvisionPermissionSet`` return a request id and an ``IN_PROGRESS`` status;
+the work is done when a ``Describe...Status`` call says ``SUCCEEDED`` (or
+``FAILED``, with a reason). botocore has no waiters for sso-admin, so this
+module polls, with the context's injectable sleep and a bounded total wait.
+
+Assignment operations run in a sliding window of at most
+:data:`MAX_IN_FLIGHT` requests (AWS processes at most 10
+``CreateAccountAssignment`` calls at a time per instance): a new request is
+sent as soon as an earlier one finishes, without threads.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Literal, cast
+
+import attrs
+
+from secureml.errors import AWSCallError, ProvisioningError
+
+if TYPE_CHECKING:
+    from secureml.aws import AwsContext
+
+__all__ = [
+    "MAX_IN_FLIGHT",
+    "POLL_INITIAL",
+    "POLL_MAXIMUM",
+    "WAIT_TIMEOUT",
+    "AssignmentOp",
+    "provision_permission_set",
+    "run_assignment_ops",
+]
+
+log = logging.getLogger("secureml.resources.identity_center")
+
+MAX_IN_FLIGHT = 10
+"""Assignment requests in flight at once (the Identity Center limit for creations)."""
+
+POLL_INITIAL = 1.0
+"""Seconds before the first status poll; the interval doubles up to :data:`POLL_MAXIMUM`."""
+
+POLL_MAXIMUM = 5.0
+"""Longest pause between two rounds of status polls."""
+
+WAIT_TIMEOUT = 900.0
+"""Seconds of waiting (the sum of the pauses) after which an operation still in
+progress is reported as an error; the next ``apply()`` picks it up again."""
+
+_DONE = frozenset({"SUCCEEDED", "FAILED"})
+
+
+@attrs.frozen
+class AssignmentOp:
+    """One account assignment to create or delete."""
+
+    account: str
+    principal_type: Literal["GROUP", "USER"]
+    principal_id: str
+    permission_set_arn: str
+    target: str
+    """What it concerns, for messages: ``group 'X' -> permission set 'Y' in account Z``."""
+
+    def params(self, instance_arn: str) -> dict[str, Any]:
+        """The request parameters of Create/DeleteAccountAssignment."""
+        return {
+            "InstanceArn": instance_arn,
+            "TargetId": self.account,
+            "TargetType": "AWS_ACCOUNT",
+            "PermissionSetArn": self.permission_set_arn,
+            "PrincipalType": self.principal_type,
+            "PrincipalId": self.principal_id,
+        }
+
+
+@attrs.define
+class _Pauses:
+    """The growing pause between poll rounds, and the total waited so far."""
+
+    ctx: AwsContext
+    timeout: float
+    waited: float = 0.0
+    next: float = POLL_INITIAL
+
+    def pause(self, operation: str, resource: str, what: str) -> None:
+        if self.waited + self.next > self.timeout:
+            raise AWSCallError(
+                resource,
+                operation,
+                f"{what} still IN_PROGRESS after waiting {self.waited:.0f}s "
+                f"(limit {self.timeout:.0f}s); AWS keeps working on it and the next apply "
+                "resumes from what it finds",
+            )
+        self.ctx.retry.sleep(self.next)
+        self.waited += self.next
+        self.next = min(self.next * 2, POLL_MAXIMUM)
+
+
+def run_assignment_ops(
+    ctx: AwsContext,
+    instance_arn: str,
+    ops: Sequence[AssignmentOp],
+    *,
+    delete: bool,
+    resource: str,
+    max_in_flight: int = MAX_IN_FLIGHT,
+    timeout: float = WAIT_TIMEOUT,
+) -> list[AssignmentOp]:
+    """Create (or delete) every assignment in ``ops`` and wait for each to finish.
+
+    At most ``max_in_flight`` requests are outstanding at once. When one ends
+    in ``FAILED`` no new request is sent, the ones in flight are waited for (so
+    the account is in a known state), and :class:`~secureml.errors.ProvisioningError`
+    is raised with AWS's failure reason and the assignment concerned. Returns
+    the operations that succeeded, in the order they finished.
+    """
+    verb = "Deletion" if delete else "Creation"
+    operation = "DeleteAccountAssignment" if delete else "CreateAccountAssignment"
+    start = "delete_account_assignment" if delete else "create_account_assignment"
+    describe = f"describe_account_assignment_{verb.lower()}_status"
+    status_key = f"AccountAssignment{verb}Status"
+    id_param = f"AccountAssignment{verb}RequestId"
+    queue = list(ops)
+    queue.reverse()  # pop() from the end keeps the caller's order
+    pending: dict[str, AssignmentOp] = {}
+    done: list[AssignmentOp] = []
+    failures: list[tuple[AssignmentOp, str]] = []
+    pauses = _Pauses(ctx, timeout)
+
+    def settle(op: AssignmentOp, status: dict[str, Any]) -> bool:
+        state = status.get("Status")
+        if state == "SUCCEEDED":
+            log.info("%s: %s succeeded", operation, op.target)
+            done.append(op)
+            return True
+        if state == "FAILED":
+            reason = str(status.get("FailureReason") or "no reason given")
+            log.warning("%s: %s FAILED: %s", operation, op.target, reason)
+            failures.append((op, reason))
+            return True
+        return False
+
+    while queue or pending:
+        while queue and not failures and len(pending) < max_in_flight:
+            op = queue.pop()
+            status = ctx.call("sso-admin", start, resource=resource, **op.params(instance_arn))[
+                status_key
+            ]
+            if not settle(op, status):
+                pending[str(status["RequestId"])] = op
+        if failures:
+            queue.clear()
+        if not pending:
+            continue
+        finished = []
+        for request_id, op in pending.items():
+            status = ctx.call(
+                "sso-admin",
+                describe,
+                resource=resource,
+                InstanceArn=instance_arn,
+                **cast(dict[str, Any], {id_param: request_id}),
+            )[status_key]
+            if settle(op, status):
+                finished.append(request_id)
+        for request_id in finished:
+            del pending[request_id]
+        if pending and (not finished or not queue):
+            # Nothing freed a slot (or nothing left to send): wait before polling again.
+            first = next(iter(pending.values()))
+            pauses.pause(operation, resource, f"{len(pending)} request(s), e.g. {first.target},")
+        elif finished:
+            pauses.next = POLL_INITIAL
+    if failures:
+        op, reason = failures[0]
+        more = f" (and {len(failures) - 1} more failed)" if len(failures) > 1 else ""
+        raise ProvisioningError(operation, op.target + more, reason)
+    return done
+
+
+def provision_permission_set(
+    ctx: AwsContext,
+    instance_arn: str,
+    permission_set_arn: str,
+    *,
+    target: str,
+    resource: str,
+    accounts: Iterable[str] | None = None,
+    timeout: float = WAIT_TIMEOUT,
+) -> None:
+    """Push a permission set's latest version to the accounts it is provisioned to.
+
+    With ``accounts=None`` one ``ALL_PROVISIONED_ACCOUNTS`` request covers
+    them all; otherwise one request per account. Each request is polled until
+    it ends; ``FAILED`` raises :class:`~secureml.errors.ProvisioningError`.
+    """
+    requests: list[dict[str, Any]] = []
+    if accounts is None:
+        requests.append({"TargetType": "ALL_PROVISIONED_ACCOUNTS"})
+    else:
+        requests.extend({"TargetType": "AWS_ACCOUNT", "TargetId": a} for a in accounts)
+    pauses = _Pauses(ctx, timeout)
+    for extra in requests:
+        where = f"{target} in account {extra['TargetId']}" if "TargetId" in extra else target
+        status = ctx.call(
+            "sso-admin",
+            "provision_permission_set",
+            resource=resource,
+            InstanceArn=instance_arn,
+            PermissionSetArn=permission_set_arn,
+            **extra,
+        )["PermissionSetProvisioningStatus"]
+        while status.get("Status") not in _DONE:
+            pauses.pause("ProvisionPermissionSet", resource, where)
+            status = ctx.call(
+                "sso-admin",
+                "describe_permission_set_provisioning_status",
+                resource=resource,
+                InstanceArn=instance_arn,
+                ProvisionPermissionSetRequestId=status["RequestId"],
+            )["PermissionSetProvisioningStatus"]
+        if status["Status"] == "FAILED":
+            reason = str(status.get("FailureReason") or "no reason given")
+            raise ProvisioningError("ProvisionPermissionSet", where, reason)
+        log.info("ProvisionPermissionSet: %s succeeded", where)
