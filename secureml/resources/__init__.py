@@ -3,6 +3,12 @@
 Each kind subclasses :class:`Resource`; the engine needs nothing else.
 """
 
+from secureml.resources._audit import (
+    SAGEMAKER_DATA_EVENT_TYPES,
+    AuditTrail,
+    Lifecycle,
+    ObjectLock,
+)
 from secureml.resources._base import OWNER_TAG, Observed, Resource, State
 from secureml.resources._identity_center import (
     GroupAssignment,
@@ -10,14 +16,36 @@ from secureml.resources._identity_center import (
     PermissionSet,
     UserAssignment,
 )
+from secureml.resources._public_access import (
+    AccountPublicAccessBlock,
+    BucketPublicAccessBlock,
+    block_public_access,
+)
+from secureml.resources._public_access_report import (
+    BucketExposure,
+    PublicAccessReport,
+    PublicAccessSettings,
+    public_access_report,
+)
 
 __all__ = [
     "OWNER_TAG",
+    "SAGEMAKER_DATA_EVENT_TYPES",
+    "AccountPublicAccessBlock",
+    "AuditTrail",
+    "BucketExposure",
+    "BucketPublicAccessBlock",
     "GroupAssignment",
     "IdentityCenter",
+    "Lifecycle",
+    "ObjectLock",
     "Observed",
     "PermissionSet",
+    "PublicAccessReport",
+    "PublicAccessSettings",
     "Resource",
     "State",
     "UserAssignment",
+    "block_public_access",
+    "public_access_report",
 ]
