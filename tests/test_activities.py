@@ -1,0 +1,456 @@
+"""The ML activities: names, inputs, scoping and guard-rails (issue 2, points 7-9)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from _cases import ACCOUNT, ENCRYPTION, GUARDRAILS, NETWORK, REGION, every_activity
+
+import secureml as sm
+from secureml import activities as act
+from secureml.activities import Activity, ActivityContext
+from secureml.activities._guardrails import GUARDRAIL_KEYS, SAGEMAKER_RESOURCES
+from secureml.policy import Statement
+
+ROLE_MANAGER_NAMES = [
+    "Access Required AWS Services",
+    "Run Studio Applications",
+    "Manage ML Jobs",
+    "Manage Models",
+    "Manage Endpoints",
+    "Manage Pipelines",
+    "Manage Experiments",
+    "Search and Visualize Experiments",
+    "Manage Model Monitoring",
+    "S3 Full Access",
+    "S3 Bucket Access",
+    "Query Athena Workgroups",
+    "Manage AWS Glue Tables",
+]
+
+
+def ctx(**kwargs: object) -> ActivityContext:
+    base: dict[str, object] = {
+        "persona": "team-a-ds",
+        "kind": "DataScientist",
+        "account_id": ACCOUNT,
+        "region": REGION,
+        "buckets": ("team-a-data",),
+        "ecr_repositories": ("team-a/*",),
+        "pass_roles": ("team-a-compute",),
+    }
+    base.update(kwargs)
+    return ActivityContext(**base)  # type: ignore[arg-type]
+
+
+def statements(activity: Activity, **kwargs: object) -> list[Statement]:
+    return list(activity.statements(ctx(**kwargs)))
+
+
+def everything(**kwargs: object) -> list[Statement]:
+    return [s for a in every_activity("DataScientist") for s in statements(a, **kwargs)]
+
+
+# -- names ---------------------------------------------------------------------
+
+
+def test_all_lists_the_13_role_manager_activities_in_order() -> None:
+    assert [cls.name for cls in act.ALL] == ROLE_MANAGER_NAMES
+    assert len({cls.__name__ for cls in act.ALL}) == 13
+
+
+@pytest.mark.parametrize("cls", act.ALL, ids=lambda c: c.__name__)
+def test_by_name_finds_each_activity_by_either_name(cls: type[Activity]) -> None:
+    assert act.by_name(cls.name) is cls
+    assert act.by_name(cls.name.upper()) is cls
+    assert act.by_name(cls.__name__) is cls
+
+
+def test_by_name_rejects_unknown_names_listing_the_known_ones() -> None:
+    with pytest.raises(sm.ValidationError, match="Manage ML Jobs"):
+        act.by_name("Manage ML Job")
+
+
+def test_activity_classes_are_exported_from_secureml_activities() -> None:
+    for cls in act.ALL:
+        assert getattr(act, cls.__name__) is cls
+        assert cls.__name__ in act.__all__
+
+
+# -- determinism ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("activity", every_activity("DataScientist"), ids=lambda a: a.name)
+def test_statements_are_deterministic_and_nonempty(activity: Activity) -> None:
+    settings = {"network": NETWORK, "encryption": ENCRYPTION, "guardrails": GUARDRAILS}
+    first = statements(activity, **settings)
+    assert first
+    assert first == statements(activity, **settings)
+    assert sm.PolicyDocument(first).to_json() == sm.PolicyDocument(reversed(first)).to_json()
+
+
+def test_activities_are_frozen_values() -> None:
+    a = act.QueryAthenaWorkgroups(workgroups=["primary"])
+    assert a == act.QueryAthenaWorkgroups(workgroups=("primary", "primary"))
+    assert hash(a) == hash(act.QueryAthenaWorkgroups(workgroups="primary"))
+    with pytest.raises(AttributeError):
+        a.workgroups = ("other",)  # type: ignore[misc]
+
+
+# -- scoping (point 8) ------------------------------------------------------------------
+
+
+def test_sagemaker_resources_are_in_the_account_and_region() -> None:
+    for stmt in everything():
+        for action in stmt.actions:
+            if not action.startswith("sagemaker:"):
+                continue
+            for resource in stmt.resources:
+                assert resource == "*" or resource.startswith(
+                    f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:"
+                ), stmt.to_dict()
+                assert not resource.startswith("arn:aws:sagemaker:*:*:*"), stmt.to_dict()
+
+
+def test_sagemaker_resources_are_wildcards_only_where_unknown() -> None:
+    stmts = everything(account_id=None, region=None)
+    resources = {r for s in stmts for r in s.resources if "sagemaker" in r}
+    assert "arn:aws:sagemaker:*:*:training-job/*" in resources
+    assert not any(r.endswith(":*/*") for r in resources), "never any resource type"
+
+
+def test_each_action_gets_its_own_resource_types() -> None:
+    by_action = {a: s.resources for s in statements(act.ManageMLJobs()) for a in s.actions}
+    arn = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}"
+    assert by_action["sagemaker:DescribeTrainingJob"] == (f"{arn}:training-job/*",)
+    assert by_action["sagemaker:StopProcessingJob"] == (f"{arn}:processing-job/*",)
+    assert by_action["sagemaker:ListTrainingJobs"] == ("*",)
+    assert f"{arn}:training-job/*" in by_action["sagemaker:CreateTrainingJob"]
+
+
+def test_pass_role_names_the_roles_and_sagemaker_only() -> None:
+    roles = ["team-a-compute", "arn:aws:iam::444455556666:role/path/other"]
+    stmts = [
+        s for s in statements(act.ManageMLJobs(pass_roles=roles)) if "iam:PassRole" in s.actions
+    ]
+    assert len(stmts) == 1
+    (stmt,) = stmts
+    assert stmt.actions == ("iam:PassRole",)
+    assert set(stmt.resources) == {
+        f"arn:aws:iam::{ACCOUNT}:role/team-a-compute",
+        "arn:aws:iam::444455556666:role/path/other",
+    }
+    assert stmt.to_dict()["Condition"] == {
+        "StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}
+    }
+
+
+@pytest.mark.parametrize(
+    "cls", [act.ManageMLJobs, act.ManageModels, act.ManagePipelines, act.ManageModelMonitoring]
+)
+def test_activity_inputs_take_precedence_over_the_personas(cls: type[Activity]) -> None:
+    own = cls(pass_roles=["own-role"])  # type: ignore[call-arg]
+    (stmt,) = [s for s in statements(own) if "iam:PassRole" in s.actions]
+    assert stmt.resources == (f"arn:aws:iam::{ACCOUNT}:role/own-role",)
+
+
+def test_resource_star_only_for_actions_without_resource_types() -> None:
+    stmts = everything(network=NETWORK)
+    granted = {a for s in stmts for a in s.actions}
+    star = {a for s in stmts for a in s.actions if "*" in s.resources}
+    without_types = {f"sagemaker:{a}" for a, types in SAGEMAKER_RESOURCES.items() if not types}
+    assert star == {
+        "athena:ListDataCatalogs",
+        "cloudwatch:PutMetricData",
+        "ec2:DescribeDhcpOptions",
+        "ec2:DescribeNetworkInterfaces",
+        "ec2:DescribeSecurityGroups",
+        "ec2:DescribeSubnets",
+        "ec2:DescribeVpcs",
+        "ecr:GetAuthorizationToken",
+        *(without_types & granted),
+    }
+    assert "sagemaker:ListTrainingJobs" in star
+    assert "sagemaker:ListModelPackages" not in star
+
+
+# -- network settings (point 9) --------------------------------------------------------
+
+
+VPC_ACTIONS = {f"sagemaker:{a}" for a, keys in GUARDRAIL_KEYS.items() if "VpcSubnets" in keys}
+
+
+def test_every_create_action_that_takes_a_vpc_requires_the_personas() -> None:
+    stmts = everything(network=NETWORK)
+    seen = set()
+    for stmt in stmts:
+        conds = stmt.to_dict().get("Condition", {})
+        vpc_actions = VPC_ACTIONS & set(stmt.actions)
+        if vpc_actions:
+            seen |= vpc_actions
+            assert conds["ForAllValues:StringEquals"] == {
+                "sagemaker:VpcSubnets": sorted(NETWORK.subnets),
+                "sagemaker:VpcSecurityGroupIds": NETWORK.security_groups[0],
+            }
+            assert conds["Null"] == {
+                "sagemaker:VpcSubnets": "false",
+                "sagemaker:VpcSecurityGroupIds": "false",
+            }
+        else:
+            assert "sagemaker:VpcSubnets" not in stmt.condition_keys, stmt.to_dict()
+    assert seen == VPC_ACTIONS
+    assert "sagemaker:CreateTrainingJob" in seen
+    assert "sagemaker:CreateTransformJob" not in seen, "it takes no VPC; the model carries it"
+
+
+def test_without_network_there_are_no_vpc_conditions_or_eni_actions() -> None:
+    stmts = everything()
+    assert not any("sagemaker:VpcSubnets" in s.condition_keys for s in stmts)
+    assert not any(a.startswith("ec2:") for s in stmts for a in s.actions)
+
+
+def test_compute_with_network_may_manage_enis_in_its_subnets() -> None:
+    stmts = statements(act.AccessRequiredAWSServices(), network=NETWORK, kind="Compute")
+    by_action = {a: s for s in stmts for a in s.actions}
+    for action in (
+        "ec2:CreateNetworkInterface",
+        "ec2:CreateNetworkInterfacePermission",
+        "ec2:DeleteNetworkInterface",
+        "ec2:DeleteNetworkInterfacePermission",
+        "ec2:DescribeNetworkInterfaces",
+        "ec2:DescribeVpcs",
+        "ec2:DescribeDhcpOptions",
+        "ec2:DescribeSubnets",
+        "ec2:DescribeSecurityGroups",
+    ):
+        assert action in by_action
+    create = by_action["ec2:CreateNetworkInterface"].resources
+    assert f"arn:aws:ec2:{REGION}:*:subnet/{NETWORK.subnets[0]}" in create
+    assert f"arn:aws:ec2:{REGION}:*:security-group/{NETWORK.security_groups[0]}" in create
+    assert f"arn:aws:ec2:{REGION}:{ACCOUNT}:network-interface/*" in create
+
+
+# -- encryption settings (point 9) --------------------------------------------------------
+
+
+def test_kms_conditions_on_actions_that_support_them() -> None:
+    by_action = {
+        a: s.to_dict().get("Condition", {})
+        for s in everything(encryption=ENCRYPTION)
+        for a in s.actions
+    }
+    jobs = by_action["sagemaker:CreateTrainingJob"]["StringEquals"]
+    assert jobs == {
+        "sagemaker:VolumeKmsKey": ENCRYPTION.volume_kms_key,
+        "sagemaker:OutputKmsKey": ENCRYPTION.output_kms_key,
+    }
+    assert by_action["sagemaker:CreateEndpointConfig"]["StringEquals"] == {
+        "sagemaker:VolumeKmsKey": ENCRYPTION.volume_kms_key
+    }
+    assert "StringEquals" not in by_action["sagemaker:CreateModel"]
+
+
+def test_kms_grants_are_on_key_arns_for_aws_resources_through_sagemaker() -> None:
+    stmts = sm.PolicyDocument(everything(encryption=ENCRYPTION)).statements
+    kms = [s for s in stmts if any(a.startswith("kms:") for a in s.actions)]
+    assert kms
+    for stmt in kms:
+        for resource in stmt.resources:
+            assert resource.startswith(f"arn:aws:kms:{REGION}:{ACCOUNT}:key/"), resource
+    (grant,) = [s for s in kms if "kms:CreateGrant" in s.actions]
+    assert grant.resources == (ENCRYPTION.volume_kms_key,)
+    assert grant.to_dict()["Condition"] == {
+        "Bool": {"kms:GrantIsForAWSResource": "true"},
+        "StringLike": {"kms:ViaService": f"sagemaker.{REGION}.amazonaws.com"},
+    }
+    (data,) = [s for s in kms if "kms:Decrypt" in s.actions]
+    assert data.resources == (ENCRYPTION.output_kms_key,)
+    assert data.to_dict()["Condition"] == {
+        "StringLike": {"kms:ViaService": f"s3.{REGION}.amazonaws.com"}
+    }
+
+
+def test_one_key_brings_only_its_own_conditions() -> None:
+    volume_only = sm.EncryptionSettings(volume_kms_key=ENCRYPTION.volume_kms_key)
+    stmts = everything(encryption=volume_only)
+    keys = {k for s in stmts for k in s.condition_keys}
+    assert "sagemaker:VolumeKmsKey" in keys
+    assert "sagemaker:OutputKmsKey" not in keys
+    assert not any("kms:Decrypt" in s.actions for s in stmts)
+
+
+def test_kms_via_service_region_is_a_wildcard_when_unknown() -> None:
+    stmts = everything(encryption=ENCRYPTION, region=None)
+    vias = {v for s in stmts for c in s.conditions if c.key == "kms:ViaService" for v in c.values}
+    assert vias == {"sagemaker.*.amazonaws.com", "s3.*.amazonaws.com"}
+
+
+# -- guard-rails ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("rails", "operator", "key", "values"),
+    [
+        (sm.Guardrails(network_isolation=True), "Bool", "sagemaker:NetworkIsolation", "true"),
+        (
+            sm.Guardrails(inter_container_traffic_encryption=True),
+            "Bool",
+            "sagemaker:InterContainerTrafficEncryption",
+            "true",
+        ),
+        (
+            sm.Guardrails(instance_types=["ml.m5.*"]),
+            "ForAllValues:StringLike",
+            "sagemaker:InstanceTypes",
+            "ml.m5.*",
+        ),
+    ],
+)
+def test_guardrail_goes_on_exactly_the_actions_that_support_it(
+    rails: sm.Guardrails, operator: str, key: str, values: str
+) -> None:
+    supporting = {f"sagemaker:{a}" for a, k in GUARDRAIL_KEYS.items() if key.split(":")[1] in k}
+    seen = set()
+    for stmt in everything(guardrails=rails):
+        if key in stmt.condition_keys:
+            assert set(stmt.actions) <= supporting, stmt.to_dict()
+            assert stmt.to_dict()["Condition"][operator][key] == values
+            seen |= set(stmt.actions)
+        else:
+            assert not set(stmt.actions) & supporting, stmt.to_dict()
+    assert seen
+    assert seen == supporting & {a for s in everything() for a in s.actions}
+
+
+def test_no_guardrails_no_guardrail_keys() -> None:
+    keys = {k for s in everything() for k in s.condition_keys}
+    assert not keys & {
+        "sagemaker:NetworkIsolation",
+        "sagemaker:InterContainerTrafficEncryption",
+        "sagemaker:InstanceTypes",
+    }
+
+
+# -- the other activities ---------------------------------------------------------------------
+
+
+def test_s3_bucket_access_on_the_named_buckets_only() -> None:
+    stmts = statements(act.S3BucketAccess(buckets=["b-one", "b-two"]))
+    assert {r for s in stmts for r in s.resources} == {
+        "arn:aws:s3:::b-one",
+        "arn:aws:s3:::b-two",
+        "arn:aws:s3:::b-one/*",
+        "arn:aws:s3:::b-two/*",
+    }
+
+
+def test_s3_full_access_splits_bucket_and_object_actions() -> None:
+    by_action = {a: s.resources for s in statements(act.S3FullAccess()) for a in s.actions}
+    assert by_action == {
+        "s3:ListBucket": ("arn:aws:s3:::*",),
+        "s3:GetObject": ("arn:aws:s3:::*/*",),
+        "s3:PutObject": ("arn:aws:s3:::*/*",),
+        "s3:DeleteObject": ("arn:aws:s3:::*/*",),
+    }
+
+
+def test_athena_on_the_named_workgroups() -> None:
+    stmts = statements(act.QueryAthenaWorkgroups(workgroups=["primary", "adhoc"]))
+    (query,) = [s for s in stmts if "athena:StartQueryExecution" in s.actions]
+    assert set(query.resources) == {
+        f"arn:aws:athena:{REGION}:{ACCOUNT}:workgroup/primary",
+        f"arn:aws:athena:{REGION}:{ACCOUNT}:workgroup/adhoc",
+    }
+
+
+def test_athena_workgroups_may_come_from_the_context() -> None:
+    activity = act.QueryAthenaWorkgroups()
+    assert activity.missing_inputs(ctx()) != []
+    assert activity.missing_inputs(ctx(workgroups=("primary",))) == []
+
+
+def test_glue_bucket_level_actions_are_on_buckets() -> None:
+    stmts = statements(act.ManageGlueTables(glue_databases=["team_a"]))
+    by_action = {a: s for s in stmts for a in s.actions}
+    assert by_action["s3:GetBucketAcl"].resources == ("arn:aws:s3:::team-a-data",)
+    assert by_action["s3:PutBucketAcl"].resources == ("arn:aws:s3:::team-a-data",)
+    assert by_action["s3:GetObject"].resources == ("arn:aws:s3:::team-a-data/*",)
+    search = by_action["glue:SearchTables"].resources
+    assert f"arn:aws:glue:{REGION}:{ACCOUNT}:table/team_a/*" in search
+    assert not any("table/*/*" in r for r in search)
+
+
+def test_data_access_flags() -> None:
+    data = {cls.name for cls in act.ALL if cls.data_access}
+    assert data == {
+        "Access Required AWS Services",
+        "S3 Full Access",
+        "S3 Bucket Access",
+        "Query Athena Workgroups",
+        "Manage AWS Glue Tables",
+    }
+
+
+# -- inputs ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("activity", "missing"),
+    [
+        (act.S3BucketAccess(), "buckets"),
+        (act.AccessRequiredAWSServices(), "buckets"),
+        (act.ManageMLJobs(), "pass_roles"),
+        (act.ManageModels(), "pass_roles"),
+        (act.ManagePipelines(), "pass_roles"),
+        (act.ManageModelMonitoring(), "pass_roles"),
+        (act.QueryAthenaWorkgroups(), "workgroups"),
+        (act.ManageGlueTables(), "glue_databases"),
+    ],
+    ids=lambda x: getattr(x, "name", x),
+)
+def test_missing_inputs_are_reported(activity: Activity, missing: str) -> None:
+    empty = ActivityContext(persona="p", kind="DataScientist")
+    problems = activity.missing_inputs(empty)
+    assert any(missing in p and activity.name in p for p in problems), problems
+
+
+@pytest.mark.parametrize(
+    ("build", "field"),
+    [
+        (lambda: act.S3BucketAccess(buckets=["Bad_Bucket"]), "S3BucketAccess.buckets"),
+        (lambda: act.ManageMLJobs(pass_roles=["x" * 65]), "ManageMLJobs.pass_roles"),
+        (
+            lambda: act.ManageModels(pass_roles=["arn:aws:s3:::not-a-role"]),
+            "ManageModels.pass_roles",
+        ),
+        (
+            lambda: act.AccessRequiredAWSServices(ecr_repositories=["Team A"]),
+            "AccessRequiredAWSServices.ecr_repositories",
+        ),
+        (lambda: act.QueryAthenaWorkgroups(workgroups=["no spaces"]), "workgroups"),
+        (lambda: act.ManageGlueTables(glue_databases=["bad/db"]), "glue_databases"),
+    ],
+)
+def test_bad_activity_inputs_name_the_field(build: object, field: str) -> None:
+    with pytest.raises(sm.ValidationError, match=field) as info:
+        build()  # type: ignore[operator]
+    assert isinstance(info.value, ValueError)
+
+
+def test_import_secureml_does_not_import_boto3() -> None:
+    code = (
+        "import secureml, sys; "
+        "secureml.DataScientist('ds', buckets=['b-data'], pass_roles=['r']).policy_documents(); "
+        "assert 'boto3' not in sys.modules and 'botocore' not in sys.modules, "
+        "sorted(m for m in sys.modules if m.startswith(('boto', 'moto')))"
+    )
+    subprocess.run(
+        [sys.executable, "-c", code],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
