@@ -41,11 +41,19 @@ from secureml.settings import EncryptionSettings, Guardrails, NetworkSettings
 if TYPE_CHECKING:
     from secureml.engine import Blueprint, Change, Plan
     from secureml.resources import (
+        AccountPublicAccessBlock,
+        AuditTrail,
+        BucketPublicAccessBlock,
         GroupAssignment,
         IdentityCenter,
+        Lifecycle,
+        ObjectLock,
         PermissionSet,
+        PublicAccessReport,
         Role,
         UserAssignment,
+        block_public_access,
+        public_access_report,
     )
 
 __version__ = "0.1.0.dev0"
@@ -62,6 +70,14 @@ _LAZY: dict[str, str] = {
     "IdentityCenter": "secureml.resources",
     "PermissionSet": "secureml.resources",
     "UserAssignment": "secureml.resources",
+    "AccountPublicAccessBlock": "secureml.resources",
+    "AuditTrail": "secureml.resources",
+    "BucketPublicAccessBlock": "secureml.resources",
+    "Lifecycle": "secureml.resources",
+    "ObjectLock": "secureml.resources",
+    "PublicAccessReport": "secureml.resources",
+    "block_public_access": "secureml.resources",
+    "public_access_report": "secureml.resources",
 }
 
 
@@ -82,7 +98,10 @@ __all__ = [
     "FINDING_CODES",
     "LIMITS",
     "AWSCallError",
+    "AccountPublicAccessBlock",
+    "AuditTrail",
     "Blueprint",
+    "BucketPublicAccessBlock",
     "Change",
     "Compute",
     "Condition",
@@ -93,11 +112,13 @@ __all__ = [
     "GroupAssignment",
     "Guardrails",
     "IdentityCenter",
+    "Lifecycle",
     "Limit",
     "MLOps",
     "ManagedPolicy",
     "NetworkSettings",
     "NotFoundError",
+    "ObjectLock",
     "OwnershipError",
     "PermissionSet",
     "Persona",
@@ -105,6 +126,7 @@ __all__ = [
     "PolicyDocument",
     "PolicyTooLargeError",
     "ProvisioningError",
+    "PublicAccessReport",
     "Role",
     "SecureMLError",
     "Severity",
@@ -113,4 +135,6 @@ __all__ = [
     "ValidationError",
     "__version__",
     "activities",
+    "block_public_access",
+    "public_access_report",
 ]
