@@ -39,7 +39,7 @@ from secureml.policy._findings import FINDING_CODES, Finding, Severity
 from secureml.settings import EncryptionSettings, Guardrails, NetworkSettings
 
 if TYPE_CHECKING:
-    from secureml.engine import Blueprint, Change, Plan
+    from secureml.engine import ApplyResult, Blueprint, Change, Plan
     from secureml.resources import (
         AccountPublicAccessBlock,
         AuditTrail,
@@ -47,6 +47,7 @@ if TYPE_CHECKING:
         GroupAssignment,
         IdentityCenter,
         Lifecycle,
+        ManagedPolicy,
         ObjectLock,
         PermissionSet,
         PublicAccessReport,
@@ -61,6 +62,7 @@ __version__ = "0.1.0.dev0"
 # Names that need boto3, loaded on first access (PEP 562) so that a notebook
 # designing policies offline never pays for importing boto3.
 _LAZY: dict[str, str] = {
+    "ApplyResult": "secureml.engine",
     "Blueprint": "secureml.engine",
     "Change": "secureml.engine",
     "Plan": "secureml.engine",
@@ -99,6 +101,7 @@ __all__ = [
     "LIMITS",
     "AWSCallError",
     "AccountPublicAccessBlock",
+    "ApplyResult",
     "AuditTrail",
     "Blueprint",
     "BucketPublicAccessBlock",

@@ -1,6 +1,6 @@
 """The AWS layer: the per-run context (session, clients, paginators) and retry rules."""
 
-from secureml.aws._context import AwsContext, resolve_session
+from secureml.aws._context import AwsContext, SessionLike, resolve_session
 from secureml.aws._retry import (
     EVENTUAL_CONSISTENCY_CODES,
     RETRYABLE_CODES,
@@ -16,6 +16,7 @@ __all__ = [
     "THROTTLING_CODES",
     "AwsContext",
     "RetryPolicy",
+    "SessionLike",
     "error_code",
     "is_retryable",
     "resolve_session",

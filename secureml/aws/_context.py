@@ -7,14 +7,14 @@ import functools
 import logging
 import threading
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import attrs
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from secureml.aws._retry import RetryPolicy, error_code
-from secureml.errors import AWSCallError
+from secureml.errors import AWSCallError, ValidationError
 
 if TYPE_CHECKING:
     import boto3
@@ -23,23 +23,25 @@ __all__ = ["AwsContext", "SessionLike"]
 
 log = logging.getLogger("secureml.aws")
 
-SessionLike = "boto3.Session | Callable[[], boto3.Session] | None"
+SessionLike: TypeAlias = "boto3.Session | Callable[[], boto3.Session] | None"
+"""What every ``session=`` parameter takes: a session, a callable returning one, or
+``None`` for a new default session."""
 
 # botocore's own retries off: every retry is RetryPolicy's (secureml.aws._retry).
-_CLIENT_CONFIG = Config(retries={"max_attempts": 1, "mode": "standard"}, user_agent_extra="secureml")
+_CLIENT_CONFIG = Config(
+    retries={"max_attempts": 1, "mode": "standard"}, user_agent_extra="secureml"
+)
 
 
-def resolve_session(session: Any) -> boto3.Session:
+def resolve_session(session: SessionLike) -> boto3.Session:
     """A ``boto3.Session``, a callable returning one, or ``None`` for a new default session."""
-    import boto3
+    import boto3  # noqa: PLC0415 - boto3 loads only when AWS is used
 
     if session is None:
         return boto3.Session()
     if callable(session) and not isinstance(session, boto3.Session):
         session = session()
     if not isinstance(session, boto3.Session):
-        from secureml.errors import ValidationError
-
         raise ValidationError(
             f"session: expected a boto3.Session, a callable returning one, or None; "
             f"got {type(session).__name__}"
@@ -64,6 +66,7 @@ class AwsContext:
     _clients: dict[str, Any] = attrs.field(factory=dict, init=False, repr=False)
     _lock: threading.Lock = attrs.field(factory=threading.Lock, init=False, repr=False)
     _cache: dict[str, Any] = attrs.field(factory=dict, init=False, repr=False)
+    _key_locks: dict[str, threading.Lock] = attrs.field(factory=dict, init=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         if self.region is None:
@@ -74,7 +77,11 @@ class AwsContext:
         with self._lock:
             client = self._clients.get(service)
             if client is None:
-                client = self.session.client(service, region_name=self.region, config=_CLIENT_CONFIG)
+                client = self.session.client(
+                    service,  # type: ignore[call-overload]
+                    region_name=self.region,
+                    config=_CLIENT_CONFIG,
+                )
                 self._clients[service] = client
             return client
 
@@ -138,7 +145,7 @@ class AwsContext:
             try:
                 model = self.session._session.get_paginator_model(service)
                 return dict(model.get_paginator(api_name))
-            except Exception:  # noqa: BLE001 - no paginator model: plain NextToken
+            except Exception:  # no paginator model: plain NextToken
                 return {}
 
         return dict(self.cached(f"paginator:{service}:{api_name}", load))
@@ -146,7 +153,10 @@ class AwsContext:
     @property
     def account_id(self) -> str:
         """The caller's account id (one STS call, cached)."""
-        return self.cached("account_id", lambda: str(self.call("sts", "get_caller_identity")["Account"]))
+        account: str = self.cached(
+            "account_id", lambda: str(self.call("sts", "get_caller_identity")["Account"])
+        )
+        return account
 
     @property
     def partition(self) -> str:
@@ -154,13 +164,27 @@ class AwsContext:
         return self.session.get_partition_for_region(self.region or "us-east-1")
 
     def cached(self, key: str, factory: Callable[[], Any]) -> Any:
-        """A value computed once per context (instance lookups, account id)."""
+        """A value computed once per context (instance lookups, account id, listings
+        shared by several resources). Concurrent callers of the same key wait for
+        the first one, so the calls behind it are made once."""
         with self._lock:
             if key in self._cache:
                 return self._cache[key]
-        value = factory()
+            key_lock = self._key_locks.setdefault(key, threading.Lock())
+        with key_lock:
+            with self._lock:
+                if key in self._cache:
+                    return self._cache[key]
+            value = factory()
+            with self._lock:
+                self._cache[key] = value
+            return value
+
+    def forget(self, prefix: str) -> None:
+        """Drop cached values whose key starts with ``prefix`` (after a write made them stale)."""
         with self._lock:
-            return self._cache.setdefault(key, value)
+            for key in [k for k in self._cache if k.startswith(prefix)]:
+                del self._cache[key]
 
     @staticmethod
     def wrap_error(resource: str, operation: str, exc: ClientError) -> AWSCallError:

@@ -97,14 +97,14 @@ _NETWORK_ERRORS = (
 
 
 def is_retryable(exc: BaseException) -> bool:
-    """Throttling, 5xx, conflicts and network errors."""
+    """Throttling (by code or HTTP 429), 5xx, conflicts and network errors."""
     if isinstance(exc, _NETWORK_ERRORS):
         return True
     if isinstance(exc, ClientError):
         if error_code(exc) in RETRYABLE_CODES:
             return True
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-        return isinstance(status, int) and status >= 500
+        return isinstance(status, int) and (status >= 500 or status == 429)
     return False
 
 
@@ -154,8 +154,10 @@ class RetryPolicy:
         retrying = tenacity.Retrying(
             retry=tenacity.retry_if_exception(retryable),
             wait=tenacity.wait_random_exponential(multiplier=self.initial, max=self.maximum),
+            # stop_before_delay: never start a wait that would end past max_delay,
+            # so the total time is bounded by max_delay plus one call.
             stop=tenacity.stop_after_attempt(self.max_attempts)
-            | tenacity.stop_after_delay(self.max_delay),
+            | tenacity.stop_before_delay(self.max_delay),
             sleep=self.sleep,
             reraise=True,
             before_sleep=before_sleep,

@@ -10,6 +10,7 @@ from secureml.resources._audit import (
     ObjectLock,
 )
 from secureml.resources._base import OWNER_TAG, Observed, Resource, State
+from secureml.resources._iam import ManagedPolicy, Role
 from secureml.resources._identity_center import (
     GroupAssignment,
     IdentityCenter,
@@ -38,12 +39,14 @@ __all__ = [
     "GroupAssignment",
     "IdentityCenter",
     "Lifecycle",
+    "ManagedPolicy",
     "ObjectLock",
     "Observed",
     "PermissionSet",
     "PublicAccessReport",
     "PublicAccessSettings",
     "Resource",
+    "Role",
     "State",
     "UserAssignment",
     "block_public_access",

@@ -1,0 +1,337 @@
+"""Reading the account into a :class:`Plan` and carrying a plan out.
+
+Reads of independent resources run concurrently; changes run concurrently too,
+each as soon as the changes of the resources it depends on are done, in a
+bounded thread pool (IAM and Identity Center throttle hard; the retry policy
+absorbs what throttling remains). Deletes of resources no longer in the
+blueprint run last, in reverse dependency order.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from typing import Any, TypeVar
+
+import attrs
+from botocore.exceptions import ClientError
+
+from secureml.aws import AwsContext, error_code
+from secureml.engine._plan import Action, Change, Plan
+from secureml.engine._registry import resource_kinds
+from secureml.errors import (
+    ConvergenceError,
+    OwnershipError,
+    SecureMLError,
+    ValidationError,
+)
+from secureml.resources import OWNER_TAG, Observed, Resource
+
+__all__ = ["ApplyResult", "apply_plan", "build_plan", "dependency_order"]
+
+log = logging.getLogger("secureml.engine")
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+_ACCESS_DENIED = frozenset(
+    {
+        "AccessDenied",
+        "AccessDeniedException",
+        "UnauthorizedOperation",
+        "UnrecognizedClientException",
+    }
+)
+
+
+def dependency_order(resources: Sequence[Resource]) -> list[Resource]:
+    """``resources`` ordered so that each comes after those it depends on, otherwise
+    keeping the given order (dependencies outside ``resources`` are ignored)."""
+    by_key = {r.key: r for r in resources}
+    out: list[Resource] = []
+    state: dict[str, int] = {}  # 1 visiting, 2 done
+
+    def visit(r: Resource) -> None:
+        mark = state.get(r.key)
+        if mark == 2:
+            return
+        if mark == 1:
+            return  # a cycle: reported by validation, never reached when valid
+        state[r.key] = 1
+        for dep in r.dependencies():
+            if dep in by_key:
+                visit(by_key[dep])
+        state[r.key] = 2
+        out.append(r)
+
+    for r in resources:
+        visit(r)
+    return out
+
+
+def _parallel_map(fn: Callable[[T], R], items: Sequence[T], max_workers: int) -> list[R]:
+    if max_workers <= 1 or len(items) <= 1:
+        return [fn(i) for i in items]
+    with ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="secureml-read") as pool:
+        return list(pool.map(fn, items))
+
+
+@attrs.frozen
+class _Assessed:
+    resource: Resource
+    desired: dict[str, Any]
+    observed: Observed | None
+
+
+def _assess(ctx: AwsContext, resource: Resource, desired: dict[str, Any]) -> _Assessed:
+    try:
+        observed = resource.read(ctx)
+    except ClientError as exc:
+        raise ctx.wrap_error(resource.describe(), "read", exc) from exc
+    return _Assessed(resource, desired, observed)
+
+
+def _change_for(a: _Assessed, blueprint: str) -> Change:
+    r = a.resource
+    if a.observed is None:
+        return Change("create", r, None, a.desired)
+    if not r.owned_by(a.observed, blueprint) and not r.adopt:
+        detail = (
+            f"it has no {OWNER_TAG} tag"
+            if a.observed.owner is None
+            else f"its {OWNER_TAG} tag is {a.observed.owner!r}, not {blueprint!r}"
+        )
+        raise OwnershipError(r.describe(), detail)
+    action: Action = "no-op" if a.observed.state == a.desired else "update"
+    return Change(action, r, a.observed.state, a.desired, observed=a.observed)
+
+
+def build_plan(
+    blueprint: str,
+    resources: Sequence[Resource],
+    ctx: AwsContext,
+    *,
+    prune: bool,
+    max_workers: int,
+) -> Plan:
+    """Read the account and compare it with ``resources`` (read calls only)."""
+    ordered = dependency_order(resources)
+    # Desired states first: they may still find problems (packing against the real
+    # account id), and those are reported together before any resource is read.
+    desired: list[dict[str, Any]] = []
+    problems: list[str] = []
+    for r in ordered:
+        try:
+            desired.append(r.desired(ctx))
+        except ValidationError as exc:
+            problems.extend(f"{r.key}: {p}" for p in exc.problems)
+    if problems:
+        raise ValidationError(problems)
+    assessed = _parallel_map(
+        lambda pair: _assess(ctx, pair[0], pair[1]), list(zip(ordered, desired, strict=True)),
+        max_workers,
+    )
+    changes = [_change_for(a, blueprint) for a in assessed]
+    orphans, warnings = _orphans(blueprint, {r.key for r in resources}, ctx, prune, max_workers)
+    changes.extend(orphans)
+    for change in changes:
+        log.debug("plan %s: %s", change.key, change.action)
+    return Plan(
+        blueprint=blueprint,
+        changes=changes,
+        prune=prune,
+        account_id=_account(ctx),
+        region=ctx.region,
+        warnings=tuple(warnings),
+    )
+
+
+def _account(ctx: AwsContext) -> str | None:
+    try:
+        return ctx.account_id
+    except (ClientError, SecureMLError):  # a plan of resources that never needed it
+        return None
+
+
+def _orphans(
+    blueprint: str,
+    keys: set[str],
+    ctx: AwsContext,
+    prune: bool,
+    max_workers: int,
+) -> tuple[list[Change], list[str]]:
+    warnings: list[str] = []
+    candidates: dict[str, Resource] = {}
+    for kind, cls in resource_kinds().items():
+        try:
+            found = list(cls.discover(ctx, blueprint))
+        except ClientError as exc:
+            if prune or error_code(exc) not in _ACCESS_DENIED:
+                raise ctx.wrap_error(f"{kind} resources", "discover", exc) from exc
+            warnings.append(
+                f"could not look for {kind} resources no longer in the blueprint "
+                f"({error_code(exc)}); apply(prune=True) needs that permission"
+            )
+            continue
+        for r in found:
+            if r.key not in keys:
+                candidates.setdefault(r.key, r)
+
+    def read(r: Resource) -> Change | None:
+        try:
+            observed = r.read(ctx)
+        except ClientError as exc:
+            raise ctx.wrap_error(r.describe(), "read", exc) from exc
+        if observed is None or not r.owned_by(observed, blueprint):
+            return None
+        return Change("delete", r, observed.state, None, orphan=True, observed=observed)
+
+    found_changes = _parallel_map(read, list(candidates.values()), max_workers)
+    orphan_changes = [c for c in found_changes if c is not None]
+    # Deletes run dependants first: reverse of the dependency order among the orphans.
+    order = dependency_order([c.resource for c in orphan_changes])
+    rank = {r.key: i for i, r in enumerate(reversed(order))}
+    orphan_changes.sort(key=lambda c: rank[c.key])
+    return orphan_changes, warnings
+
+
+@attrs.frozen
+class ApplyResult:
+    """What :meth:`Blueprint.apply <secureml.Blueprint.apply>` did.
+
+    ``plan`` is the plan it carried out (made fresh by ``apply``); ``applied``
+    the changes carried out, in the order they finished.
+    """
+
+    plan: Plan
+    applied: tuple[Change, ...]
+
+    @property
+    def changed(self) -> bool:
+        """Whether anything was changed."""
+        return bool(self.applied)
+
+    @property
+    def kept(self) -> list[Change]:
+        """Resources no longer in the blueprint left in place (``prune`` was false)."""
+        return self.plan.kept
+
+    def __str__(self) -> str:
+        lines = [
+            f"Applied blueprint {self.plan.blueprint!r}: {len(self.applied)} change(s) made"
+        ]
+        lines.extend(f"{c.action} {c.resource.describe()}" for c in self.applied)
+        if self.kept:
+            lines.append(
+                f"{len(self.kept)} resource(s) no longer in the blueprint kept "
+                "(apply with prune=True to delete them): "
+                + ", ".join(c.key for c in self.kept)
+            )
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict: the plan and the keys of the changes applied."""
+        return {
+            "blueprint": self.plan.blueprint,
+            "changed": self.changed,
+            "applied": [{"action": c.action, "key": c.key} for c in self.applied],
+            "kept": [c.key for c in self.kept],
+            "plan": self.plan.to_dict(),
+        }
+
+
+def _carry_out(ctx: AwsContext, change: Change) -> None:
+    r = change.resource
+    log.info("%s %s", change.action, r.describe())
+    try:
+        if change.action == "create":
+            assert change.after is not None
+            r.create(ctx, change.after)
+        elif change.action == "update":
+            assert change.after is not None
+            assert change.observed is not None
+            r.update(ctx, change.observed, change.after)
+        elif change.action == "delete":
+            assert change.observed is not None
+            r.delete(ctx, change.observed)
+    except ClientError as exc:
+        raise ctx.wrap_error(r.describe(), change.action, exc) from exc
+
+
+def _run_graph(
+    changes: Sequence[Change],
+    waits_for: Mapping[str, Iterable[str]],
+    fn: Callable[[Change], None],
+    max_workers: int,
+    done: list[Change],
+) -> tuple[Change, BaseException] | None:
+    """Run ``fn`` on every change once the changes it waits for are done.
+
+    On the first failure nothing new starts; changes already running finish.
+    Returns the failed change and its exception, or ``None``.
+    """
+    keys = {c.key for c in changes}
+    remaining = list(changes)
+    blockers = {c.key: set(waits_for.get(c.key, ())) & keys for c in changes}
+    failure: tuple[Change, BaseException] | None = None
+    with ThreadPoolExecutor(
+        max_workers=max(1, max_workers), thread_name_prefix="secureml-apply"
+    ) as pool:
+        running: dict[Future[None], Change] = {}
+        while True:
+            if failure is None:
+                ready = [c for c in remaining if not blockers[c.key]]
+                for c in ready:
+                    remaining.remove(c)
+                    running[pool.submit(fn, c)] = c
+            if not running:
+                break
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for fut in sorted(finished, key=lambda f: running[f].key):
+                change = running.pop(fut)
+                exc = fut.exception()
+                if exc is not None:
+                    if failure is None:
+                        failure = (change, exc)
+                    continue
+                done.append(change)
+                for b in blockers.values():
+                    b.discard(change.key)
+    if failure is None and remaining:  # pragma: no cover - validation rejects cycles
+        raise ConvergenceError(
+            "dependency cycle among " + ", ".join(c.key for c in remaining), applied=done
+        )
+    return failure
+
+
+def apply_plan(plan: Plan, ctx: AwsContext, *, max_workers: int) -> ApplyResult:
+    """Carry out ``plan.pending``: creates and updates in dependency order, then the
+    deletes in reverse. Raises :class:`~secureml.errors.ConvergenceError` (with the
+    changes already made) at the first failure."""
+    pending = plan.pending
+    done: list[Change] = []
+    forward = [c for c in pending if c.action != "delete"]
+    deletes = [c for c in pending if c.action == "delete"]
+    waits = {c.key: set(c.resource.dependencies()) for c in forward}
+    # A delete waits for the deletes of the resources that depend on it.
+    reverse: dict[str, set[str]] = {c.key: set() for c in deletes}
+    for c in deletes:
+        for dep in c.resource.dependencies():
+            if dep in reverse:
+                reverse[dep].add(c.key)
+    failure = _run_graph(forward, waits, lambda c: _carry_out(ctx, c), max_workers, done)
+    if failure is None:
+        failure = _run_graph(deletes, reverse, lambda c: _carry_out(ctx, c), max_workers, done)
+    if failure is not None:
+        change, exc = failure
+        finished = {id(c) for c in done}
+        not_done = [c.key for c in pending if id(c) not in finished and c is not change]
+        message = (
+            f"blueprint {plan.blueprint!r}: {change.action} {change.resource.describe()} failed: "
+            f"{exc}. {len(done)} change(s) were made before it"
+            + (f"; not attempted: {', '.join(not_done)}" if not_done else "")
+            + ". Run apply again to finish: it re-reads the account and resumes."
+        )
+        raise ConvergenceError(message, applied=done) from exc
+    return ApplyResult(plan=plan, applied=tuple(done))
