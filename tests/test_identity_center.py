@@ -135,7 +135,10 @@ def ds_persona() -> sm.Persona:
         ({"relay_state": "x" * 241}, "relay_state"),
         ({"tags": {OWNER_TAG: "other"}}, "set by secureml"),
         (
-            {"managed_policies": [READ_ONLY], "customer_managed_policies": [f"p{i}" for i in range(20)]},
+            {
+                "managed_policies": [READ_ONLY],
+                "customer_managed_policies": [f"p{i}" for i in range(20)],
+            },
             "at most 20",
         ),
     ],
@@ -287,7 +290,10 @@ def test_standalone_permission_set_with_every_setting_round_trips(sso: SSO) -> N
         session_duration="PT2H30M",
         inline_policy=doc,
         managed_policies=[READ_ONLY],
-        customer_managed_policies=["ml/team-a-ds-1", "arn:aws:iam::111122223333:policy/boundaryless"],
+        customer_managed_policies=[
+            "ml/team-a-ds-1",
+            "arn:aws:iam::111122223333:policy/boundaryless",
+        ],
         permissions_boundary="arn:aws:iam::aws:policy/PowerUserAccess",
         relay_state="https://console.aws.amazon.com/sagemaker/",
         tags={"team": "a"},

@@ -11,8 +11,8 @@ permission set that is still assigned; moto deletes it.
 :func:`moto_identity_center` adds those operations to moto's own request
 handler, backed by moto's own state, for as long as the context lasts. Every
 call still goes through botocore and moto's HTTP emulation: this fills holes
-in the emulator, it does not fake boto3. Not imported by secureml itself;
-``moto`` must be installed.
+in the emulator, it does not fake boto3. Not imported by secureml itself
+(it imports ``moto``, which only tests install).
 """
 
 from __future__ import annotations
@@ -23,6 +23,9 @@ from collections.abc import Iterator
 from typing import Any
 from unittest import mock
 from uuid import uuid4
+
+from moto.ssoadmin.exceptions import ConflictException, ResourceNotFoundException
+from moto.ssoadmin.responses import SSOAdminResponse
 
 __all__ = ["moto_identity_center"]
 
@@ -87,8 +90,6 @@ def put_permissions_boundary_to_permission_set(self: Any) -> str:
 
 
 def get_permissions_boundary_for_permission_set(self: Any) -> str:
-    from moto.ssoadmin.exceptions import ResourceNotFoundException
-
     boundary = getattr(_ps(self, _params(self)["PermissionSetArn"]), "_secureml_boundary", None)
     if boundary is None:
         raise ResourceNotFoundException("Permissions boundary does not exist")
@@ -96,8 +97,6 @@ def get_permissions_boundary_for_permission_set(self: Any) -> str:
 
 
 def delete_permissions_boundary_from_permission_set(self: Any) -> str:
-    from moto.ssoadmin.exceptions import ResourceNotFoundException
-
     ps = _ps(self, _params(self)["PermissionSetArn"])
     if getattr(ps, "_secureml_boundary", None) is None:
         raise ResourceNotFoundException("Permissions boundary does not exist")
@@ -143,8 +142,6 @@ def list_accounts_for_provisioned_permission_set(self: Any) -> str:
 
 
 def delete_permission_set(self: Any) -> str:
-    from moto.ssoadmin.exceptions import ConflictException
-
     params = _params(self)
     backend = self.ssoadmin_backend
     if any(a.permission_set_arn == params["PermissionSetArn"] for a in backend.account_assignments):
@@ -177,8 +174,6 @@ _HANDLERS = {
 def moto_identity_center() -> Iterator[None]:
     """Within the context, moto's sso-admin also answers the operations listed in
     the module docstring, the way AWS does."""
-    from moto.ssoadmin.responses import SSOAdminResponse
-
     with contextlib.ExitStack() as stack:
         for name, handler in _HANDLERS.items():
             stack.enter_context(mock.patch.object(SSOAdminResponse, name, handler, create=True))
