@@ -1,0 +1,255 @@
+"""Blueprint files: a blueprint written in YAML, loaded into the Python API's objects.
+
+The file mirrors the Python API (see :doc:`/blueprint-file` for the format):
+
+>>> from secureml.blueprint_file import loads
+>>> bf = loads('''
+... personas:
+...   - name: team-a-compute
+...     kind: Compute
+...     buckets: [team-a-data]
+...     role: {}
+... ''', name="ml-platform")
+>>> bf.name, sorted(bf.personas)
+('ml-platform', ['team-a-compute'])
+>>> [r.key for r in bf.resources]
+['iam-role/team-a-compute']
+
+Every problem in a file is reported at once, each with the file, the path in
+the document and the line:
+
+>>> try:
+...     loads("personas:\\n  - name: x\\n    kind: Admin\\n", source="bp.yaml")
+... except BlueprintFileError as exc:
+...     print(exc.issues[0])
+bp.yaml:3:11: personas[0].kind: 'Admin' is not one of: DataScientist, MLOps, Compute
+
+This module imports PyYAML and cattrs; ``import secureml`` does not import it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path as _FsPath
+from typing import Any
+
+import attrs
+import yaml
+
+from secureml.blueprint_file._build import build
+from secureml.blueprint_file._convert import Problem, structure
+from secureml.blueprint_file._schema import json_schema
+from secureml.blueprint_file._spec import BLUEPRINT_NAME, REGION, BlueprintSpec
+from secureml.blueprint_file._yaml import Located, format_path, parse
+from secureml.engine import Blueprint
+from secureml.errors import ValidationError
+from secureml.personas import Persona
+from secureml.resources import Resource
+
+_NAME = re.compile(BLUEPRINT_NAME)
+
+__all__ = [
+    "BlueprintFile",
+    "BlueprintFileError",
+    "FileProblem",
+    "json_schema",
+    "load",
+    "loads",
+    "schema_text",
+]
+
+
+@attrs.frozen
+class FileProblem:
+    """One problem in a blueprint file: where it is and what is wrong.
+
+    ``path`` is the place in the document (``personas[1].add_activities[0]``,
+    empty for the whole file); ``line`` and ``column`` are 1-based, ``None``
+    when unknown.
+    """
+
+    file: str
+    path: str
+    line: int | None
+    column: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.line is not None:
+            where += f":{self.line}:{self.column}" if self.column else f":{self.line}"
+        return f"{where}: {self.path + ': ' if self.path else ''}{self.message}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict of the five fields."""
+        return attrs.asdict(self)
+
+
+class BlueprintFileError(ValidationError):
+    """A blueprint file that cannot be loaded, with every problem found.
+
+    ``issues`` holds one :class:`FileProblem` per problem (sorted by line);
+    ``problems`` (from :class:`~secureml.ValidationError`) holds them as text.
+    """
+
+    def __init__(self, file: str, issues: list[FileProblem]) -> None:
+        self.file = file
+        self.issues: tuple[FileProblem, ...] = tuple(issues)
+        super().__init__([str(i) for i in self.issues])
+
+
+@attrs.frozen
+class BlueprintFile:
+    """A loaded blueprint file: its personas and the resources it deploys.
+
+    ``name`` is the blueprint's name (the ``blueprint`` key, else the file's
+    stem); ``region`` the file's ``region`` (``None`` when not given);
+    ``personas`` every persona by name, in file order (including those deployed
+    as nothing, which the ``policies`` and ``lint`` commands still show);
+    ``blueprint`` the :class:`~secureml.Blueprint` of the file's resources
+    (with the file's region); ``spec`` the file as written; ``source`` where
+    it was read from; ``lines`` the line where each persona (by name) and
+    each resource (by key) is declared.
+    """
+
+    name: str
+    region: str | None
+    personas: Mapping[str, Persona]
+    blueprint: Blueprint
+    spec: BlueprintSpec
+    source: str
+    lines: Mapping[str, int] = attrs.field(factory=dict)
+
+    @property
+    def resources(self) -> tuple[Resource, ...]:
+        """What the blueprint deploys, in file order."""
+        return self.blueprint.resources
+
+
+def _issue(source: str, doc: Located | None, problem: Problem) -> FileProblem:
+    path, message, at_key = problem
+    pos = doc.position(path, key=at_key) if doc is not None else None
+    return FileProblem(
+        file=source,
+        path=format_path(path) if path else "",
+        line=pos.line if pos else None,
+        column=pos.column if pos else None,
+        message=message,
+    )
+
+
+def _fail(source: str, doc: Located | None, problems: list[Problem]) -> BlueprintFileError:
+    issues = list(dict.fromkeys(_issue(source, doc, p) for p in problems))
+    issues.sort(key=lambda i: (i.line is None, i.line or 0, i.column or 0))
+    return BlueprintFileError(source, issues)
+
+
+def loads(text: str, *, name: str | None = None, source: str = "<string>") -> BlueprintFile:
+    """Load a blueprint from YAML text.
+
+    ``name`` is the blueprint's name when the text has no ``blueprint`` key;
+    ``source`` names the text in error messages (the file's path).
+
+    Raises:
+        BlueprintFileError: with every problem found (a :class:`~secureml.ValidationError`).
+    """
+    try:
+        doc = parse(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        message = " ".join(
+            str(x) for x in (exc.context, exc.problem) if x
+        ) or "not valid YAML"
+        raise BlueprintFileError(
+            source,
+            [
+                FileProblem(
+                    source,
+                    "",
+                    mark.line + 1 if mark else None,
+                    mark.column + 1 if mark else None,
+                    f"YAML syntax error: {message}",
+                )
+            ],
+        ) from None
+    except yaml.YAMLError as exc:
+        raise BlueprintFileError(
+            source, [FileProblem(source, "", None, None, f"YAML syntax error: {exc}")]
+        ) from None
+    problems: list[Problem] = [(p.path, p.message, True) for p in doc.problems]
+    if not isinstance(doc.data, Mapping):
+        what = "an empty file" if doc.data is None else f"a {type(doc.data).__name__}"
+        problems.append(
+            ((), f"a blueprint file is a YAML mapping (personas:, assignments:, ...); got {what}",
+             False)
+        )
+        raise _fail(source, doc, problems)
+    spec, found = structure(doc.data, BlueprintSpec)
+    problems += found
+    if spec is None:
+        raise _fail(source, doc, problems)
+    blueprint_name = spec.blueprint or name or "blueprint"
+    if not _NAME.match(blueprint_name):
+        origin = "" if spec.blueprint else " (taken from the file's name; add `blueprint: NAME`)"
+        problems.append(
+            (("blueprint",), f"{blueprint_name!r}{origin} is not a blueprint name: 1-64 letters, "
+             "digits, '.', '_' and '-', starting with a letter or digit", False)
+        )
+    if spec.region is not None and not re.match(REGION, spec.region):
+        problems.append(
+            (("region",), f"{spec.region!r} is not an AWS region name (like us-east-1)", False)
+        )
+    built, found = build(spec, doc.data)
+    problems += found
+    if problems:
+        raise _fail(source, doc, problems)
+    try:
+        blueprint = Blueprint(blueprint_name, built.resources, region=spec.region)
+    except ValidationError as exc:
+        raise _fail(source, doc, [_engine_problem(p, built.paths) for p in exc.problems]) from None
+    lines: dict[str, int] = {}
+    for i, p in enumerate(spec.personas):
+        pos = doc.position(("personas", i))
+        if pos is not None:
+            lines.setdefault(p.name, pos.line)
+    for key, path in built.paths.items():
+        pos = doc.position(path)
+        if pos is not None:
+            lines[key] = pos.line
+    return BlueprintFile(
+        name=blueprint_name,
+        region=spec.region,
+        personas=built.personas,
+        blueprint=blueprint,
+        spec=spec,
+        source=source,
+        lines=lines,
+    )
+
+
+def _engine_problem(message: str, paths: Mapping[str, tuple[str | int, ...]]) -> Problem:
+    """A blueprint-level problem, filed under the part of the file whose resource it names."""
+    for key, path in paths.items():
+        if message.startswith(f"{key}: ") or f"resource {key!r}" in message:
+            return path, message, False
+    return (), message, False
+
+
+def load(path: str | os.PathLike[str]) -> BlueprintFile:
+    """Load a blueprint file (UTF-8 YAML); its name defaults to the file's stem.
+
+    Raises:
+        BlueprintFileError: with every problem found.
+        OSError: when the file cannot be read.
+    """
+    fs_path = _FsPath(path)
+    text = fs_path.read_text(encoding="utf-8")
+    return loads(text, name=fs_path.stem, source=str(path))
+
+
+def schema_text() -> str:
+    """The JSON Schema of blueprint files as published (``schema/blueprint.schema.json``)."""
+    return json.dumps(json_schema(), indent=2) + "\n"

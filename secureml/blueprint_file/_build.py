@@ -1,0 +1,531 @@
+"""Turning a structured blueprint file into the Python API's objects.
+
+Everything the Python API validates is validated here the same way (by
+calling it); this module's job is to call it once per part of the file and to
+say which part of the file a problem belongs to. Problems are collected, not
+raised, so one run reports them all.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
+
+import attrs
+
+from secureml import activities as _act
+from secureml import personas as _personas
+from secureml import resources as res
+from secureml.activities._base import Activity
+from secureml.blueprint_file._convert import Problem
+from secureml.blueprint_file._spec import (
+    ActivitySpec,
+    BlueprintSpec,
+    EncryptionSpec,
+    GuardrailsSpec,
+    NetworkSpec,
+    PersonaSpec,
+)
+from secureml.blueprint_file._yaml import Path
+from secureml.errors import ValidationError
+from secureml.personas import Persona
+from secureml.resources import Resource
+from secureml.settings import EncryptionSettings, Guardrails, NetworkSettings
+
+__all__ = ["Built", "build"]
+
+T = TypeVar("T")
+
+_DEFAULTS: Mapping[str, tuple[type[Activity], ...]] = {
+    "DataScientist": _act.DATA_SCIENTIST_DEFAULTS,
+    "MLOps": _act.MLOPS_DEFAULTS,
+    "Compute": _act.COMPUTE_DEFAULTS,
+}
+_BUILDERS: Mapping[str, Callable[..., Persona]] = {
+    "DataScientist": _personas.DataScientist,
+    "MLOps": _personas.MLOps,
+    "Compute": _personas.Compute,
+}
+# Inputs a kind's builder does not take, and why (said in the error).
+_NOT_FOR: Mapping[str, Mapping[str, str]] = {
+    "MLOps": {
+        "buckets": "MLOps personas have no S3 data access; give buckets to a DataScientist "
+        "or Compute persona",
+        "ecr_repositories": "only Compute personas take ecr_repositories",
+    },
+    "DataScientist": {"ecr_repositories": "only Compute personas take ecr_repositories"},
+    "Compute": {
+        "pass_roles": "a Compute persona passes no roles (it is the role that others pass)"
+    },
+}
+_QUOTED = re.compile(r"'([^']*)'")
+
+
+@attrs.frozen
+class Built:
+    """What a blueprint file describes, as Python API objects."""
+
+    personas: dict[str, Persona]
+    resources: list[Resource]
+    paths: dict[str, Path]
+    """Where in the file each resource (by key) was declared."""
+
+
+class _Collector:
+    """Calls the Python API and files its ValidationErrors under a path."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def add(self, path: Path, message: str, at_key: bool = False) -> None:
+        self.problems.append((path, message, at_key))
+
+    def call(
+        self,
+        where: Path,
+        fn: Callable[..., T],
+        /,
+        *args: Any,
+        locate: Callable[[str], tuple[Path, str]] | None = None,
+        **kwargs: Any,
+    ) -> T | None:
+        try:
+            return fn(*args, **kwargs)
+        except ValidationError as exc:
+            for problem in exc.problems:
+                path, message = locate(problem) if locate else (where, problem)
+                self.add(path, message)
+            return None
+
+
+Locate = Callable[[str], tuple[Path, str]]
+
+
+def _locator(base: Path, fields: Mapping[str, Any]) -> Locate:
+    """A function that files a Python API message under the field it names.
+
+    The API's messages name the field first (``"persona 'x': buckets: 'B' is
+    not..."``, ``"network.subnets: ..."``); the path then ends with that field
+    (and goes down to the item when the quoted bad value is an item of the
+    field's list), and the field's name leaves the message, which the path
+    now says.
+    """
+
+    def locate(message: str) -> tuple[Path, str]:
+        m = re.match(r"^(persona '[^']*': )?((?:[A-Za-z]+\.)?([a-z_]+)): (.*)$", message, re.S)
+        if not m or m.group(3) not in fields:
+            return base, message
+        field, rest = m.group(3), (m.group(1) or "") + m.group(4)
+        value = fields[field]
+        if isinstance(value, (list, tuple)):
+            quoted = _QUOTED.search(m.group(4))
+            if quoted and quoted.group(1) in value:
+                return (*base, field, list(value).index(quoted.group(1))), rest
+        return (*base, field), rest
+
+    return locate
+
+
+def _network(c: _Collector, spec: NetworkSpec | None, path: Path) -> NetworkSettings | None:
+    if spec is None:
+        return None
+    fields = attrs.asdict(spec)
+    return c.call(
+        path,
+        NetworkSettings,
+        subnets=spec.subnets,
+        security_groups=spec.security_groups,
+        locate=_locator(path, fields),
+    )
+
+
+def _encryption(
+    c: _Collector, spec: EncryptionSpec | None, path: Path
+) -> EncryptionSettings | None:
+    if spec is None:
+        return None
+    return c.call(
+        path,
+        EncryptionSettings,
+        volume_kms_key=spec.volume_kms_key,
+        output_kms_key=spec.output_kms_key,
+        locate=_locator(path, attrs.asdict(spec)),
+    )
+
+
+def _guardrails(c: _Collector, spec: GuardrailsSpec | None, path: Path) -> Guardrails | None:
+    if spec is None:
+        return None
+    return c.call(
+        path,
+        Guardrails,
+        network_isolation=spec.network_isolation,
+        inter_container_traffic_encryption=spec.inter_container_traffic_encryption,
+        instance_types=spec.instance_types,
+        locate=_locator(path, attrs.asdict(spec)),
+    )
+
+
+class _Builder:
+    def __init__(self, spec: BlueprintSpec, raw: Mapping[str, Any]) -> None:
+        self.spec = spec
+        self.raw = raw
+        self.c = _Collector()
+        self.personas: dict[str, Persona] = {}
+        self.resources: list[Resource] = []
+        # Role and permission set names per persona name, for references.
+        self.role_names: dict[str, str] = {}
+        self.permission_set_names: dict[str, str] = {}
+        self.duplicates: set[int] = set()
+        self.paths: dict[str, Path] = {}
+        self.identity_center: Any = None
+
+    def add(self, path: Path, resource: Resource | None) -> None:
+        """Keep a built resource and where in the file it came from."""
+        if resource is not None:
+            self.resources.append(resource)
+            self.paths.setdefault(resource.key, path)
+
+    # -- settings --------------------------------------------------------------------
+
+    def settings(self) -> tuple[Any, Any, Any]:
+        s = self.spec.settings
+        return (
+            _network(self.c, s.network, ("settings", "network")),
+            _encryption(self.c, s.encryption, ("settings", "encryption")),
+            _guardrails(self.c, s.guardrails, ("settings", "guardrails")),
+        )
+
+    # -- personas --------------------------------------------------------------------
+
+    def names(self) -> None:
+        seen: dict[str, int] = {}
+        for i, p in enumerate(self.spec.personas):
+            if p.name in seen:
+                self.c.add(
+                    ("personas", i, "name"),
+                    f"duplicate persona name {p.name!r} (also personas[{seen[p.name]}]); "
+                    "each persona needs its own name",
+                )
+                self.duplicates.add(i)
+                continue
+            seen[p.name] = i
+            self.role_names[p.name] = (p.role.name or p.name) if p.role else ""
+            if p.permission_set is not None:
+                self.permission_set_names[p.name] = p.permission_set.name or p.name
+
+    def activities(self, i: int, p: PersonaSpec) -> tuple[Activity, ...] | None:
+        base: Path = ("personas", i)
+        ok = True
+        if p.activities is not None:
+            acts: list[Activity] = []
+            for j, a in enumerate(p.activities):
+                built = self.activity(a, (*base, "activities", j))
+                ok = ok and built is not None
+                if built is not None:
+                    acts.append(built)
+        else:
+            acts = [cls() for cls in _DEFAULTS[p.kind]]
+        for j, name in enumerate(p.remove_activities):
+            path = (*base, "remove_activities", j)
+            try:
+                cls = _act.by_name(name)
+            except ValidationError as exc:
+                self.c.add(path, exc.problems[0])
+                ok = False
+                continue
+            if not any(type(a) is cls for a in acts):
+                have = ", ".join(a.name for a in acts)
+                self.c.add(
+                    path,
+                    f"persona {p.name!r} has no activity {cls.name!r} to remove; it has: {have}",
+                )
+                ok = False
+            acts = [a for a in acts if type(a) is not cls]
+        for j, a in enumerate(p.add_activities):
+            built = self.activity(a, (*base, "add_activities", j))
+            if built is None:
+                ok = False
+                continue
+            acts = [x for x in acts if type(x) is not type(built)] + [built]
+        return tuple(acts) if ok else None
+
+    def resolve_roles(self, refs: Sequence[str], path: Path) -> list[str] | None:
+        """Role names or ARNs for ``pass_roles`` entries (persona names or ARNs)."""
+        out: list[str] = []
+        ok = True
+        for j, ref in enumerate(refs):
+            if ref.startswith("arn:"):
+                out.append(ref)
+            elif ref not in self.role_names:
+                known = ", ".join(sorted(self.role_names)) or "none"
+                self.c.add(
+                    (*path, j),
+                    f"unknown persona {ref!r}: pass_roles takes names of personas in this file "
+                    f"(here: {known}) or role ARNs (arn:aws:iam::ACCOUNT:role/NAME) for roles "
+                    "outside this blueprint",
+                )
+                ok = False
+            elif not self.role_names[ref]:
+                self.c.add(
+                    (*path, j),
+                    f"persona {ref!r} is not deployed as a role by this file (add `role: {{}}` "
+                    "to it), so it cannot be passed; or give the ARN of an existing role",
+                )
+                ok = False
+            else:
+                out.append(self.role_names[ref])
+        return out if ok else None
+
+    def activity(self, spec: ActivitySpec, path: Path) -> Activity | None:
+        inputs = dict(spec.inputs)
+        if "pass_roles" in inputs:
+            roles = self.resolve_roles(inputs["pass_roles"], (*path, "pass_roles"))
+            if roles is None:
+                return None
+            inputs["pass_roles"] = tuple(roles)
+        cls = _act.by_name(spec.activity)
+        return self.c.call(path, cls, **inputs, locate=_locator(path, dict(spec.inputs)))
+
+    def guardrails(
+        self, i: int, p: PersonaSpec, defaults: tuple[Any, Any, Any]
+    ) -> tuple[Any, Any, Any] | None:
+        """The persona's settings: its own where it gives the key (null: none), else the
+        file's settings; ``None`` when one of its own is invalid."""
+        base: Path = ("personas", i)
+        raw = self.raw["personas"][i]
+        network, encryption, guardrails = defaults
+        ok = True
+        if "network" in raw:
+            network = _network(self.c, p.network, (*base, "network"))
+            ok = ok and (network is not None or p.network is None)
+        if "encryption" in raw:
+            encryption = _encryption(self.c, p.encryption, (*base, "encryption"))
+            ok = ok and (encryption is not None or p.encryption is None)
+        if "guardrails" in raw:
+            guardrails = _guardrails(self.c, p.guardrails, (*base, "guardrails"))
+            ok = ok and (guardrails is not None or p.guardrails is None)
+        return (network, encryption, guardrails) if ok else None
+
+    def persona(self, i: int, p: PersonaSpec, defaults: tuple[Any, Any, Any]) -> None:
+        base: Path = ("personas", i)
+        ok = True
+        for field, why in _NOT_FOR[p.kind].items():
+            if getattr(p, field):
+                self.c.add((*base, field), f"kind {p.kind}: {why}", True)
+                ok = False
+        settings = self.guardrails(i, p, defaults)
+        acts = self.activities(i, p)
+        pass_roles = self.resolve_roles(p.pass_roles, (*base, "pass_roles"))
+        if not ok or settings is None or acts is None or pass_roles is None:
+            return
+        network, encryption, guardrails = settings
+        kwargs: dict[str, Any] = {
+            "activities": acts,
+            "network": network,
+            "encryption": encryption,
+            "guardrails": guardrails,
+            "managed_policies": p.managed_policies,
+            "permissions_boundary": p.permissions_boundary,
+            "tags": p.tags,
+            "description": p.description,
+        }
+        if p.max_session_duration is not None:
+            kwargs["max_session_duration"] = p.max_session_duration
+        if p.kind != "MLOps":
+            kwargs["buckets"] = p.buckets
+        if p.kind == "Compute":
+            kwargs["ecr_repositories"] = p.ecr_repositories
+        else:
+            kwargs["pass_roles"] = pass_roles
+        locate = _locator(base, attrs.asdict(p, recurse=False))
+
+        def locate_activity(message: str) -> tuple[Path, str]:
+            # Missing inputs belong to the added activity that needs them, if any.
+            m = re.search(r"activity '([^']+)' needs", message)
+            if m:
+                for j, a in enumerate(p.add_activities):
+                    if a.activity == m.group(1):
+                        return (*base, "add_activities", j), message
+            return locate(message)
+
+        persona = self.c.call(
+            base, _BUILDERS[p.kind], p.name, locate=locate_activity, **kwargs
+        )
+        if persona is None:
+            return
+        self.personas[p.name] = persona
+        self.deployments(i, p, persona)
+
+    def deployments(self, i: int, p: PersonaSpec, persona: Persona) -> None:
+        """The persona's role and permission set, when the file asks for them."""
+        base: Path = ("personas", i)
+        if p.role is not None:
+            role_path = (*base, "role")
+            role = self.c.call(
+                role_path,
+                persona.role,
+                name=p.role.name,
+                path=p.role.path,
+                adopt=p.role.adopt,
+                locate=_locator(role_path, attrs.asdict(p.role)),
+            )
+            self.add(role_path, role)
+        if p.permission_set is not None:
+            ps_path = (*base, "permission_set")
+            ps = p.permission_set
+            extra: dict[str, Any] = {"adopt": ps.adopt}
+            if ps.description is not None:
+                extra["description"] = ps.description
+            if ps.relay_state is not None:
+                extra["relay_state"] = ps.relay_state
+            if self.identity_center is not None:
+                extra["identity_center"] = self.identity_center
+            if self.spec.region is not None:
+                extra["region"] = self.spec.region
+            built = self.c.call(
+                ps_path,
+                persona.permission_set,
+                name=ps.name,
+                session_duration=ps.session_duration,
+                locate=_locator(ps_path, attrs.asdict(ps)),
+                **extra,
+            )
+            self.add(ps_path, built)
+
+    # -- assignments, public access, audit -------------------------------------------
+
+    def assignments(self) -> None:
+        by_name = {v: v for v in self.permission_set_names.values()}
+        for persona, ps_name in self.permission_set_names.items():
+            by_name.setdefault(persona, ps_name)
+        for i, a in enumerate(self.spec.assignments):
+            base: Path = ("assignments", i)
+            if (a.group is None) == (a.user is None):
+                self.c.add(
+                    base,
+                    "an assignment names exactly one of group (a group's display name) or "
+                    f"user (a user name); got {'both' if a.group else 'neither'}",
+                )
+                continue
+            if not a.accounts and not a.organizational_units:
+                self.c.add(
+                    base,
+                    "an assignment needs accounts (12-digit ids) or organizational_units "
+                    "(ou-... or r-...), or both",
+                )
+                continue
+            if a.permission_set not in by_name:
+                known = ", ".join(sorted(set(by_name.values()))) or "none"
+                self.c.add(
+                    (*base, "permission_set"),
+                    f"unknown permission set {a.permission_set!r}: name a persona of this file "
+                    f"that has `permission_set:` (here: {known})",
+                )
+                continue
+            kwargs: dict[str, Any] = {
+                "permission_set": by_name[a.permission_set],
+                "accounts": a.accounts,
+                "organizational_units": a.organizational_units,
+                "locate": _locator(base, attrs.asdict(a)),
+            }
+            if self.identity_center is not None:
+                kwargs["identity_center"] = self.identity_center
+            if a.group is not None:
+                built: Resource | None = self.c.call(
+                    base, res.GroupAssignment, group=a.group, **kwargs
+                )
+            else:
+                built = self.c.call(base, res.UserAssignment, user=a.user, **kwargs)
+            self.add(base, built)
+
+    def public_access_block(self) -> None:
+        spec = self.spec.public_access_block
+        if spec is None:
+            return
+        sources: list[Persona | str] = list(spec.buckets)
+        if spec.persona_buckets:
+            sources.extend(self.personas.values())
+        locate = _locator(("public_access_block",), {"buckets": spec.buckets})
+        built = self.c.call(
+            ("public_access_block",),
+            res.block_public_access,
+            sources,
+            account=spec.account,
+            locate=locate,
+        )
+        for resource in built or []:
+            self.add(("public_access_block",), resource)
+
+    def audit_trail(self) -> None:
+        spec = self.spec.audit_trail
+        if spec is None:
+            return
+        path: Path = ("audit_trail",)
+        data_buckets: list[Any] = list(spec.data_event_buckets)
+        if spec.persona_bucket_data_events:
+            data_buckets.extend(self.personas.values())
+        kwargs: dict[str, Any] = {
+            "bucket": spec.bucket,
+            "kms_key_arn": spec.kms_key_arn,
+            "data_event_buckets": data_buckets,
+            "sagemaker_data_events": spec.sagemaker_data_events,
+            "tags": spec.tags,
+            "adopt": spec.adopt,
+        }
+        if spec.lifecycle is not None:
+            lc = spec.lifecycle
+            kwargs["lifecycle"] = self.c.call(
+                (*path, "lifecycle"), res.Lifecycle, lc.expiration_days, lc.transition_days,
+                lc.storage_class, locate=_locator((*path, "lifecycle"), attrs.asdict(lc)),
+            )
+        if spec.object_lock is not None:
+            ol = spec.object_lock
+            kwargs["object_lock"] = self.c.call(
+                (*path, "object_lock"), res.ObjectLock, ol.days, ol.mode,
+                locate=_locator((*path, "object_lock"), attrs.asdict(ol)),
+            )
+        if (spec.lifecycle and kwargs["lifecycle"] is None) or (
+            spec.object_lock and kwargs["object_lock"] is None
+        ):
+            return
+        self.add(
+            path,
+            self.c.call(
+                path, res.AuditTrail, spec.name, locate=_locator(path, attrs.asdict(spec)),
+                **kwargs,
+            ),
+        )
+
+    def run(self) -> Built:
+        ic = self.spec.identity_center
+        if ic is not None:
+            self.identity_center = self.c.call(
+                ("identity_center",), res.IdentityCenter, ic.instance_arn, ic.identity_store_id,
+                ic.region, locate=_locator(("identity_center",), attrs.asdict(ic)),
+            )
+            problems = self.identity_center.problems() if self.identity_center else []
+            locate = _locator(("identity_center",), attrs.asdict(ic))
+            for problem in problems:
+                self.c.add(*locate(problem))
+        defaults = self.settings()
+        self.names()
+        for i, p in enumerate(self.spec.personas):
+            if i not in self.duplicates:
+                self.persona(i, p, defaults)
+        self.assignments()
+        self.public_access_block()
+        self.audit_trail()
+        return Built(personas=self.personas, resources=self.resources, paths=self.paths)
+
+
+def build(spec: BlueprintSpec, raw: Mapping[str, Any]) -> tuple[Built, list[Problem]]:
+    """The personas and resources ``spec`` describes, and every problem found.
+
+    ``raw`` is the parsed document, used to tell a key given as ``null`` (no
+    network for this persona) from a key not given (the settings' network).
+    """
+    builder = _Builder(spec, raw)
+    built = builder.run()
+    return built, builder.c.problems

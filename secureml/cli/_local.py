@@ -1,0 +1,152 @@
+"""An embedded AWS emulator (moto) for ``--local`` and ``secureml local serve``.
+
+``--local`` runs a command against a fresh emulator on 127.0.0.1 (or the one
+given with ``--endpoint-url``), with throw-away credentials, after creating
+what the blueprint expects to exist but does not create itself: the data
+buckets its personas use and the Identity Center groups and users it assigns.
+moto already provides an Identity Center instance in every account and region.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+import urllib.request
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from secureml.errors import SecureMLError
+
+if TYPE_CHECKING:
+    import boto3
+
+    from secureml.blueprint_file import BlueprintFile
+
+__all__ = ["LocalUnavailableError", "emulator", "reset", "seed"]
+
+log = logging.getLogger("secureml.cli.local")
+
+INSTALL_HINT = "pip install 'secureml[local]'"
+_ID = re.compile(r"^([0-9a-f]{10}-)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+class LocalUnavailableError(SecureMLError):
+    """moto (the ``local`` extra) is not installed."""
+
+
+@contextlib.contextmanager
+def emulator(port: int = 0) -> Iterator[str]:
+    """Run moto's server on 127.0.0.1 (``port`` 0: a free one) and yield its URL.
+
+    The server runs in a daemon thread of this process and stops on exit.
+    """
+    try:
+        from moto.server import ThreadedMotoServer  # noqa: PLC0415 - an optional extra
+    except ImportError as exc:
+        raise LocalUnavailableError(
+            f"--local needs the AWS emulator moto, which is not installed ({exc}); "
+            f"install it with: {INSTALL_HINT}"
+        ) from None
+    from secureml.resources._sso_moto import moto_identity_center  # noqa: PLC0415 - imports moto
+
+    # werkzeug logs every request, and a traceback for every operation moto lacks
+    # (the caller gets the error as an AWS error anyway): the emulator stays quiet.
+    logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    # The server runs in this process, so the operations secureml adds to moto's
+    # sso-admin (tags, permissions boundaries, provisioning status) apply to it.
+    with moto_identity_center():
+        server.start()
+        host, bound = server.get_host_and_port()
+        url = f"http://{host}:{bound}"
+        log.info("local AWS emulator (moto) listening on %s", url)
+        try:
+            yield url
+        finally:
+            server.stop()
+            with contextlib.suppress(Exception):  # free the port now, not at garbage collection
+                server._server.server_close()  # type: ignore[union-attr]
+
+
+def reset(url: str) -> None:
+    """Forget everything the emulator at ``url`` holds (moto's reset API)."""
+    request = urllib.request.Request(f"{url}/moto-api/reset", method="POST", data=b"")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        response.read()
+
+
+def _instance(session: boto3.Session, region: str) -> tuple[str, str]:
+    sso = session.client("sso-admin", region_name=region)
+    instances = sso.list_instances().get("Instances", [])
+    if not instances:  # pragma: no cover - moto always has one
+        raise SecureMLError("the emulator has no Identity Center instance")
+    return instances[0]["InstanceArn"], instances[0]["IdentityStoreId"]
+
+
+def _seed_identity_store(
+    session: boto3.Session, region: str, groups: set[str], users: set[str]
+) -> list[str]:
+    created: list[str] = []
+    if not groups and not users:
+        return created
+    _, store = _instance(session, region)
+    ids = session.client("identitystore", region_name=region)
+    for group in sorted(groups):
+        with contextlib.suppress(ids.exceptions.ConflictException):
+            ids.create_group(IdentityStoreId=store, DisplayName=group)
+            created.append(f"identity store group {group}")
+    for user in sorted(users):
+        with contextlib.suppress(ids.exceptions.ConflictException):
+            ids.create_user(
+                IdentityStoreId=store,
+                UserName=user,
+                DisplayName=user,
+                Name={"GivenName": user, "FamilyName": "(local)"},
+            )
+            created.append(f"identity store user {user}")
+    return created
+
+
+def _seed_buckets(session: boto3.Session, region: str, buckets: set[str]) -> list[str]:
+    s3 = session.client("s3", region_name=region)
+    existing = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
+    created: list[str] = []
+    for bucket in sorted(buckets - existing):
+        kwargs: dict[str, Any] = {"Bucket": bucket}
+        if region != "us-east-1":
+            kwargs["CreateBucketConfiguration"] = {"LocationConstraint": region}
+        s3.create_bucket(**kwargs)
+        created.append(f"bucket {bucket}")
+    return created
+
+
+def seed(session: boto3.Session, bf: BlueprintFile, region: str) -> list[str]:
+    """Create in the emulator what ``bf`` expects to exist but does not create.
+
+    Returns what was created (one phrase per item), already-present items
+    skipped, so seeding twice is harmless.
+    """
+    groups: set[str] = set()
+    users: set[str] = set()
+    buckets: set[str] = {b for p in bf.personas.values() for b in p.buckets}
+    ic_region = region
+    for resource in bf.resources:
+        kind = resource.kind
+        group = getattr(resource, "group", None) if kind == "sso-group-assignment" else None
+        user = getattr(resource, "user", None) if kind == "sso-user-assignment" else None
+        if isinstance(group, str) and not _ID.match(group):
+            groups.add(group)
+        if isinstance(user, str) and not _ID.match(user):
+            users.add(user)
+        ic = getattr(resource, "identity_center", None)
+        if ic is not None and getattr(ic, "region", None):
+            ic_region = ic.region
+        if resource.kind == "s3-public-access-block":
+            buckets.add(resource.name)
+        buckets.update(getattr(resource, "data_event_buckets", ()))
+    created = _seed_identity_store(session, ic_region, groups, users)
+    created += _seed_buckets(session, region, buckets)
+    for item in created:
+        log.info("local: created %s", item)
+    return created
