@@ -269,10 +269,11 @@ class _Directory:
         return found[0] if found else None
 
     def remember_permission_set(self, info: _PermissionSetInfo | None, name: str) -> None:
+        """Keep the index true after a create, update or delete (if it was read at all)."""
         with self._lock:
-            index = self.permission_sets()
-            index[name] = [info] if info else []
-            self._values.pop(("tags", info.arn if info else None), None)
+            index = self._values.get("permission-sets")
+            if index is not None:
+                index[name] = [info] if info else []
 
     def tags(self, arn: str) -> dict[str, str]:
         def load() -> dict[str, str]:
