@@ -811,8 +811,8 @@ class AuditTrail(Resource):
         """Delete the trail; keep the bucket and its logs (audit evidence)."""
         if observed.state.get("trail") is not None:
             try:
-                ctx.call("cloudtrail", "delete_trail", resource=self.key,
-                         Name=observed.extra.get("trail_arn", self.name))
+                # By name: the trail's home region is this context's region.
+                ctx.call("cloudtrail", "delete_trail", resource=self.key, Name=self.name)
             except ClientError as exc:
                 if error_code(exc) != "TrailNotFoundException":
                     raise ctx.wrap_error(self.key, "DeleteTrail", exc) from exc
