@@ -48,7 +48,8 @@ class Blueprint:
     :class:`~secureml.aws.RetryPolicy` (tests inject one that never sleeps).
 
     >>> import secureml as sm
-    >>> ds = sm.DataScientist("team-a-ds", buckets=["team-a-data"])
+    >>> ds = sm.DataScientist("team-a-ds", buckets=["team-a-data"],
+    ...                       pass_roles=["team-a-compute"])
     >>> bp = sm.Blueprint("ml-platform", [ds.role()])
     >>> [r.key for r in bp]
     ['iam-role/team-a-ds']

@@ -1,0 +1,351 @@
+"""The engine on its own: validation, ordering, concurrency, failures, ownership,
+pruning and the plan's rendering, with a resource kind defined here (a plugin,
+as the IAM, Identity Center and S3 kinds are) whose state lives in memory."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterable, Iterator
+from typing import Any, ClassVar
+
+import attrs
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+import secureml as sm
+from secureml.aws import AwsContext, RetryPolicy
+from secureml.engine import ApplyResult, Change, Plan, diff_lines, resource_kinds
+from secureml.errors import ConvergenceError, OwnershipError, ValidationError
+from secureml.resources import OWNER_TAG, Observed, Resource, State
+from secureml.testing import CallRecorder
+
+NO_SLEEP = RetryPolicy(sleep=lambda _: None)
+
+
+@attrs.define
+class Store:
+    """The 'cloud' of the toy kind: items by name, and a log of what was done."""
+
+    items: dict[str, dict[str, Any]] = attrs.field(factory=dict)
+    log: list[tuple[str, str]] = attrs.field(factory=list)
+    lock: threading.Lock = attrs.field(factory=threading.Lock)
+    fail_on: set[str] = attrs.field(factory=set)
+    barrier: threading.Barrier | None = None
+
+
+@attrs.frozen
+class Widget(Resource):
+    """A toy kind: a named value owned through an ``owner`` field."""
+
+    kind: ClassVar[str] = "test-widget"
+    discoverable: ClassVar[list[Store]] = []
+    deny_discovery: ClassVar[list[bool]] = []
+
+    name: str
+    value: str
+    store: Store = attrs.field(eq=False, repr=False)
+    after: tuple[str, ...] = ()
+    adopt: bool = False
+    external: tuple[str, ...] = ()
+
+    def dependencies(self) -> Iterable[str]:
+        return [f"test-widget/{a}" for a in self.after]
+
+    def external_dependencies(self) -> Iterable[str]:
+        return [f"test-widget/{a}" for a in self.external]
+
+    def validate(self) -> list[str]:
+        return [] if self.value else [f"widget {self.name!r}: value must be non-empty"]
+
+    def desired(self, ctx: AwsContext) -> State:
+        return {"value": self.value, "owner": ctx.blueprint}
+
+    def read(self, ctx: AwsContext) -> Observed | None:
+        item = self.store.items.get(self.name)
+        if item is None:
+            return None
+        return Observed(state=dict(item), owner=item.get("owner"))
+
+    def _do(self, action: str, state: dict[str, Any] | None) -> None:
+        if self.store.barrier is not None:
+            self.store.barrier.wait(timeout=5)
+        if self.name in self.store.fail_on:
+            raise RuntimeError(f"{self.name} broke")
+        with self.store.lock:
+            self.store.log.append((action, self.name))
+            if state is None:
+                self.store.items.pop(self.name, None)
+            else:
+                self.store.items[self.name] = dict(state)
+
+    def create(self, ctx: AwsContext, desired: State) -> None:
+        self._do("create", desired)
+
+    def update(self, ctx: AwsContext, observed: Observed, desired: State) -> None:
+        self._do("update", desired)
+
+    def delete(self, ctx: AwsContext, observed: Observed) -> None:
+        self._do("delete", None)
+
+    @classmethod
+    def discover(cls, ctx: AwsContext, blueprint: str) -> Iterator[Widget]:
+        if cls.deny_discovery:
+            raise ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "ListWidgets")
+        for store in cls.discoverable:
+            for name, item in store.items.items():
+                yield cls(name, item["value"], store, after=tuple(item.get("after", ())))
+
+
+@pytest.fixture
+def store() -> Iterator[Store]:
+    s = Store()
+    Widget.discoverable.append(s)
+    yield s
+    Widget.discoverable.clear()
+    Widget.deny_discovery.clear()
+
+
+def bp(name: str, *widgets: Widget, **kwargs: Any) -> sm.Blueprint:
+    return sm.Blueprint(name, list(widgets), retry=NO_SLEEP, **kwargs)
+
+
+# -- validation: before any call ----------------------------------------------------
+
+
+def test_every_problem_is_reported_at_once_before_any_call(
+    store: Store, session: boto3.Session, calls: CallRecorder
+) -> None:
+    ds = sm.DataScientist("team-a-ds", buckets=["team-a-data"], pass_roles=["team-a-compute"])
+    with pytest.raises(ValidationError) as err:
+        sm.Blueprint(
+            "bad name!",
+            [
+                Widget("a", "1", store),
+                Widget("a", "2", store),
+                Widget("b", "", store, after=("missing",)),
+                ds,  # type: ignore[list-item]
+            ],
+        )
+    text = str(err.value)
+    assert len(err.value.problems) == 5, err.value.problems
+    assert "blueprint name 'bad name!'" in text
+    assert "'test-widget/a' appears 2 times" in text
+    assert "value must be non-empty" in text
+    assert "depends on 'test-widget/missing', which is not in the blueprint" in text
+    assert "persona.role()" in text
+    assert calls.calls == []
+
+
+def test_a_dependency_cycle_is_a_validation_error(store: Store) -> None:
+    with pytest.raises(ValidationError, match="dependency cycle: test-widget/a -> test-widget/b"):
+        bp("bp", Widget("a", "1", store, after=("b",)), Widget("b", "1", store, after=("a",)))
+
+
+def test_external_dependencies_may_be_absent(store: Store) -> None:
+    blueprint = bp("bp", Widget("a", "1", store, after=("x",), external=("x",)))
+    assert blueprint.keys() == ["test-widget/a"]
+
+
+def test_the_widget_kind_registers_itself() -> None:
+    kinds = resource_kinds()
+    assert kinds["test-widget"] is Widget
+    assert kinds["iam-role"] is sm.Role
+    assert kinds["iam-policy"] is sm.ManagedPolicy
+    assert "" not in kinds
+
+
+# -- plan --------------------------------------------------------------------------
+
+
+def test_plan_reads_only_and_shows_each_action(store: Store, session: boto3.Session) -> None:
+    store.items["same"] = {"value": "1", "owner": "bp"}
+    store.items["changed"] = {"value": "old", "owner": "bp"}
+    blueprint = bp(
+        "bp", Widget("new", "1", store), Widget("same", "1", store), Widget("changed", "new", store)
+    )
+    plan = blueprint.plan(session)
+    assert [(c.action, c.name) for c in plan.changes] == [
+        ("create", "new"),
+        ("no-op", "same"),
+        ("update", "changed"),
+    ]
+    assert store.log == []
+    assert not plan.is_empty
+    assert plan.counts() == {"create": 1, "update": 1, "delete": 0, "no-op": 1}
+    text = str(plan)
+    assert "+ create test-widget/new" in text
+    assert 'value: "old" -> "new"' in text
+    assert "test-widget/same" not in text
+    assert json.loads(json.dumps(plan.to_dict()))["summary"]["create"] == 1
+
+
+def test_diff_shows_policies_statement_by_statement() -> None:
+    s1 = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}
+    s2 = {"Effect": "Allow", "Action": "s3:PutObject", "Resource": "*"}
+    s3 = {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*"}
+    before = {"doc": {"Version": "2012-10-17", "Statement": [s1, s2]}, "path": "/"}
+    after = {"doc": {"Version": "2012-10-17", "Statement": [s1, s3]}, "path": "/"}
+    lines = diff_lines(before, after)
+    assert lines[0] == "doc: policy, 1 statement(s) removed, 1 added"
+    assert lines[1].startswith("  - ")
+    assert "s3:PutObject" in lines[1]
+    assert lines[2].startswith("  + ")
+    assert "s3:ListBucket" in lines[2]
+    assert len(lines) == 3
+    assert diff_lines({"l": ["a", "b"]}, {"l": ["b", "c"]}) == ["l:", '  - "a"', '  + "c"']
+
+
+# -- ownership ---------------------------------------------------------------------
+
+
+def test_a_resource_owned_by_someone_else_is_refused_by_name(
+    store: Store, session: boto3.Session
+) -> None:
+    store.items["w"] = {"value": "x", "owner": None}
+    with pytest.raises(OwnershipError, match="test-widget/w exists but is not owned") as err:
+        bp("bp", Widget("w", "1", store)).apply(session)
+    assert err.value.resource == "test-widget/w"
+    assert "no secureml:blueprint tag" in str(err.value)
+    assert store.log == []
+    store.items["w"]["owner"] = "other"
+    with pytest.raises(OwnershipError, match="'other', not 'bp'"):
+        bp("bp", Widget("w", "1", store)).plan(session)
+
+
+def test_adopt_takes_an_unowned_resource_over(store: Store, session: boto3.Session) -> None:
+    store.items["w"] = {"value": "x", "owner": None}
+    result = bp("bp", Widget("w", "1", store, adopt=True)).apply(session)
+    assert [(c.action, c.name) for c in result.applied] == [("update", "w")]
+    assert store.items["w"] == {"value": "1", "owner": "bp"}
+
+
+# -- apply: order, concurrency, failures, pruning ------------------------------------
+
+
+def test_apply_orders_by_dependencies_and_a_second_apply_does_nothing(
+    store: Store, session: boto3.Session
+) -> None:
+    blueprint = bp(
+        "bp",
+        Widget("c", "1", store, after=("b",)),
+        Widget("b", "1", store, after=("a",)),
+        Widget("a", "1", store),
+        max_workers=4,
+    )
+    result = blueprint.apply(session)
+    assert isinstance(result, ApplyResult)
+    assert store.log == [("create", "a"), ("create", "b"), ("create", "c")]
+    assert [c.name for c in result.plan.changes] == ["a", "b", "c"]
+    again = blueprint.apply(session)
+    assert not again.changed
+    assert store.log == [("create", "a"), ("create", "b"), ("create", "c")]
+
+
+def test_independent_resources_are_applied_concurrently(
+    store: Store, session: boto3.Session
+) -> None:
+    # Each create waits until all three are in flight: this only passes when they
+    # run at the same time (sequentially the barrier would time out and break).
+    store.barrier = threading.Barrier(3)
+    blueprint = bp(
+        "bp",
+        Widget("a", "1", store),
+        Widget("b", "1", store),
+        Widget("c", "1", store),
+        max_workers=3,
+    )
+    result = blueprint.apply(session)
+    assert sorted(c.name for c in result.applied) == ["a", "b", "c"]
+
+
+def test_a_failure_reports_what_was_applied_and_skips_dependants(
+    store: Store, session: boto3.Session
+) -> None:
+    store.fail_on.add("b")
+    blueprint = bp(
+        "bp",
+        Widget("a", "1", store),
+        Widget("b", "1", store, after=("a",)),
+        Widget("c", "1", store, after=("b",)),
+        max_workers=1,
+    )
+    with pytest.raises(ConvergenceError) as err:
+        blueprint.apply(session)
+    assert [c.name for c in err.value.applied] == ["a"]
+    assert isinstance(err.value.applied[0], Change)
+    assert "create test-widget/b failed: b broke" in str(err.value)
+    assert "not attempted: test-widget/c" in str(err.value)
+    assert isinstance(err.value.__cause__, RuntimeError)
+    store.fail_on.clear()
+    result = blueprint.apply(session)
+    assert [c.name for c in result.applied] == ["b", "c"]
+
+
+def test_orphans_are_planned_as_deletes_and_removed_only_with_prune(
+    store: Store, session: boto3.Session
+) -> None:
+    bp("bp", Widget("keep", "1", store), Widget("gone", "1", store)).apply(session)
+    store.items["theirs"] = {"value": "1", "owner": "other-bp"}
+    smaller = bp("bp", Widget("keep", "1", store))
+    plan = smaller.plan(session)
+    assert [(c.action, c.name, c.orphan) for c in plan.changes] == [
+        ("no-op", "keep", False),
+        ("delete", "gone", True),
+    ]
+    assert plan.is_empty  # without prune nothing would be done
+    assert "no longer in the blueprint, kept" in str(plan)
+    result = smaller.apply(session)
+    assert not result.changed
+    assert [c.name for c in result.kept] == ["gone"]
+    assert "gone" in store.items
+    pruned_plan = smaller.plan(session, prune=True)
+    assert not pruned_plan.is_empty
+    result = smaller.apply(session, prune=True)
+    assert [(c.action, c.name) for c in result.applied] == [("delete", "gone")]
+    assert sorted(store.items) == ["keep", "theirs"]
+
+
+def test_orphans_are_deleted_dependants_first(store: Store, session: boto3.Session) -> None:
+    bp(
+        "bp",
+        Widget("base", "1", store),
+        Widget("mid", "1", store, after=("base",)),
+        Widget("top", "1", store, after=("mid",)),
+        max_workers=4,
+    ).apply(session)
+    for name in ("base", "mid", "top"):
+        deps = {"mid": ["base"], "top": ["mid"]}.get(name, [])
+        store.items[name]["after"] = deps
+    store.log.clear()
+    bp("bp", max_workers=4).apply(session, prune=True)
+    assert store.log == [("delete", "top"), ("delete", "mid"), ("delete", "base")]
+
+
+def test_discovery_without_permission_warns_unless_pruning(
+    store: Store, session: boto3.Session
+) -> None:
+    Widget.deny_discovery.append(True)
+    plan = bp("bp", Widget("a", "1", store)).plan(session)
+    assert any("test-widget" in w and "AccessDenied" in w for w in plan.warnings)
+    with pytest.raises(sm.AWSCallError, match="AccessDenied"):
+        bp("bp", Widget("a", "1", store)).plan(session, prune=True)
+
+
+def test_session_may_be_a_callable(store: Store, session: boto3.Session) -> None:
+    made: list[int] = []
+
+    def factory() -> boto3.Session:
+        made.append(1)
+        return session
+
+    plan = bp("bp", Widget("a", "1", store)).plan(factory)
+    assert made == [1]
+    assert isinstance(plan, Plan)
+    with pytest.raises(ValidationError, match=r"session: expected a boto3\.Session"):
+        bp("bp", Widget("a", "1", store)).plan("default")  # type: ignore[arg-type]
+
+
+def test_owner_tag_name() -> None:
+    assert OWNER_TAG == "secureml:blueprint"
