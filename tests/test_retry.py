@@ -180,7 +180,9 @@ def test_paginate_follows_every_marker_and_retries_one_page(
         pages.append(body)
         return None
 
-    session.events.register("before-call.iam.ListRoles", second_page)
+    # The context's client exists by now: botocore copied the session's handlers into
+    # it when it was made, so this one goes on the client itself.
+    ctx.client("iam").meta.events.register("before-call.iam.ListRoles", second_page)
     names = [r["RoleName"] for r in ctx.paginate("iam", "list_roles", "Roles", MaxItems=2)]
     assert sorted(names) == [f"r{i}" for i in range(5)]
     assert len(sleeps) == 1
