@@ -531,3 +531,68 @@ def test_insufficient_policy_is_not_retried_when_nothing_was_written(
         stub.add_client_error("create_trail", "InsufficientS3BucketPolicyException")
         with pytest.raises(Exception, match="InsufficientS3BucketPolicyException"):
             trail.update(ctx, observed, trail.desired(ctx))
+
+
+# -- end to end through the engine ------------------------------------------------------------
+
+
+def _blueprint(*resources: Any) -> Any:
+    import secureml as sm
+
+    return sm.Blueprint("bp", list(resources), retry=RetryPolicy(sleep=lambda _: None))
+
+
+def test_blueprint_apply_is_idempotent(session: boto3.Session, calls: CallRecorder) -> None:
+    bp = _blueprint(AuditTrail("ml-audit", bucket="ml-audit-logs",
+                               data_event_buckets=["team-a-data"]))
+    first = bp.apply(session)
+    assert [c.action for c in first.applied] == ["create"]
+    calls.clear()
+    second = bp.apply(session)
+    assert second.plan.is_empty
+    assert calls.mutating == []
+
+
+def test_blueprint_plan_shows_drift_and_apply_repairs_it(
+    session: boto3.Session, calls: CallRecorder
+) -> None:
+    bp = _blueprint(AuditTrail("ml-audit", bucket="ml-audit-logs"))
+    bp.apply(session)
+    _drift(session, "logging stopped")
+    _drift(session, "validation off")
+    _drift(session, "public access block removed")
+    _drift(session, "bucket policy edited")
+    plan = bp.plan(session)
+    (change,) = plan.pending
+    assert change.action == "update"
+    text = "\n".join(change.diff())
+    for field in ("IsLogging", "LogFileValidationEnabled", "PublicAccessBlock",
+                  "DenyInsecureTransport"):
+        assert field in text, field
+    calls.clear()
+    bp.apply(session)
+    assert sorted(c.operation for c in calls.mutating) == [
+        "PutBucketPolicy", "PutPublicAccessBlock", "StartLogging", "UpdateTrail"]
+    assert bp.plan(session).is_empty
+
+
+def test_blueprint_refuses_a_foreign_bucket_unless_adopting(session: boto3.Session) -> None:
+    from secureml.errors import OwnershipError
+
+    session.client("s3").create_bucket(Bucket="ml-audit-logs")
+    with pytest.raises(OwnershipError, match="adopt=True"):
+        _blueprint(AuditTrail("ml-audit", bucket="ml-audit-logs")).plan(session)
+    adopting = _blueprint(AuditTrail("ml-audit", bucket="ml-audit-logs", adopt=True))
+    adopting.apply(session)
+    assert _blueprint(AuditTrail("ml-audit", bucket="ml-audit-logs")).plan(session).is_empty
+
+
+def test_blueprint_prunes_the_trail_and_keeps_the_bucket(session: boto3.Session) -> None:
+    _blueprint(AuditTrail("ml-audit", bucket="ml-audit-logs")).apply(session)
+    empty = _blueprint()
+    plan = empty.plan(session)
+    assert [c.key for c in plan.kept] == ["cloudtrail-audit-trail/ml-audit"]
+    empty.apply(session, prune=True)
+    assert session.client("cloudtrail").list_trails()["Trails"] == []
+    session.client("s3").head_bucket(Bucket="ml-audit-logs")
+    assert empty.plan(session, prune=True).is_empty

@@ -375,3 +375,61 @@ def test_report_pages_through_buckets_and_reports_access_denied_as_unknown() -> 
     assert denied.settings is None
     assert any("AccessDenied" in u for u in denied.unknown)
     assert "UNKNOWN b-denied" in str(report)
+
+
+# -- end to end through the engine ------------------------------------------------------------
+
+
+def test_blueprint_applies_once_then_plans_nothing(
+    session: boto3.Session, calls: CallRecorder
+) -> None:
+    for name in ("team-a-data", "shared-features"):
+        _bucket(session, name)
+    ds = sm.DataScientist(
+        "team-a-ds", buckets=["team-a-data", "shared-features"], pass_roles=["team-a-compute"]
+    )
+    bp = sm.Blueprint("bp", block_public_access(ds, account=True),
+                      retry=RetryPolicy(sleep=lambda _: None))
+    first = bp.apply(session)
+    assert sorted(c.action for c in first.applied) == ["create", "create", "create"]
+    calls.clear()
+    second = bp.apply(session)
+    assert not second.changed
+    assert second.plan.is_empty
+    assert calls.mutating == []
+
+
+def test_blueprint_plan_shows_and_apply_repairs_removed_block(
+    session: boto3.Session, calls: CallRecorder
+) -> None:
+    _bucket(session, "team-a-data")
+    bp = sm.Blueprint("bp", [BucketPublicAccessBlock("team-a-data"), AccountPublicAccessBlock()],
+                      retry=RetryPolicy(sleep=lambda _: None))
+    bp.apply(session)
+    session.client("s3").delete_public_access_block(Bucket="team-a-data")
+    session.client("s3control").put_public_access_block(
+        AccountId="123456789012",
+        PublicAccessBlockConfiguration={**ALL_ON, "BlockPublicPolicy": False},
+    )
+    plan = bp.plan(session)
+    assert {c.key: c.action for c in plan.pending} == {
+        "s3-public-access-block/team-a-data": "create",
+        "s3-account-public-access-block/current-account": "update",
+    }
+    account_change = next(c for c in plan.pending if c.action == "update")
+    assert any("BlockPublicPolicy" in line for line in account_change.diff())
+    calls.clear()
+    bp.apply(session)
+    assert sorted(c.operation for c in calls.mutating) == ["PutPublicAccessBlock"] * 2
+    assert bp.plan(session).is_empty
+
+
+def test_blueprint_never_prunes_a_block_it_no_longer_lists(session: boto3.Session) -> None:
+    _bucket(session, "team-a-data")
+    retry = RetryPolicy(sleep=lambda _: None)
+    sm.Blueprint("bp", [BucketPublicAccessBlock("team-a-data")], retry=retry).apply(session)
+    # Removing the line must not widen access: nothing to delete, even with prune.
+    empty = sm.Blueprint("bp", [], retry=retry)
+    assert empty.plan(session, prune=True).is_empty
+    stored = session.client("s3").get_public_access_block(Bucket="team-a-data")
+    assert stored["PublicAccessBlockConfiguration"] == ALL_ON
