@@ -444,19 +444,31 @@ class _Builder:
         spec = self.spec.public_access_block
         if spec is None:
             return
-        sources: list[Persona | str] = list(spec.buckets)
+        path: Path = ("public_access_block",)
+        settings = {
+            "block_public_acls": spec.block_public_acls,
+            "ignore_public_acls": spec.ignore_public_acls,
+            "block_public_policy": spec.block_public_policy,
+            "restrict_public_buckets": spec.restrict_public_buckets,
+        }
+        buckets = set(spec.buckets)
         if spec.persona_buckets:
-            sources.extend(self.personas.values())
-        locate = _locator(("public_access_block",), {"buckets": spec.buckets})
-        built = self.c.call(
-            ("public_access_block",),
-            res.block_public_access,
-            sources,
-            account=spec.account,
-            locate=locate,
-        )
-        for resource in built or []:
-            self.add(("public_access_block",), resource)
+            buckets.update(b for p in self.personas.values() for b in p.buckets)
+        def locate(message: str) -> tuple[Path, str]:
+            # "BucketPublicAccessBlock.bucket: 'X' is not...": X is one of the listed buckets.
+            quoted = _QUOTED.search(message)
+            if quoted and quoted.group(1) in spec.buckets:
+                rest = message.split(": ", 1)[-1]
+                return (*path, "buckets", spec.buckets.index(quoted.group(1))), rest
+            return path, message
+
+        for bucket in sorted(buckets):
+            self.add(
+                path,
+                self.c.call(path, res.BucketPublicAccessBlock, bucket, locate=locate, **settings),
+            )
+        if spec.account:
+            self.add(path, self.c.call(path, res.AccountPublicAccessBlock, **settings))
 
     def audit_trail(self) -> None:
         spec = self.spec.audit_trail

@@ -262,6 +262,16 @@ class PublicAccessBlockSpec:
     persona_buckets: bool = _field(
         "Also block public access on every persona's buckets.", False
     )
+    block_public_acls: bool = _field(
+        "Refuse new public ACLs. All four settings are on unless turned off here; turning "
+        "one off widens access and shows in lint as SM020.",
+        True,
+    )
+    ignore_public_acls: bool = _field("Ignore existing public ACLs.", True)
+    block_public_policy: bool = _field("Refuse bucket policies that grant public access.", True)
+    restrict_public_buckets: bool = _field(
+        "Limit a public bucket policy to AWS services and the bucket owner's account.", True
+    )
 
 
 @attrs.frozen

@@ -1,0 +1,562 @@
+"""Blueprint files: YAML in, the Python API's objects out, every problem reported
+with the file, the path in the document and the line."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+import secureml as sm
+from secureml import activities as act
+from secureml.blueprint_file import (
+    BlueprintFile,
+    BlueprintFileError,
+    FileProblem,
+    json_schema,
+    load,
+    loads,
+    schema_text,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "ml-platform.yaml"
+SCHEMA = ROOT / "schema" / "blueprint.schema.json"
+KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+def _load(text: str) -> BlueprintFile:
+    return loads(textwrap.dedent(text), source="bp.yaml", name="bp")
+
+
+def _issues(text: str) -> list[FileProblem]:
+    with pytest.raises(BlueprintFileError) as info:
+        _load(text)
+    assert isinstance(info.value, sm.ValidationError)
+    assert info.value.problems == tuple(str(i) for i in info.value.issues)
+    return list(info.value.issues)
+
+
+def _one(text: str) -> FileProblem:
+    issues = _issues(text)
+    assert len(issues) == 1, [str(i) for i in issues]
+    return issues[0]
+
+
+# -- the example -------------------------------------------------------------------------------
+
+
+def test_example_loads_into_personas_and_resources() -> None:
+    bf = load(EXAMPLE)
+
+    assert bf.name == "ml-platform"
+    assert bf.region == "us-east-1"
+    assert list(bf.personas) == [
+        "team-a-compute", "team-a-ds", "team-a-mlops",
+        "team-b-compute", "team-b-ds", "team-b-mlops",
+    ]
+    assert {p.kind for p in bf.personas.values()} == {"Compute", "DataScientist", "MLOps"}
+    kinds = [r.kind for r in bf.resources]
+    assert kinds.count("iam-role") == 2
+    assert kinds.count("sso-permission-set") == 4
+    assert kinds.count("sso-group-assignment") == 4
+    assert kinds.count("s3-public-access-block") == 4  # every persona bucket, once
+    assert kinds.count("s3-account-public-access-block") == 1
+    assert kinds.count("cloudtrail-audit-trail") == 1
+    assert isinstance(bf.blueprint, sm.Blueprint)
+    assert bf.blueprint.region == "us-east-1"
+
+
+def test_example_settings_reach_every_persona_and_overrides_replace_them() -> None:
+    bf = load(EXAMPLE)
+    net = sm.NetworkSettings(
+        subnets=["subnet-0a1b2c3d4e5f60718", "subnet-0f1e2d3c4b5a69788"],
+        security_groups=["sg-0123456789abcdef0"],
+    )
+    for persona in bf.personas.values():
+        assert persona.network == net
+        assert persona.encryption == sm.EncryptionSettings(volume_kms_key=KEY, output_kms_key=KEY)
+    assert bf.personas["team-a-ds"].guardrails is None
+    assert bf.personas["team-b-ds"].guardrails == sm.Guardrails(
+        inter_container_traffic_encryption=True,
+        instance_types=["ml.t3.*", "ml.m5.*", "ml.g5.*"],
+    )
+
+
+def test_a_persona_from_a_file_equals_the_one_built_in_python() -> None:
+    bf = _load(
+        f"""
+        settings:
+          network: {{subnets: [subnet-0abc1234], security_groups: [sg-0abc1234]}}
+          encryption: {{volume_kms_key: "{KEY}"}}
+        personas:
+          - name: team-a-compute
+            kind: Compute
+            buckets: [team-a-data]
+            ecr_repositories: ["team-a/*"]
+            role: {{}}
+          - name: team-a-ds
+            kind: DataScientist
+            buckets: [team-a-data]
+            pass_roles: [team-a-compute]
+            add_activities:
+              - {{activity: Query Athena Workgroups, workgroups: [primary]}}
+            remove_activities: [Manage Experiments]
+            managed_policies: [arn:aws:iam::aws:policy/AmazonSageMakerCanvasFullAccess]
+            tags: {{team: a}}
+            description: Team A
+            max_session_duration: PT4H
+        """
+    )
+    net = sm.NetworkSettings(subnets=["subnet-0abc1234"], security_groups=["sg-0abc1234"])
+    kms = sm.EncryptionSettings(volume_kms_key=KEY)
+    compute = sm.Compute("team-a-compute", buckets=["team-a-data"],
+                         ecr_repositories=["team-a/*"], network=net, encryption=kms)
+    ds = (
+        sm.DataScientist("team-a-ds", buckets=["team-a-data"], pass_roles=[compute],
+                         network=net, encryption=kms, tags={"team": "a"},
+                         description="Team A", max_session_duration="PT4H")
+        .without_activities(act.ManageExperiments)
+        .with_activities(act.QueryAthenaWorkgroups(workgroups=["primary"]))
+        .with_managed_policies("arn:aws:iam::aws:policy/AmazonSageMakerCanvasFullAccess")
+    )
+    assert bf.personas["team-a-compute"] == compute
+    assert bf.personas["team-a-ds"] == ds
+    assert bf.personas["team-a-ds"].policy_document("123456789012", "us-east-1") == (
+        ds.policy_document("123456789012", "us-east-1")
+    )
+    assert [r.key for r in bf.resources] == ["iam-role/team-a-compute"]
+
+
+def test_pass_roles_follow_a_renamed_role_and_null_opts_out_of_settings() -> None:
+    bf = _load(
+        """
+        settings:
+          network: {subnets: [subnet-0abc1234], security_groups: [sg-0abc1234]}
+        personas:
+          - {name: c, kind: Compute, buckets: [x-data], role: {name: ml-exec, path: /ml/}}
+          - {name: d, kind: DataScientist, buckets: [x-data], pass_roles: [c], network: null}
+        """
+    )
+    assert bf.personas["d"].pass_roles == ("ml-exec",)
+    assert bf.personas["d"].network is None
+    assert bf.personas["c"].network is not None
+    role = bf.blueprint["iam-role/ml-exec"]
+    assert role.name == "ml-exec"
+
+
+def test_blueprint_name_defaults_to_the_file_stem(tmp_path: Path) -> None:
+    path = tmp_path / "team-platform.yaml"
+    path.write_text("personas: [{name: c, kind: Compute, buckets: [x-data], role: {}}]\n")
+    assert load(path).name == "team-platform"
+
+    bad = tmp_path / "my blueprint.yaml"
+    bad.write_text("personas: []\n")
+    with pytest.raises(BlueprintFileError, match=r"'my blueprint' \(taken from the file's name"):
+        load(bad)
+
+
+def test_assignments_public_access_and_trail_become_resources() -> None:
+    bf = _load(
+        """
+        blueprint: platform
+        region: eu-west-1
+        identity_center: {region: eu-west-1}
+        personas:
+          - name: ds
+            kind: DataScientist
+            buckets: [x-data]
+            pass_roles: [arn:aws:iam::123456789012:role/exec]
+            permission_set: {name: DataScience, session_duration: PT8H, relay_state: "https://x.ex"}
+        assignments:
+          - {group: DataScientists, permission_set: ds, accounts: [123456789012, "111122223333"]}
+          - {user: jdoe, permission_set: DataScience, organizational_units: [ou-ab12-34cd56ef]}
+        public_access_block: {buckets: [shared-data], persona_buckets: true}
+        audit_trail:
+          name: audit
+          bucket: audit-logs-123456789012
+          persona_bucket_data_events: true
+          object_lock: {days: 365}
+        """
+    )
+    assert bf.name == "platform"
+    keys = [r.key for r in bf.resources]
+    assert keys == [
+        "sso-permission-set/DataScience",
+        "sso-group-assignment/DataScientists:DataScience",
+        "sso-user-assignment/jdoe:DataScience",
+        "s3-public-access-block/shared-data",
+        "s3-public-access-block/x-data",
+        "cloudtrail-audit-trail/audit",
+    ]
+    group = bf.blueprint["sso-group-assignment/DataScientists:DataScience"]
+    assert group.accounts == ("123456789012", "111122223333")  # a 12-digit number is accepted
+    trail = bf.blueprint["cloudtrail-audit-trail/audit"]
+    assert trail.data_event_buckets == ("x-data",)
+    assert trail.object_lock == sm.ObjectLock(days=365)
+    assert bf.lines["ds"] == 6
+    assert bf.lines["sso-permission-set/DataScience"] == 10
+
+
+# -- problems ----------------------------------------------------------------------------------
+
+
+def test_syntax_error_names_file_line_and_column() -> None:
+    issue = _one("personas:\n  - name: x\n   kind: [Compute\n")
+    assert issue.file == "bp.yaml"
+    assert issue.line == 3
+    assert issue.column is not None
+    assert issue.message.startswith("YAML syntax error:")
+
+
+def test_unknown_key_points_at_the_key_and_suggests_the_right_one() -> None:
+    issue = _one(
+        """
+        personas:
+          - name: ds
+            kind: DataScientist
+            buckets: [x-data]
+            pass_role: [c]
+        """
+    )
+    assert issue.path == "personas[0].pass_role"
+    assert issue.line == 6
+    assert issue.column == 5
+    assert "unknown key 'pass_role' in a persona; did you mean 'pass_roles'?" in issue.message
+    assert "(allowed: activities, add_activities, buckets," in issue.message
+
+
+def test_unknown_activity_input_lists_the_activitys_inputs() -> None:
+    issue = _one(
+        """
+        personas:
+          - name: ds
+            kind: DataScientist
+            buckets: [x-data]
+            pass_roles: [arn:aws:iam::123456789012:role/exec]
+            add_activities:
+              - {activity: Query Athena Workgroups, workgroup: [primary]}
+        """
+    )
+    assert issue.path == "personas[0].add_activities[0].workgroup"
+    assert issue.line == 8
+    assert "did you mean 'workgroups'? (allowed: workgroups)" in issue.message
+
+
+@pytest.mark.parametrize(
+    ("snippet", "path", "message"),
+    [
+        ("buckets: team-a-data", "personas[0].buckets",
+         "expected a list, got 'team-a-data': [team-a-data]"),
+        ("buckets: [x-data]\n    tags: {team: 1}", "personas[0].tags.team",
+         "expected text, got 1 (a number) (quote it to make it text)"),
+        ("buckets: [x-data]\n    role: {adopt: 'no'}", "personas[0].role.adopt",
+         "expected true or false, got 'no'"),
+        ("buckets: [x-data]\n    description: yes", "personas[0].description",
+         "YAML reads yes/no/on/off/true/false as booleans: quote the text"),
+        ("buckets: [x-data]\n    role: admin", "personas[0].role",
+         "expected a mapping (keys: name, path, adopt), got 'admin'"),
+    ],
+)
+def test_wrong_types_say_what_was_given_and_what_is_expected(
+    snippet: str, path: str, message: str
+) -> None:
+    issue = _one(f"personas:\n  - name: c\n    kind: Compute\n    {snippet}\n")
+    assert issue.path == path
+    assert message in issue.message
+
+
+def test_wrong_kind_lists_the_kinds() -> None:
+    issue = _one("personas:\n  - {name: x, kind: DataScientists}\n")
+    assert issue.path == "personas[0].kind"
+    assert issue.message == (
+        "'DataScientists' is not one of: DataScientist, MLOps, Compute "
+        "(did you mean DataScientist?)"
+    )
+
+
+def test_missing_input_points_at_the_activity_that_needs_it() -> None:
+    issue = _one(
+        """
+        personas:
+          - name: ds
+            kind: DataScientist
+            buckets: [x-data]
+            pass_roles: [arn:aws:iam::123456789012:role/exec]
+            add_activities: [Query Athena Workgroups]
+        """
+    )
+    assert issue.path == "personas[0].add_activities[0]"
+    assert issue.line == 7
+    assert "activity 'Query Athena Workgroups' needs workgroups" in issue.message
+
+
+def test_missing_persona_input_points_at_the_persona() -> None:
+    issue = _one(
+        "personas:\n"
+        "  - {name: ds, kind: DataScientist, pass_roles: [arn:aws:iam::123456789012:role/x]}\n"
+    )
+    assert issue.path == "personas[0]"
+    assert "activity 'S3 Bucket Access' needs buckets" in issue.message
+
+
+def test_unknown_persona_in_pass_roles() -> None:
+    issue = _one(
+        """
+        personas:
+          - {name: team-a-compute, kind: Compute, buckets: [x-data], role: {}}
+          - {name: ds, kind: DataScientist, buckets: [x-data], pass_roles: [team-a-comptue]}
+        """
+    )
+    assert issue.path == "personas[1].pass_roles[0]"
+    assert issue.line == 4
+    assert issue.message.startswith(
+        "unknown persona 'team-a-comptue': pass_roles takes names of personas in this file "
+        "(here: ds, team-a-compute) or role ARNs"
+    )
+
+
+def test_pass_roles_to_a_persona_without_a_role() -> None:
+    issue = _one(
+        """
+        personas:
+          - {name: c, kind: Compute, buckets: [x-data]}
+          - {name: ds, kind: DataScientist, buckets: [x-data], pass_roles: [c]}
+        """
+    )
+    assert issue.path == "personas[1].pass_roles[0]"
+    assert "persona 'c' is not deployed as a role by this file (add `role: {}`" in issue.message
+
+
+def test_unknown_permission_set_in_an_assignment() -> None:
+    issue = _one(
+        """
+        personas:
+          - {name: ds, kind: DataScientist, buckets: [x-data],
+             pass_roles: [arn:aws:iam::123456789012:role/x], permission_set: {}}
+        assignments:
+          - {group: g, permission_set: dss, accounts: ["123456789012"]}
+        """
+    )
+    assert issue.path == "assignments[0].permission_set"
+    assert issue.line == 6
+    assert "unknown permission set 'dss': name a persona of this file that has " in issue.message
+    assert "(here: ds)" in issue.message
+
+
+def test_unknown_activity_suggests_the_nearest_name() -> None:
+    issue = _one(
+        """
+        personas:
+          - {name: m, kind: MLOps, pass_roles: [arn:aws:iam::123456789012:role/x],
+             remove_activities: [Manage Endpoints], add_activities: [Manage Glue Tables]}
+        """
+    )
+    assert issue.path == "personas[0].add_activities[0]"
+    assert "unknown activity 'Manage Glue Tables' (did you mean 'Manage AWS Glue Tables'?)" in (
+        issue.message
+    )
+
+
+def test_removing_an_activity_the_persona_lacks() -> None:
+    issue = _one(
+        "personas:\n  - {name: m, kind: MLOps, pass_roles: [arn:aws:iam::123456789012:role/x],\n"
+        "     remove_activities: [S3 Bucket Access]}\n"
+    )
+    assert issue.path == "personas[0].remove_activities[0]"
+    assert "persona 'm' has no activity 'S3 Bucket Access' to remove; it has: " in issue.message
+
+
+def test_kind_specific_inputs() -> None:
+    issues = _issues(
+        """
+        personas:
+          - {name: m, kind: MLOps, buckets: [x-data],
+             pass_roles: [arn:aws:iam::123456789012:role/x]}
+          - {name: d, kind: DataScientist, buckets: [x-data], ecr_repositories: [r/x],
+             pass_roles: [arn:aws:iam::123456789012:role/x]}
+          - {name: c, kind: Compute, pass_roles: [arn:aws:iam::123456789012:role/x]}
+        """
+    )
+    assert [(i.path, i.message.split(":")[0]) for i in issues] == [
+        ("personas[0].buckets", "kind MLOps"),
+        ("personas[1].ecr_repositories", "kind DataScientist"),
+        ("personas[2].pass_roles", "kind Compute"),
+    ]
+
+
+def test_python_api_errors_go_down_to_the_bad_item() -> None:
+    issues = _issues(
+        """
+        settings:
+          network: {subnets: [subnet-0abc1234, subnet-1], security_groups: [sg-0abc1234]}
+        personas:
+          - {name: c, kind: Compute, buckets: [ok-data, Bad_Bucket], max_session_duration: PT13H}
+        """
+    )
+    by_path = {i.path: i for i in issues}
+    assert set(by_path) == {
+        "settings.network.subnets[1]",
+        "personas[0].buckets[1]",
+        "personas[0].max_session_duration",
+    }
+    subnet = by_path["settings.network.subnets[1]"].message
+    assert subnet.startswith("'subnet-1' is not a subnet id")
+    assert by_path["settings.network.subnets[1]"].line == 3
+    bucket = by_path["personas[0].buckets[1]"].message
+    assert "'Bad_Bucket' is not a valid S3 bucket name" in bucket
+    duration = by_path["personas[0].max_session_duration"].message
+    assert "'PT13H'" in duration
+    assert "PT1H to PT12H" in duration
+
+
+def test_several_problems_are_reported_at_once_sorted_by_line() -> None:
+    issues = _issues(
+        """
+        blueprint: ok
+        colour: blue
+        personas:
+          - {name: c, kind: Compute, buckets: nope}
+          - {kind: MLOps}
+        assignments:
+          - {group: g, permission_set: c, accounts: [12345]}
+        """
+    )
+    assert [(i.line, i.path) for i in issues] == [
+        (3, "colour"),
+        (5, "personas[0].buckets"),
+        (6, "personas[1].name"),
+        (8, "assignments[0].accounts[0]"),
+    ]
+    assert "required key 'name' is missing" in issues[2].message
+    assert "(a number with a leading zero loses it in YAML: quote account ids)" in (
+        issues[3].message
+    )
+    text = str(BlueprintFileError("bp.yaml", issues))
+    assert text.startswith("4 problems:\n- bp.yaml:3:1: colour: unknown key 'colour'")
+
+
+def test_duplicates_are_refused() -> None:
+    issues = _issues(
+        """
+        personas:
+          - {name: c, kind: Compute, buckets: [x-data], buckets: [y-data]}
+          - {name: c, kind: Compute, buckets: [x-data]}
+        """
+    )
+    messages = {i.path: i.message for i in issues}
+    assert "duplicate key 'buckets'" in messages["personas[0].buckets"]
+    assert "duplicate persona name 'c' (also personas[0])" in messages["personas[1].name"]
+
+
+def test_an_assignment_names_one_principal_and_some_target() -> None:
+    issues = _issues(
+        """
+        personas:
+          - {name: ds, kind: DataScientist, buckets: [x-data],
+             pass_roles: [arn:aws:iam::123456789012:role/x], permission_set: {}}
+        assignments:
+          - {group: g, user: u, permission_set: ds, accounts: ["123456789012"]}
+          - {group: g, permission_set: ds}
+        """
+    )
+    assert [(i.path, i.message.split(";")[0]) for i in issues] == [
+        ("assignments[0]", "an assignment names exactly one of group (a group's display name) "
+         "or user (a user name)"),
+        ("assignments[1]", "an assignment needs accounts (12-digit ids) or organizational_units "
+         "(ou-... or r-...), or both"),
+    ]
+
+
+_NOT_A_MAPPING = "a blueprint file is a YAML mapping (personas:, assignments:, ...)"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", f"{_NOT_A_MAPPING}; got an empty file"),
+        ("- a\n", f"{_NOT_A_MAPPING}; got a list"),
+        ("region: moon\n", "'moon' is not an AWS region name (like us-east-1)"),
+        ("version: 2\n", "2 (a number) is not one of: 1"),
+    ],
+)
+def test_whole_file_problems(text: str, message: str) -> None:
+    assert _one(text).message == message
+
+
+def test_resource_validation_is_filed_under_its_persona() -> None:
+    issue = _one(
+        "personas:\n  - {name: c, kind: Compute, buckets: [x-data], role: {path: no-slash}}\n"
+    )
+    assert issue.path.startswith("personas[0].role")
+    assert "no-slash" in issue.message
+
+
+# -- JSON Schema -------------------------------------------------------------------------------
+
+
+def test_published_schema_is_the_generated_one() -> None:
+    assert SCHEMA.read_text() == schema_text(), (
+        "schema/blueprint.schema.json is stale: regenerate it with "
+        "`python -m secureml schema > schema/blueprint.schema.json`"
+    )
+
+
+def test_examples_validate_against_the_schema() -> None:
+    schema = json.loads(SCHEMA.read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema)
+    examples = sorted((ROOT / "examples").glob("*.yaml"))
+    assert examples
+    for path in examples:
+        errors = [e.message for e in validator.iter_errors(yaml.safe_load(path.read_text()))]
+        assert errors == [], path
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        {"personas": [{"name": "x", "kind": "Admin"}]},
+        {"personas": [{"name": "x", "kind": "Compute", "colour": "red"}]},
+        {"personas": [{"name": "x", "kind": "MLOps", "buckets": ["x-data"]}]},
+        {"personas": [{"name": "x", "kind": "DataScientist",
+                       "add_activities": [{"activity": "Query Athena Workgroups",
+                                           "workgroup": ["w"]}]}]},
+        {"assignments": [{"permission_set": "p", "accounts": ["1"]}]},
+        {"audit_trail": {"name": "t"}},
+    ],
+)
+def test_schema_refuses_what_the_loader_refuses(document: dict[str, object]) -> None:
+    validator = jsonschema.Draft202012Validator(json_schema())
+    assert list(validator.iter_errors(document))
+    with pytest.raises(BlueprintFileError):
+        loads(yaml.safe_dump(document), name="bp")
+
+
+def test_schema_documents_every_key_and_every_activity() -> None:
+    schema = json_schema()
+    for name, definition in schema["$defs"].items():
+        for key, prop in definition.get("properties", {}).items():
+            assert prop.get("description"), f"{name}.{key} has no description"
+    names = schema["$defs"]["Activity"]["anyOf"][0]["enum"]
+    assert {cls.name for cls in act.ALL} <= set(names)
+
+
+# -- staying light -----------------------------------------------------------------------------
+
+
+def test_import_secureml_loads_neither_yaml_nor_cattrs() -> None:
+    code = (
+        "import sys, secureml; "
+        "print(sorted(m for m in ('yaml', 'cattrs', 'boto3', 'moto') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert out.stdout.strip() == "[]"
