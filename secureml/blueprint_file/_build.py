@@ -445,7 +445,7 @@ class _Builder:
         if spec is None:
             return
         path: Path = ("public_access_block",)
-        settings = {
+        settings: dict[str, Any] = {
             "block_public_acls": spec.block_public_acls,
             "ignore_public_acls": spec.ignore_public_acls,
             "block_public_policy": spec.block_public_policy,
