@@ -156,17 +156,20 @@ def _regional(ctx: AwsContext, region: str | None) -> AwsContext:
 
 
 def _list_instances(ctx: AwsContext) -> list[dict[str, Any]]:
-    return cast(
-        list[dict[str, Any]],
-        ctx.cached(
-            "sso:instances",
-            lambda: [
-                i
-                for i in ctx.paginate("sso-admin", "list_instances", "Instances")
-                if i.get("Status", "ACTIVE") == "ACTIVE"
-            ],
-        ),
-    )
+    # Held while listing, so resources read in parallel list the instances once.
+    lock = cast(threading.Lock, ctx.cached("sso:instances-lock", threading.Lock))
+    with lock:
+        return cast(
+            list[dict[str, Any]],
+            ctx.cached(
+                "sso:instances",
+                lambda: [
+                    i
+                    for i in ctx.paginate("sso-admin", "list_instances", "Instances")
+                    if i.get("Status", "ACTIVE") == "ACTIVE"
+                ],
+            ),
+        )
 
 
 def _resolve_instance(ctx: AwsContext, ic: IdentityCenter) -> _Instance:
@@ -222,14 +225,22 @@ class _Directory:
     instance: _Instance
     _lock: threading.RLock = attrs.field(factory=threading.RLock)
     _values: dict[Any, Any] = attrs.field(factory=dict)
+    _loading: dict[Any, threading.Lock] = attrs.field(factory=dict)
 
     def _once(self, key: Any, factory: Callable[[], T]) -> T:
+        # One lock per key: resources read in parallel wait for one listing
+        # instead of each making it.
         with self._lock:
             if key in self._values:
                 return cast(T, self._values[key])
-        value = factory()
-        with self._lock:
-            return cast(T, self._values.setdefault(key, value))
+            loading = self._loading.setdefault(key, threading.Lock())
+        with loading:
+            with self._lock:
+                if key in self._values:
+                    return cast(T, self._values[key])
+            value = factory()
+            with self._lock:
+                return cast(T, self._values.setdefault(key, value))
 
     def _forget(self, key: Any) -> None:
         with self._lock:
@@ -460,7 +471,7 @@ class _Directory:
                     ) from exc
                 raise
 
-        return list(self.ctx.cached(f"organizations:ou-accounts:{ou}", load))
+        return list(self._once(("ou-accounts", ou), load))
 
 
 def _directory(ctx: AwsContext, ic: IdentityCenter) -> _Directory:
