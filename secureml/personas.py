@@ -15,6 +15,7 @@ import attrs
 
 from secureml import activities as _act
 from secureml._validation import (
+    check_account_id,
     check_arn,
     check_bucket_name,
     check_ecr_repository,
@@ -186,8 +187,6 @@ class Persona:
     ) -> tuple[Statement, ...]:
         """Every statement of every activity, merged where only actions differ."""
         if account_id is not None:
-            from secureml._validation import check_account_id
-
             check_account_id(account_id)
         ctx = self.context(account_id, region, partition)
         return merge_statements(s for a in self.activities for s in a.statements(ctx))
@@ -241,7 +240,8 @@ class Persona:
 
     def lint(self, account_id: str | None = None, region: str | None = None) -> list[Finding]:
         """Findings about this persona's policies (see :data:`secureml.FINDING_CODES`)."""
-        from secureml.policy._lint import lint_persona
+        # The linter imports Persona: importing it here avoids the cycle.
+        from secureml.policy._lint import lint_persona  # noqa: PLC0415
 
         return lint_persona(self, account_id=account_id, region=region)
 
@@ -309,7 +309,8 @@ class Persona:
     ) -> Role:
         """This persona as an IAM role (a :class:`~secureml.Role` resource for a
         :class:`~secureml.Blueprint`); the role's name defaults to the persona's."""
-        from secureml.resources import Role
+        # Resources need boto3, which `import secureml` must not load.
+        from secureml.resources import Role  # noqa: PLC0415
 
         return Role.from_persona(self, name=name, path=path, adopt=adopt)
 
@@ -321,7 +322,7 @@ class Persona:
     ) -> PermissionSet:
         """This persona as an IAM Identity Center permission set (a
         :class:`~secureml.PermissionSet` resource); the name defaults to the persona's."""
-        from secureml.resources import PermissionSet
+        from secureml.resources import PermissionSet  # noqa: PLC0415
 
         return PermissionSet.from_persona(
             self, name=name, session_duration=session_duration, **kwargs
@@ -366,18 +367,18 @@ def DataScientist(  # noqa: N802 - a builder that reads like a class, as in the 
         _act.DATA_SCIENTIST_DEFAULTS,
         name,
         activities,
-        dict(
-            buckets=buckets,
-            pass_roles=pass_roles,
-            network=network,
-            encryption=encryption,
-            guardrails=guardrails,
-            managed_policies=managed_policies,
-            permissions_boundary=permissions_boundary,
-            tags=tags,
-            description=description,
-            max_session_duration=max_session_duration,
-        ),
+        {
+            "buckets": buckets,
+            "pass_roles": pass_roles,
+            "network": network,
+            "encryption": encryption,
+            "guardrails": guardrails,
+            "managed_policies": managed_policies,
+            "permissions_boundary": permissions_boundary,
+            "tags": tags,
+            "description": description,
+            "max_session_duration": max_session_duration,
+        },
     )
 
 
@@ -403,17 +404,17 @@ def MLOps(  # noqa: N802
         _act.MLOPS_DEFAULTS,
         name,
         activities,
-        dict(
-            pass_roles=pass_roles,
-            network=network,
-            encryption=encryption,
-            guardrails=guardrails,
-            managed_policies=managed_policies,
-            permissions_boundary=permissions_boundary,
-            tags=tags,
-            description=description,
-            max_session_duration=max_session_duration,
-        ),
+        {
+            "pass_roles": pass_roles,
+            "network": network,
+            "encryption": encryption,
+            "guardrails": guardrails,
+            "managed_policies": managed_policies,
+            "permissions_boundary": permissions_boundary,
+            "tags": tags,
+            "description": description,
+            "max_session_duration": max_session_duration,
+        },
     )
 
 
@@ -440,16 +441,16 @@ def Compute(  # noqa: N802
         _act.COMPUTE_DEFAULTS,
         name,
         activities,
-        dict(
-            buckets=buckets,
-            ecr_repositories=ecr_repositories,
-            network=network,
-            encryption=encryption,
-            guardrails=guardrails,
-            managed_policies=managed_policies,
-            permissions_boundary=permissions_boundary,
-            tags=tags,
-            description=description,
-            max_session_duration=max_session_duration,
-        ),
+        {
+            "buckets": buckets,
+            "ecr_repositories": ecr_repositories,
+            "network": network,
+            "encryption": encryption,
+            "guardrails": guardrails,
+            "managed_policies": managed_policies,
+            "permissions_boundary": permissions_boundary,
+            "tags": tags,
+            "description": description,
+            "max_session_duration": max_session_duration,
+        },
     )

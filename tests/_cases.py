@@ -69,7 +69,7 @@ def every_activity(kind: str) -> tuple[act.Activity, ...]:
         if kind == "MLOps" and cls.data_access:
             continue
         if kind == "Compute" and cls in _PASSING:
-            acts.append(cls(pass_roles=["team-a-compute"]))  # type: ignore[call-arg]
+            acts.append(cls(pass_roles=["team-a-compute"]))
         elif cls is act.QueryAthenaWorkgroups:
             acts.append(act.QueryAthenaWorkgroups(workgroups=["primary", "team-a"]))
         elif cls is act.ManageGlueTables:

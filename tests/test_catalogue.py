@@ -119,7 +119,7 @@ def test_every_action_key_and_resource_is_in_the_catalogue(
 ) -> None:
     where = (ACCOUNT, REGION) if account else (None, None)
     problems = []
-    for persona in full_personas(**settings):  # type: ignore[arg-type]
+    for persona in full_personas(**settings):
         for stmt in persona.statements(*where):
             problems += [f"{persona.name}: {p} in {stmt.to_dict()}" for p in _check(stmt)]
     assert not problems, "\n".join(problems)

@@ -155,9 +155,9 @@ def test_mlops_has_no_s3_data_access(mlops: sm.Persona) -> None:
 @pytest.mark.parametrize("cls", [c for c in act.ALL if c.data_access], ids=lambda c: c.__name__)
 def test_mlops_rejects_data_activities(mlops: sm.Persona, cls: type[act.Activity]) -> None:
     activity = (
-        cls(workgroups=["primary"])  # type: ignore[call-arg]
+        cls(workgroups=["primary"])
         if cls is act.QueryAthenaWorkgroups
-        else cls(glue_databases=["db"], buckets=["b-data"])  # type: ignore[call-arg]
+        else cls(glue_databases=["db"], buckets=["b-data"])
         if cls is act.ManageGlueTables
         else cls(buckets=["b-data"])  # type: ignore[call-arg]
         if "buckets" in attrs.fields_dict(cls)
