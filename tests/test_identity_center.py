@@ -622,8 +622,25 @@ def test_read_calls_for_100_accounts_and_5_permission_sets_stay_within_the_formu
         for g in groups
         for ps in sets
     ]
-    for r in [*sets, *assignments]:
+    for r in sets:
         apply(r, sso.ctx())
+    # Given the assignments already exist (made through moto's backend: quicker than
+    # 1,000 emulated requests, and this test is about the reads that follow).
+    from moto.ssoadmin.models import ssoadmin_backends
+
+    backend = ssoadmin_backends["123456789012"]["us-east-1"]
+    ids = {g: sso.session.client("identitystore").get_group_id(
+        IdentityStoreId=sso.store,
+        AlternateIdentifier={"UniqueAttribute": {"AttributePath": "DisplayName",
+                                                 "AttributeValue": g}},
+    )["GroupId"] for g in groups}
+    arns = {ps.name: ps.read(sso.ctx()).extra["arn"] for ps in sets}  # type: ignore[union-attr]
+    for a in assignments:
+        for account in accounts:
+            backend.create_account_assignment(
+                sso.instance_arn, account, "AWS_ACCOUNT", arns[a.permission_set],
+                "GROUP", ids[a.group],
+            )
 
     calls.clear()
     ctx = sso.ctx()  # one plan: read every resource, then discover for pruning
