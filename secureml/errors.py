@@ -34,7 +34,11 @@ class ValidationError(SecureMLError, ValueError):
 
     >>> err = ValidationError(["persona 'x': bad", "persona 'y': worse"])
     >>> err.problems
-    ('persona \\'x\\': bad', "persona 'y': worse")
+    ("persona 'x': bad", "persona 'y': worse")
+    >>> print(err)
+    2 problems:
+    - persona 'x': bad
+    - persona 'y': worse
     """
 
     def __init__(self, problems: str | Sequence[str]) -> None:
