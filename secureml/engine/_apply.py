@@ -128,12 +128,17 @@ def build_plan(
             problems.extend(f"{r.key}: {p}" for p in exc.problems)
     if problems:
         raise ValidationError(problems)
-    assessed = _parallel_map(
-        lambda pair: _assess(ctx, pair[0], pair[1]), list(zip(ordered, desired, strict=True)),
-        max_workers,
-    )
+    keys = {r.key for r in resources}
+    # Looking for orphans is independent of reading the blueprint's resources: both at once.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="secureml-discover") as side:
+        orphans_future = side.submit(_orphans, blueprint, keys, ctx, prune, max_workers)
+        assessed = _parallel_map(
+            lambda pair: _assess(ctx, pair[0], pair[1]),
+            list(zip(ordered, desired, strict=True)),
+            max_workers,
+        )
+        orphans, warnings = orphans_future.result()
     changes = [_change_for(a, blueprint) for a in assessed]
-    orphans, warnings = _orphans(blueprint, {r.key for r in resources}, ctx, prune, max_workers)
     changes.extend(orphans)
     for change in changes:
         log.debug("plan %s: %s", change.key, change.action)
@@ -163,16 +168,23 @@ def _orphans(
 ) -> tuple[list[Change], list[str]]:
     warnings: list[str] = []
     candidates: dict[str, Resource] = {}
-    for kind, cls in resource_kinds().items():
+
+    def discover(item: tuple[str, type[Resource]]) -> list[Resource] | str:
+        kind, cls = item
         try:
-            found = list(cls.discover(ctx, blueprint))
+            return list(cls.discover(ctx, blueprint))
         except ClientError as exc:
             if prune or error_code(exc) not in _ACCESS_DENIED:
                 raise ctx.wrap_error(f"{kind} resources", "discover", exc) from exc
-            warnings.append(
+            return (
                 f"could not look for {kind} resources no longer in the blueprint "
                 f"({error_code(exc)}); apply(prune=True) needs that permission"
             )
+
+    # Kinds are listed concurrently: each is a few independent listing calls.
+    for found in _parallel_map(discover, list(resource_kinds().items()), max_workers):
+        if isinstance(found, str):
+            warnings.append(found)
             continue
         for r in found:
             if r.key not in keys:
