@@ -29,6 +29,7 @@ This module imports PyYAML and cattrs; ``import secureml`` does not import it.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import re
@@ -187,8 +188,16 @@ def loads(text: str, *, name: str | None = None, source: str = "<string>") -> Bl
              False)
         )
         raise _fail(source, doc, problems)
-    spec, found = structure(doc.data, BlueprintSpec)
+    data: Any = doc.data
+    spec, found = structure(data, BlueprintSpec)
     problems += found
+    dropped: list[tuple[str | int, ...]] = []
+    if spec is None and found and all(_is_unknown_key(p) for p in found):
+        # Unknown keys carry no meaning, so the rest of the file can still be checked
+        # without them: one run then reports a typo'd key and a bad reference together.
+        dropped = [p[0][:-1] for p in found]
+        data = _without(data, [p[0] for p in found])
+        spec, _ = structure(data, BlueprintSpec)
     if spec is None:
         raise _fail(source, doc, problems)
     blueprint_name = spec.blueprint or name or "blueprint"
@@ -202,8 +211,12 @@ def loads(text: str, *, name: str | None = None, source: str = "<string>") -> Bl
         problems.append(
             (("region",), f"{spec.region!r} is not an AWS region name (like us-east-1)", False)
         )
-    built, found = build(spec, doc.data)
-    problems += found
+    built, found = build(spec, data)
+    # A missing input next to an unknown key is most likely that key misspelt: one message.
+    problems += [
+        p for p in found
+        if not (" needs " in p[1] and any(p[0][: len(d)] == d for d in dropped))
+    ]
     if problems:
         raise _fail(source, doc, problems)
     try:
@@ -228,6 +241,21 @@ def loads(text: str, *, name: str | None = None, source: str = "<string>") -> Bl
         source=source,
         lines=lines,
     )
+
+
+def _is_unknown_key(problem: Problem) -> bool:
+    return problem[2] and problem[1].startswith("unknown key ")
+
+
+def _without(data: Any, paths: list[tuple[str | int, ...]]) -> Any:
+    """A copy of ``data`` without the keys at ``paths``."""
+    data = copy.deepcopy(data)
+    for path in paths:
+        parent = data
+        for part in path[:-1]:
+            parent = parent[part]
+        parent.pop(path[-1], None)
+    return data
 
 
 def _engine_problem(message: str, paths: Mapping[str, tuple[str | int, ...]]) -> Problem:

@@ -112,7 +112,7 @@ def _parser() -> argparse.ArgumentParser:
     group.add_argument("--profile", help="named profile from ~/.aws/config (default: AWS_PROFILE)")
     group.add_argument(
         "--region",
-        help="region (default: the file's region, then AWS_REGION/AWS_DEFAULT_REGION, the "
+        help="region (default: the file's region, then AWS_DEFAULT_REGION, the "
         "profile's, us-east-1)",
     )
     group.add_argument(
@@ -207,7 +207,7 @@ def _load(args: argparse.Namespace, out: _Out) -> BlueprintFile:
 
 
 @contextlib.contextmanager
-def _session(args: argparse.Namespace, bf: BlueprintFile, out: _Out) -> Iterator[CliSession]:
+def _aws_session(args: argparse.Namespace, bf: BlueprintFile, out: _Out) -> Iterator[CliSession]:
     """The session for plan/apply: real AWS, a given endpoint, or an embedded emulator."""
     from secureml.cli._session import make_session
 
@@ -278,7 +278,7 @@ class _Progress(logging.Handler):
 def _cmd_plan(args: argparse.Namespace, out: _Out) -> int:
     bf = _load(args, out)
     bp = _blueprint(args, bf)
-    with _session(args, bf, out) as session:
+    with _aws_session(args, bf, out) as session:
         plan = bp.plan(session, prune=args.prune)
     _show_plan(plan, out)
     return EXIT_OK if plan.is_empty else EXIT_CHANGES
@@ -306,7 +306,7 @@ def _confirm(deletes: int, out: _Out) -> bool:
 def _cmd_apply(args: argparse.Namespace, out: _Out) -> int:
     bf = _load(args, out)
     bp = _blueprint(args, bf)
-    with _session(args, bf, out) as session:
+    with _aws_session(args, bf, out) as session:
         plan = bp.plan(session, prune=args.prune)
         if plan.is_empty:
             if out.json:
