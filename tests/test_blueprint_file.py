@@ -560,3 +560,31 @@ def test_import_secureml_loads_neither_yaml_nor_cattrs() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_after_unknown_keys_the_rest_is_still_checked() -> None:
+    issues = _issues(
+        """
+        personas:
+          - name: ds
+            kind: DataScientist
+            buckets: [x-data]
+            pass_role: [c]
+            permission_set: {}
+        assignments:
+          - {group: g, permission_set: dss, accounts: ["123456789012"]}
+        """
+    )
+    # The misspelt pass_role is reported once: not again as "Manage ML Jobs needs pass_roles".
+    assert [i.path for i in issues] == ["personas[0].pass_role", "assignments[0].permission_set"]
+
+
+def test_after_a_wrong_type_the_rest_is_not_checked() -> None:
+    issue = _one(
+        """
+        personas:
+          - {name: c, kind: Compute, buckets: x-data, role: {}}
+          - {name: d, kind: DataScientist, buckets: [x-data], pass_roles: [nobody]}
+        """
+    )
+    assert issue.path == "personas[0].buckets"
