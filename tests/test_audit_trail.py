@@ -18,7 +18,7 @@ from botocore.stub import Stubber
 from policy_sentry.querying.actions import get_action_data
 
 from secureml.aws import AwsContext, RetryPolicy
-from secureml.errors import ValidationError
+from secureml.errors import AWSCallError, ValidationError
 from secureml.resources import (
     OWNER_TAG,
     SAGEMAKER_DATA_EVENT_TYPES,
@@ -326,6 +326,8 @@ def _drift(session: boto3.Session, what: str) -> None:
             {"Name": "Writes only", "FieldSelectors": [
                 {"Field": "eventCategory", "Equals": ["Management"]},
                 {"Field": "readOnly", "Equals": ["false"]}]}])
+    elif what == "key prefix set":
+        ct.update_trail(Name="ml-audit", S3KeyPrefix="elsewhere")
     elif what == "owner tag removed from bucket":
         s3.delete_bucket_tagging(Bucket="ml-audit-logs")
 
@@ -334,6 +336,7 @@ DRIFTS = {
     # drift: (part of the state, key that differs, the one repairing call)
     "logging stopped": ("trail", "IsLogging", "StartLogging"),
     "validation off": ("trail", "LogFileValidationEnabled", "UpdateTrail"),
+    "key prefix set": ("trail", "S3KeyPrefix", "UpdateTrail"),
     "multi-region off": ("trail", "IsMultiRegionTrail", "UpdateTrail"),
     "event selectors reset": ("trail", "AdvancedEventSelectors", "PutEventSelectors"),
     "bucket policy edited": ("bucket", "Policy", "PutBucketPolicy"),
@@ -596,3 +599,19 @@ def test_blueprint_prunes_the_trail_and_keeps_the_bucket(session: boto3.Session)
     assert session.client("cloudtrail").list_trails()["Trails"] == []
     session.client("s3").head_bucket(Bucket="ml-audit-logs")
     assert empty.plan(session, prune=True).is_empty
+
+
+def test_bucket_of_another_account_is_reported_clearly() -> None:
+    # moto never denies access: the Stubber plays a bucket name taken by another account.
+    session = boto3.Session(
+        aws_access_key_id="x", aws_secret_access_key="x", region_name="us-east-1"
+    )
+    ctx = _ctx(session)
+    with Stubber(ctx.client("s3")) as stub:
+        stub.add_client_error(
+            "head_bucket", "403", http_status_code=403,
+            response_meta={"HTTPHeaders": {"x-amz-bucket-region": "us-east-1"}},
+        )
+        stub.add_client_error("get_bucket_policy", "AccessDenied", http_status_code=403)
+        with pytest.raises(AWSCallError, match="choose another bucket name"):
+            AuditTrail("ml-audit", bucket="taken-name").read(ctx)

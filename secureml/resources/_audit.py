@@ -472,6 +472,8 @@ class AuditTrail(Resource):
         return {
             "trail": {
                 "S3BucketName": self.bucket,
+                # The bucket policy allows writes under AWSLogs/ only: no key prefix.
+                "S3KeyPrefix": None,
                 "IsMultiRegionTrail": True,
                 "IncludeGlobalServiceEvents": True,
                 "LogFileValidationEnabled": True,
@@ -532,6 +534,7 @@ class AuditTrail(Resource):
         managed = {OWNER_TAG, *self.tags}
         return {
             "S3BucketName": trail.get("S3BucketName"),
+            "S3KeyPrefix": trail.get("S3KeyPrefix") or None,
             "IsMultiRegionTrail": bool(trail.get("IsMultiRegionTrail")),
             "IncludeGlobalServiceEvents": bool(trail.get("IncludeGlobalServiceEvents")),
             "LogFileValidationEnabled": bool(trail.get("LogFileValidationEnabled")),
@@ -549,6 +552,14 @@ class AuditTrail(Resource):
             except ClientError as exc:
                 if error_code(exc) in missing:
                     return None
+                if error_code(exc) in ("AccessDenied", "AllAccessDisabled"):
+                    raise AWSCallError(
+                        self.key,
+                        operation,
+                        f"bucket {self.bucket!r} exists but cannot be read with this session "
+                        f"({error_code(exc)}); if it belongs to another account (bucket names "
+                        "are global), choose another bucket name",
+                    ) from exc
                 raise ctx.wrap_error(self.key, operation, exc) from exc
 
         state: State = {}
@@ -674,6 +685,7 @@ class AuditTrail(Resource):
             self._create_trail(ctx, want_trail, retry_codes)
             have_trail = {
                 "S3BucketName": want_trail["S3BucketName"],
+                "S3KeyPrefix": None,
                 "IsMultiRegionTrail": True,
                 "IncludeGlobalServiceEvents": True,
                 "LogFileValidationEnabled": True,
@@ -768,13 +780,14 @@ class AuditTrail(Resource):
     def _converge_trail(
         self, ctx: AwsContext, have: State, want: State, retry_codes: frozenset[str]
     ) -> None:
-        settings = ("S3BucketName", "IsMultiRegionTrail", "IncludeGlobalServiceEvents",
-                    "LogFileValidationEnabled", "KmsKeyId")
+        settings = ("S3BucketName", "S3KeyPrefix", "IsMultiRegionTrail",
+                    "IncludeGlobalServiceEvents", "LogFileValidationEnabled", "KmsKeyId")
         if any(have.get(k) != want[k] for k in settings):
             self._call(
                 ctx, "cloudtrail", "update_trail", extra_codes=retry_codes,
                 Name=self.name,
                 S3BucketName=self.bucket,
+                S3KeyPrefix="",
                 IsMultiRegionTrail=True,
                 IncludeGlobalServiceEvents=True,
                 EnableLogFileValidation=True,
