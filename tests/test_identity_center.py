@@ -578,8 +578,12 @@ def test_discovery_keeps_the_blueprints_key_for_a_group_given_by_id(sso: SSO) ->
     a = GroupAssignment(group=gid, permission_set="ps", accounts=[A1])
     apply(a, sso.ctx())
     ctx = sso.ctx()
-    a.read(ctx)  # the engine reads the blueprint's resources in the same run
+    a.desired(ctx)  # the engine computes every desired state before it discovers
     assert [r.key for r in GroupAssignment.discover(ctx, BP)] == [a.key]
+    # and through the engine: the assignment is in the blueprint, so nothing to prune
+    bp = no_sleep_blueprint([PermissionSet(name="ps", managed_policies=[READ_ONLY]), a])
+    plan = bp.plan(sso.session, prune=True)
+    assert plan.is_empty, str(plan)
 
 
 def test_prune_deletes_assignments_before_their_permission_set(sso: SSO) -> None:

@@ -373,16 +373,9 @@ class _Directory:
                     return principal_id  # deleted from the store: the assignment is an orphan
                 raise
 
-        with self._lock:
-            alias = self._values.get(("alias", principal_type, principal_id))
-        if alias is not None:
-            return cast(str, alias)
+        if (principal_type, principal_id) in _id_references(self.ctx):
+            return principal_id  # the blueprint names it by id: discovery must use that key
         return self._once(("principal-name", principal_type, principal_id), load)
-
-    def alias(self, principal_type: str, principal_id: str, reference: str) -> None:
-        """Remember how the blueprint names a principal, so discovery uses the same key."""
-        with self._lock:
-            self._values[("alias", principal_type, principal_id)] = reference
 
     # assignments
 
@@ -507,6 +500,13 @@ def _register(ctx: AwsContext, ic: IdentityCenter) -> None:
     # Discovery also looks at instances that resources were configured with.
     configs = cast(set[IdentityCenter], ctx.cached("sso:configs", set))
     configs.add(ic)
+
+
+def _id_references(ctx: AwsContext) -> set[tuple[str, str]]:
+    """(principal type, id) of the principals the blueprint names by id rather than
+    by name, recorded by ``desired()`` (which the engine calls for every resource
+    before it discovers), so discovered assignments get the blueprint's keys."""
+    return cast(set[tuple[str, str]], ctx.cached("sso:id-references", set))
 
 
 # -- value helpers -----------------------------------------------------------------------------
@@ -806,6 +806,7 @@ class PermissionSet(Resource):
 
     def desired(self, ctx: AwsContext) -> State:
         """The permission set as it should be, in the shape :meth:`read` returns."""
+        _register(ctx, self.identity_center)
         document = self.policy_document(ctx.partition)
         if document is not None:
             # Checked again here: another partition's ARNs are longer than validate()'s.
@@ -1246,8 +1247,14 @@ class _Assignment(Resource):
         problems.extend(f"{where}: {p}" for p in self.identity_center.problems())
         return problems
 
+    def _note_reference(self, ctx: AwsContext) -> None:
+        _register(ctx, self.identity_center)
+        if _PRINCIPAL_ID.match(self.principal):
+            _id_references(ctx).add((self.principal_type, self.principal))
+
     def desired(self, ctx: AwsContext) -> State:
         """The targets as given (organizational units are expanded when applying)."""
+        self._note_reference(ctx)
         return {
             "principal_type": self.principal_type,
             "principal": self.principal,
@@ -1276,9 +1283,8 @@ class _Assignment(Resource):
     def read(self, ctx: AwsContext) -> Observed | None:
         """Which targets have the assignment (per-principal listing, shared across resources)."""
         d = self._dir(ctx)
+        self._note_reference(ctx)
         pid = d.principal_id(self.principal_type, self.principal)
-        if _PRINCIPAL_ID.match(self.principal):
-            d.alias(self.principal_type, pid, self.principal)
         ps = d.permission_set(self.permission_set)
         if ps is None:
             return None
