@@ -37,15 +37,22 @@ _FAKE_ENV = {
 @contextlib.contextmanager
 def mock_session(region: str = "us-east-1") -> Iterator[boto3.Session]:
     """A ``boto3.Session`` whose calls go to a fresh moto backend, with fake
-    credentials so nothing can reach a real account."""
+    credentials so nothing can reach a real account.
+
+    moto's sso-admin emulation is completed for the duration (permission-set
+    tags, permissions boundaries, provisioning status and provisioned accounts
+    as AWS reports them), so Identity Center blueprints can be tested too.
+    """
     import boto3
     from moto import mock_aws
+
+    from secureml.resources._sso_moto import moto_identity_center
 
     saved = {k: os.environ.get(k) for k in (*_FAKE_ENV, "AWS_PROFILE")}
     os.environ.update(_FAKE_ENV)
     os.environ.pop("AWS_PROFILE", None)
     try:
-        with mock_aws():
+        with mock_aws(), moto_identity_center():
             yield boto3.Session(region_name=region)
     finally:
         for key, value in saved.items():
@@ -72,7 +79,8 @@ class RecordedCall:
 @attrs.define
 class CallRecorder:
     """Records every API call made through clients of a session, using
-    botocore's ``before-call`` event hook (clients made before or after).
+    botocore's ``before-parameter-build`` event hook (clients made before or
+    after), with the parameters as the caller gave them.
 
     >>> with mock_session() as session:
     ...     calls = CallRecorder.attach(session)
@@ -87,7 +95,7 @@ class CallRecorder:
     def attach(cls, session: boto3.Session) -> CallRecorder:
         """A recorder registered on ``session``."""
         recorder = cls()
-        session.events.register("before-call.*.*", recorder._record)
+        session.events.register("before-parameter-build.*.*", recorder._record)
         return recorder
 
     def _record(self, model: Any, params: dict[str, Any], **_: Any) -> None:
@@ -95,8 +103,7 @@ class CallRecorder:
             RecordedCall(
                 service=model.service_model.service_name,
                 operation=model.name,
-                params=dict(params.get("body") or {}) if isinstance(params.get("body"), dict)
-                else {},
+                params=dict(params),
             )
         )
 
