@@ -35,7 +35,8 @@ from secureml.policy import (
     PolicyDocument,
     Statement,
 )
-from secureml.policy._findings import FINDING_CODES, Finding, Severity
+from secureml.policy._findings import FINDING_CODES, Finding, FindingCode, Severity
+from secureml.policy._lint import lint
 from secureml.settings import EncryptionSettings, Guardrails, NetworkSettings
 
 if TYPE_CHECKING:
@@ -112,6 +113,7 @@ __all__ = [
     "DataScientist",
     "EncryptionSettings",
     "Finding",
+    "FindingCode",
     "GroupAssignment",
     "Guardrails",
     "IdentityCenter",
@@ -139,5 +141,6 @@ __all__ = [
     "__version__",
     "activities",
     "block_public_access",
+    "lint",
     "public_access_report",
 ]
