@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import itertools
 import json
+import re
 from collections.abc import Iterator
 from importlib import resources
 from importlib.metadata import version
@@ -411,3 +412,9 @@ def test_default_personas_have_no_error_findings(label: str, persona: sm.Persona
             if f.severity is Severity.ERROR
         ]
         assert errors == [], label
+
+
+def test_docs_table_lists_every_finding_code_with_its_severity() -> None:
+    text = (ROOT / "docs" / "policy.rst").read_text()
+    rows = re.findall(r"^   \* - (SM\d{3})\n     - (\w+)$", text, flags=re.MULTILINE)
+    assert dict(rows) == {code: c.severity.value for code, c in FINDING_CODES.items()}
