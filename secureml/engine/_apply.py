@@ -94,8 +94,9 @@ def _assess(ctx: AwsContext, resource: Resource, desired: dict[str, Any]) -> _As
 
 def _change_for(a: _Assessed, blueprint: str) -> Change:
     r = a.resource
+    findings = tuple(r.lint())
     if a.observed is None:
-        return Change("create", r, None, a.desired)
+        return Change("create", r, None, a.desired, findings=findings)
     if not r.owned_by(a.observed, blueprint) and not r.adopt:
         detail = (
             f"it has no {OWNER_TAG} tag"
@@ -104,7 +105,9 @@ def _change_for(a: _Assessed, blueprint: str) -> Change:
         )
         raise OwnershipError(r.describe(), detail)
     action: Action = "no-op" if a.observed.state == a.desired else "update"
-    return Change(action, r, a.observed.state, a.desired, observed=a.observed)
+    return Change(
+        action, r, a.observed.state, a.desired, observed=a.observed, findings=findings
+    )
 
 
 def build_plan(

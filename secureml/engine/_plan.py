@@ -8,6 +8,7 @@ from typing import Any, Literal, TypeAlias
 
 import attrs
 
+from secureml.policy._findings import Finding
 from secureml.resources import Observed, Resource, State
 
 __all__ = ["ACTIONS", "Action", "Change", "Plan", "diff_lines"]
@@ -28,6 +29,8 @@ class Change:
     marks the delete of a resource the blueprint owns but no longer lists: it
     is carried out only by ``apply(prune=True)``. ``observed`` is what the
     resource read (ARNs, version ids) and takes no part in equality.
+    ``findings`` are the resource's lint findings (what it grants beyond the
+    defaults, guard-rails turned off), shown even when nothing changes.
     """
 
     action: Action
@@ -36,6 +39,7 @@ class Change:
     after: State | None
     orphan: bool = False
     observed: Observed | None = attrs.field(default=None, eq=False, repr=False)
+    findings: tuple[Finding, ...] = attrs.field(default=(), eq=False, repr=False)
 
     @property
     def key(self) -> str:
@@ -63,10 +67,11 @@ class Change:
         head = f"{_SYMBOL[self.action]} {self.action} {self.resource.describe()}"
         if self.orphan:
             head += " (no longer in the blueprint)"
-        return "\n".join([head, *("    " + line for line in self.diff())])
+        notes = [f"! {f.code} {f.severity.value}: {f.message}" for f in self.findings]
+        return "\n".join([head, *("    " + line for line in [*self.diff(), *notes])])
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict: action, key, kind, name, orphan, before, after."""
+        """A JSON-ready dict: action, key, kind, name, orphan, before, after, findings."""
         return {
             "action": self.action,
             "key": self.key,
@@ -76,6 +81,10 @@ class Change:
             "orphan": self.orphan,
             "before": self.before,
             "after": self.after,
+            "findings": [
+                {"code": f.code, "severity": f.severity.value, "message": f.message}
+                for f in self.findings
+            ],
         }
 
 
@@ -114,6 +123,11 @@ class Plan:
         return [c for c in self.changes if c.orphan and not self.prune]
 
     @property
+    def findings(self) -> list[tuple[Change, Finding]]:
+        """Every resource's lint findings, with the change they belong to."""
+        return [(c, f) for c in self.changes for f in c.findings]
+
+    @property
     def is_empty(self) -> bool:
         """Whether apply (with this plan's ``prune``) would make no change."""
         return not self.pending
@@ -143,7 +157,7 @@ class Plan:
         lines = [f"Plan for blueprint {self.blueprint!r}" + (f" ({where})" if where else "")]
         lines.extend(f"warning: {w}" for w in self.warnings)
         for change in self.changes:
-            if change.action != "no-op":
+            if change.action != "no-op" or change.findings:
                 lines.append(str(change))
         lines.append(self.summary())
         return "\n".join(lines)
@@ -158,6 +172,7 @@ class Plan:
             "is_empty": self.is_empty,
             "summary": self.counts(),
             "warnings": list(self.warnings),
+            "findings": len(self.findings),
             "changes": [c.to_dict() for c in self.changes],
         }
 

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 
+from secureml.policy._findings import Finding
+
 if TYPE_CHECKING:
     from secureml.aws import AwsContext
 
@@ -130,6 +132,13 @@ class Resource(abc.ABC):
         nothing, without raising, when the service is not set up in the account.
         The default finds nothing; every kind that creates things overrides it."""
         return ()
+
+    def lint(self) -> list[Finding]:
+        """Findings about this resource's desired state (made without AWS): a
+        permission broader than asked for, a guard-rail turned off. The engine
+        puts them in every plan, next to the resource's change, so nothing is
+        widened silently."""
+        return []
 
     def describe(self) -> str:
         """A one-line human description for plans (defaults to the key)."""

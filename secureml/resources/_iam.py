@@ -45,6 +45,8 @@ from secureml.policy import (
     PolicyDocument,
     Statement,
 )
+from secureml.policy._findings import Finding
+from secureml.policy._lint import lint
 from secureml.resources._base import OWNER_TAG, Observed, Resource, State
 
 if TYPE_CHECKING:
@@ -540,6 +542,12 @@ class Role(Resource):
         for p in self.managed_policies:
             if isinstance(p, ManagedPolicy):
                 yield p.key
+
+    def lint(self) -> list[Finding]:
+        """The persona's findings (or those of the role's own policies)."""
+        if self.persona is not None:
+            return self.persona.lint()
+        return [f for doc in self.policies for f in lint(doc)]
 
     def policy_name(self, index: int) -> str:
         """The name of the role's ``index``-th own policy (from 1)."""

@@ -44,6 +44,8 @@ from secureml.errors import (
     ValidationError,
 )
 from secureml.policy import LIMITS, MANAGED_POLICIES_PER_PERMISSION_SET, PolicyDocument
+from secureml.policy._findings import Finding
+from secureml.policy._lint import lint
 from secureml.resources._base import OWNER_TAG, Observed, Resource, State
 from secureml.resources._sso_async import (
     WAIT_TIMEOUT,
@@ -688,6 +690,12 @@ class PermissionSet(Resource):
                 )
             raise ValidationError(problems)
         return ps
+
+    def lint(self) -> list[Finding]:
+        """The persona's findings (or those of ``inline_policy``)."""
+        if self.persona is not None:
+            return self.persona.lint(region=self.region)
+        return lint(self.inline_policy) if self.inline_policy is not None else []
 
     def policy_document(self, partition: str = "aws") -> PolicyDocument | None:
         """The inline policy: the persona's (wildcard accounts) or ``inline_policy``."""
