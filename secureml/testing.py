@@ -79,8 +79,10 @@ class RecordedCall:
 @attrs.define
 class CallRecorder:
     """Records every API call made through clients of a session, using
-    botocore's ``before-parameter-build`` event hook (clients made before or
-    after), with the parameters as the caller gave them.
+    botocore's ``before-parameter-build`` event hook, with the parameters as
+    the caller gave them. Attach it before the clients are made: botocore
+    copies a session's handlers into each client when it creates it, and
+    secureml makes its clients afresh for every plan and apply.
 
     >>> with mock_session() as session:
     ...     calls = CallRecorder.attach(session)
