@@ -588,3 +588,20 @@ def test_after_a_wrong_type_the_rest_is_not_checked() -> None:
         """
     )
     assert issue.path == "personas[0].buckets"
+
+
+def test_a_region_given_at_load_replaces_the_files() -> None:
+    text = (
+        "region: us-east-1\n"
+        "personas:\n"
+        "  - {name: ds, kind: DataScientist, buckets: [x-data],\n"
+        "     pass_roles: [arn:aws:iam::123456789012:role/x], permission_set: {}}\n"
+    )
+    bf = loads(text, name="bp", region="eu-west-1")
+    assert bf.region == "eu-west-1"
+    assert bf.blueprint.region == "eu-west-1"
+    document = bf.blueprint["sso-permission-set/ds"].policy_document()
+    assert document is not None
+    policy = document.to_json()
+    assert "arn:aws:sagemaker:eu-west-1:" in policy
+    assert "us-east-1" not in policy

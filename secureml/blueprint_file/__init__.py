@@ -148,11 +148,14 @@ def _fail(source: str, doc: Located | None, problems: list[Problem]) -> Blueprin
     return BlueprintFileError(source, issues)
 
 
-def loads(text: str, *, name: str | None = None, source: str = "<string>") -> BlueprintFile:
+def loads(
+    text: str, *, name: str | None = None, source: str = "<string>", region: str | None = None
+) -> BlueprintFile:
     """Load a blueprint from YAML text.
 
     ``name`` is the blueprint's name when the text has no ``blueprint`` key;
-    ``source`` names the text in error messages (the file's path).
+    ``source`` names the text in error messages (the file's path); ``region``,
+    when given, replaces the file's ``region`` (as ``--region`` does).
 
     Raises:
         BlueprintFileError: with every problem found (a :class:`~secureml.ValidationError`).
@@ -200,6 +203,8 @@ def loads(text: str, *, name: str | None = None, source: str = "<string>") -> Bl
         spec, _ = structure(data, BlueprintSpec)
     if spec is None:
         raise _fail(source, doc, problems)
+    if region is not None:
+        spec = attrs.evolve(spec, region=region)
     blueprint_name = spec.blueprint or name or "blueprint"
     if not _NAME.match(blueprint_name):
         origin = "" if spec.blueprint else " (taken from the file's name; add `blueprint: NAME`)"
@@ -266,8 +271,9 @@ def _engine_problem(message: str, paths: Mapping[str, tuple[str | int, ...]]) ->
     return (), message, False
 
 
-def load(path: str | os.PathLike[str]) -> BlueprintFile:
-    """Load a blueprint file (UTF-8 YAML); its name defaults to the file's stem.
+def load(path: str | os.PathLike[str], *, region: str | None = None) -> BlueprintFile:
+    """Load a blueprint file (UTF-8 YAML); its name defaults to the file's stem and
+    ``region``, when given, replaces the file's.
 
     Raises:
         BlueprintFileError: with every problem found.
@@ -275,7 +281,7 @@ def load(path: str | os.PathLike[str]) -> BlueprintFile:
     """
     fs_path = _FsPath(path)
     text = fs_path.read_text(encoding="utf-8")
-    return loads(text, name=fs_path.stem, source=str(path))
+    return loads(text, name=fs_path.stem, source=str(path), region=region)
 
 
 def schema_text() -> str:

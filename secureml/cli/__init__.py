@@ -35,7 +35,7 @@ EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_CHANGES = 2
 
-_COLOURS = {"+": "32", "-": "31", "~": "33", "!": "31;1", "warning": "33", "error": "31;1"}
+_COLOURS = {"+": "32", "-": "31", "~": "33", "warning": "33", "error": "31;1"}
 
 
 class _Out:
@@ -60,7 +60,7 @@ class _Out:
         print(text, file=self.stdout)
 
     def data(self, value: Any) -> None:
-        print(json.dumps(value, indent=2, sort_keys=False, default=str), file=self.stdout)
+        print(json.dumps(value, indent=2, default=str), file=self.stdout)
 
     def note(self, text: str) -> None:
         print(f"secureml: {text}", file=self.stderr)
@@ -200,10 +200,12 @@ def _parser() -> argparse.ArgumentParser:
 # -- shared steps -------------------------------------------------------------------------------
 
 
-def _load(args: argparse.Namespace, out: _Out) -> BlueprintFile:
+def _load(args: argparse.Namespace) -> BlueprintFile:
+    """The file, with ``--region`` (when given) in place of its region, so that
+    everything built from it (policies, permission sets) uses the same one."""
     from secureml.blueprint_file import load
 
-    return load(args.file)
+    return load(args.file, region=args.region)
 
 
 @contextlib.contextmanager
@@ -211,7 +213,7 @@ def _aws_session(args: argparse.Namespace, bf: BlueprintFile, out: _Out) -> Iter
     """The session for plan/apply: real AWS, a given endpoint, or an embedded emulator."""
     from secureml.cli._session import make_session
 
-    region = args.region or bf.region
+    region = bf.region
     if not args.local:
         yield make_session(profile=args.profile, region=region, endpoint_url=args.endpoint_url)
         return
@@ -236,14 +238,6 @@ def _aws_session(args: argparse.Namespace, bf: BlueprintFile, out: _Out) -> Iter
                 "local mode: created what the blueprint expects to exist: " + ", ".join(created)
             )
         yield session
-
-
-def _blueprint(args: argparse.Namespace, bf: BlueprintFile) -> Any:
-    import attrs
-
-    if args.region and args.region != bf.blueprint.region:
-        return attrs.evolve(bf.blueprint, region=args.region)
-    return bf.blueprint
 
 
 def _show_plan(plan: Plan, out: _Out) -> None:
@@ -276,8 +270,8 @@ class _Progress(logging.Handler):
 
 
 def _cmd_plan(args: argparse.Namespace, out: _Out) -> int:
-    bf = _load(args, out)
-    bp = _blueprint(args, bf)
+    bf = _load(args)
+    bp = bf.blueprint
     with _aws_session(args, bf, out) as session:
         plan = bp.plan(session, prune=args.prune)
     _show_plan(plan, out)
@@ -304,8 +298,8 @@ def _confirm(deletes: int, out: _Out) -> bool:
 
 
 def _cmd_apply(args: argparse.Namespace, out: _Out) -> int:
-    bf = _load(args, out)
-    bp = _blueprint(args, bf)
+    bf = _load(args)
+    bp = bf.blueprint
     with _aws_session(args, bf, out) as session:
         plan = bp.plan(session, prune=args.prune)
         if plan.is_empty:
@@ -362,8 +356,8 @@ def _selected(args: argparse.Namespace, bf: BlueprintFile) -> list[str]:
 
 
 def _cmd_policies(args: argparse.Namespace, out: _Out) -> int:
-    bf = _load(args, out)
-    region = args.region or bf.region
+    bf = _load(args)
+    region = bf.region
     report: dict[str, Any] = {}
     for name in _selected(args, bf):
         persona = bf.personas[name]
@@ -392,8 +386,8 @@ def _cmd_policies(args: argparse.Namespace, out: _Out) -> int:
 
 
 def _cmd_lint(args: argparse.Namespace, out: _Out) -> int:
-    bf = _load(args, out)
-    region = args.region or bf.region
+    bf = _load(args)
+    region = bf.region
     rows: list[dict[str, Any]] = []
     for name, persona in bf.personas.items():
         for f in persona.lint(account_id=args.account_id, region=region):
