@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from secureml.errors import ValidationError
 
@@ -178,3 +179,24 @@ def check_unique(names: Iterable[str], what: str) -> None:
     dupes = sorted(n for n, c in counts.items() if c > 1)
     if dupes:
         raise ValidationError(f"duplicate {what}: {dupes}; each must be unique")
+
+
+def checker(where: str, problems: list[str]) -> Callable[..., None]:
+    """A function that runs one of these validators and, instead of raising,
+    appends its problems to ``problems`` prefixed with ``where`` (so a whole
+    object, or a whole blueprint, reports every problem at once).
+
+    >>> problems: list[str] = []
+    >>> check = checker("persona 'x'", problems)
+    >>> check(check_account_id, "123")
+    >>> problems[0].startswith("persona 'x': account_id: '123' is not an AWS account id")
+    True
+    """
+
+    def check(fn: Callable[..., object], *args: Any, **kwargs: Any) -> None:
+        try:
+            fn(*args, **kwargs)
+        except ValidationError as exc:
+            problems.extend(f"{where}: {p}" for p in exc.problems)
+
+    return check

@@ -21,6 +21,7 @@ from secureml._validation import (
     check_ecr_repository,
     check_iam_name,
     check_session_duration,
+    checker,
 )
 from secureml.activities._base import Activity, ActivityContext, PersonaKind
 from secureml.errors import ValidationError
@@ -122,11 +123,7 @@ class Persona:
         where = f"persona {self.name!r}"
         problems: list[str] = []
 
-        def check(fn: Any, *args: Any, **kwargs: Any) -> None:
-            try:
-                fn(*args, **kwargs)
-            except ValidationError as exc:
-                problems.extend(f"{where}: {p}" for p in exc.problems)
+        check = checker(where, problems)
 
         check(check_iam_name, self.name, "name", max_len=64)
         if self.kind not in _KINDS:

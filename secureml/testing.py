@@ -43,10 +43,10 @@ def mock_session(region: str = "us-east-1") -> Iterator[boto3.Session]:
     tags, permissions boundaries, provisioning status and provisioned accounts
     as AWS reports them), so Identity Center blueprints can be tested too.
     """
-    import boto3
-    from moto import mock_aws
+    import boto3  # noqa: PLC0415 - only when used: secureml must import without boto3
+    from moto import mock_aws  # noqa: PLC0415 - moto is a test-only dependency
 
-    from secureml.resources._sso_moto import moto_identity_center
+    from secureml.resources._sso_moto import moto_identity_center  # noqa: PLC0415
 
     saved = {k: os.environ.get(k) for k in (*_FAKE_ENV, "AWS_PROFILE")}
     os.environ.update(_FAKE_ENV)

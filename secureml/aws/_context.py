@@ -158,6 +158,18 @@ class AwsContext:
         )
         return account
 
+    def for_region(self, region: str | None) -> AwsContext:
+        """A context like this one for another region (S3 bucket calls go to the
+        bucket's region, Identity Center calls to its home region); created once
+        per region and sharing this context's session and retry policy."""
+        if not region or region == self.region:
+            return self
+        other: AwsContext = self.cached(
+            f"secureml.regional-context:{region}",
+            lambda: AwsContext(self.session, self.blueprint, retry=self.retry, region=region),
+        )
+        return other
+
     @property
     def partition(self) -> str:
         """The partition of this context's region (``aws``, ``aws-cn``, ``aws-us-gov``)."""

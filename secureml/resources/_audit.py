@@ -27,12 +27,12 @@ from typing import Any, ClassVar, Literal
 import attrs
 from botocore.exceptions import ClientError
 
-from secureml._validation import check_arn, check_bucket_name
+from secureml._validation import check_arn, check_bucket_name, checker
 from secureml.aws import AwsContext, error_code
 from secureml.errors import AWSCallError, ValidationError
 from secureml.policy import PolicyDocument, Statement
 from secureml.resources._base import OWNER_TAG, Observed, Resource, State
-from secureml.resources._public_access import SETTINGS, _bucket_region, _regional
+from secureml.resources._public_access import SETTINGS, _bucket_region
 
 __all__ = [
     "SAGEMAKER_DATA_EVENT_TYPES",
@@ -301,11 +301,7 @@ class AuditTrail(Resource):
                 "no two of '._-' next to each other)"
             )
 
-        def check(fn: Any, *args: Any, **kwargs: Any) -> None:
-            try:
-                fn(*args, **kwargs)
-            except ValidationError as exc:
-                problems.extend(f"{where}: {p}" for p in exc.problems)
+        check = checker(where, problems)
 
         check(check_bucket_name, self.bucket, "bucket")
         if self.kms_key_arn is not None:
@@ -493,7 +489,7 @@ class AuditTrail(Resource):
         if self.kms_key_arn is not None:
             self.check_kms_key(ctx, bucket_region=region or ctx.region)
         extra: dict[str, Any] = {"bucket_region": region}
-        bucket = self._read_bucket(_regional(ctx, region), extra) if region else None
+        bucket = self._read_bucket(ctx.for_region(region), extra) if region else None
         trail = self._read_trail(ctx, extra)
         if bucket is None and trail is None:
             return None
@@ -607,7 +603,7 @@ class AuditTrail(Resource):
         """
         arn = str(self.kms_key_arn)
         key_region = arn.split(":")[3]
-        kctx = _regional(ctx, key_region)
+        kctx = ctx.for_region(key_region)
         where = f"AuditTrail({self.name!r}).kms_key_arn {arn!r}"
         try:
             meta = kctx.call("kms", "describe_key", resource=self.key, KeyId=arn)["KeyMetadata"]
@@ -675,7 +671,7 @@ class AuditTrail(Resource):
             extra["bucket_region"] = ctx.region
             extra["bucket_tags_all"] = {}
             have_bucket = {}
-        bctx = _regional(ctx, extra.get("bucket_region"))
+        bctx = ctx.for_region(extra.get("bucket_region"))
         fresh_policy = self._converge_bucket(bctx, have_bucket, want_bucket, extra)
 
         retry_codes = _AFTER_POLICY_WRITE if fresh_policy or not state.get("bucket") else (

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import attrs
 from botocore.exceptions import ClientError
 
-from secureml._validation import check_arn, check_iam_name, parse_duration_hours
+from secureml._validation import check_arn, check_iam_name, checker, parse_duration_hours
 from secureml.aws import EVENTUAL_CONSISTENCY_CODES, error_code
 from secureml.errors import OwnershipError, ValidationError
 from secureml.policy import (
@@ -583,11 +583,7 @@ class Role(Resource):
         where = f"IAM role {self.name!r}"
         problems: list[str] = []
 
-        def check(fn: Any, *args: Any, **kwargs: Any) -> None:
-            try:
-                fn(*args, **kwargs)
-            except ValidationError as exc:
-                problems.extend(f"{where}: {p}" for p in exc.problems)
+        check = checker(where, problems)
 
         check(check_iam_name, self.name, "name", max_len=64)
         problems.extend(_path_problems(self.path, where))

@@ -145,16 +145,6 @@ class _Instance:
     region: str
 
 
-def _regional(ctx: AwsContext, region: str | None) -> AwsContext:
-    if not region or region == ctx.region:
-        return ctx
-    return cast(
-        AwsContext,
-        ctx.cached(
-            f"secureml.regional-context:{region}",
-            lambda: AwsContext(ctx.session, ctx.blueprint, retry=ctx.retry, region=region),
-        ),
-    )
 
 
 def _list_instances(ctx: AwsContext) -> list[dict[str, Any]]:
@@ -470,7 +460,7 @@ class _Directory:
 
 
 def _directory(ctx: AwsContext, ic: IdentityCenter) -> _Directory:
-    rctx = _regional(ctx, ic.region)
+    rctx = ctx.for_region(ic.region)
     instance = _resolve_instance(rctx, ic)
     return cast(
         _Directory,

@@ -65,17 +65,6 @@ _NO_BUCKET = frozenset({"NoSuchBucket", "404", "NotFound"})
 # -- helpers shared with the audit trail and the report ---------------------------------------
 
 
-def _regional(ctx: AwsContext, region: str | None) -> AwsContext:
-    """A context like ``ctx`` for another region (S3 bucket calls go to the bucket's region)."""
-    if not region or region == ctx.region:
-        return ctx
-    return cast(
-        AwsContext,
-        ctx.cached(
-            f"secureml.regional-context:{region}",
-            lambda: AwsContext(ctx.session, ctx.blueprint, retry=ctx.retry, region=region),
-        ),
-    )
 
 
 def _bucket_region(ctx: AwsContext, bucket: str) -> str | None:
@@ -204,7 +193,7 @@ class BucketPublicAccessBlock(_Settings, Resource):
                 f"BucketPublicAccessBlock: bucket {self.bucket!r} does not exist in this "
                 "account; create it first or remove it from the blueprint"
             )
-        rctx = _regional(ctx, region)
+        rctx = ctx.for_region(region)
         try:
             response = rctx.call(
                 "s3", "get_public_access_block", resource=self.key, Bucket=self.bucket
@@ -230,7 +219,7 @@ class BucketPublicAccessBlock(_Settings, Resource):
         self._put(ctx, desired, observed.extra.get("region"))
 
     def _put(self, ctx: AwsContext, desired: State, region: str | None) -> None:
-        rctx = _regional(ctx, region or _bucket_region(ctx, self.bucket))
+        rctx = ctx.for_region(region or _bucket_region(ctx, self.bucket))
         try:
             rctx.call(
                 "s3",
@@ -244,7 +233,7 @@ class BucketPublicAccessBlock(_Settings, Resource):
 
     def delete(self, ctx: AwsContext, observed: Observed) -> None:
         """Delete the bucket's public access block (this widens access; never done on prune)."""
-        rctx = _regional(ctx, observed.extra.get("region"))
+        rctx = ctx.for_region(observed.extra.get("region"))
         log.warning("deleting S3 Block Public Access on bucket %s widens access", self.bucket)
         try:
             rctx.call("s3", "delete_public_access_block", resource=self.key, Bucket=self.bucket)

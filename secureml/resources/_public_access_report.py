@@ -25,7 +25,7 @@ import attrs
 from botocore.exceptions import ClientError
 
 from secureml.aws import AwsContext, RetryPolicy, error_code, resolve_session
-from secureml.resources._public_access import SETTINGS, _bucket_region, _regional
+from secureml.resources._public_access import SETTINGS, _bucket_region
 
 __all__ = [
     "BucketExposure",
@@ -262,7 +262,7 @@ def _bucket(
             region = _bucket_region(ctx, name)
         except ClientError as exc:
             unknown.append(f"region: {error_code(exc)}")
-    rctx = _regional(ctx, region)
+    rctx = ctx.for_region(region)
 
     def read(operation: str, missing: str | None) -> tuple[dict[str, Any] | None, bool]:
         """(response, known): response None with known True means 'not configured'."""
