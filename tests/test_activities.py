@@ -13,7 +13,7 @@ import secureml as sm
 from secureml import activities as act
 from secureml.activities import Activity, ActivityContext
 from secureml.activities._guardrails import GUARDRAIL_KEYS, SAGEMAKER_RESOURCES
-from secureml.policy import Statement
+from secureml.policy import VPC_OPTIONAL_ACTIONS, Statement
 
 ROLE_MANAGER_NAMES = [
     "Access Required AWS Services",
@@ -195,15 +195,36 @@ def test_every_create_action_that_takes_a_vpc_requires_the_personas() -> None:
                 "sagemaker:VpcSubnets": sorted(NETWORK.subnets),
                 "sagemaker:VpcSecurityGroupIds": NETWORK.security_groups[0],
             }
-            assert conds["Null"] == {
-                "sagemaker:VpcSubnets": "false",
-                "sagemaker:VpcSecurityGroupIds": "false",
-            }
+            if vpc_actions <= VPC_OPTIONAL_ACTIONS:
+                # The VPC must be ours when given, but may be absent (it is the model's).
+                assert "Null" not in conds, stmt.to_dict()
+            else:
+                assert not vpc_actions & VPC_OPTIONAL_ACTIONS, stmt.to_dict()
+                assert conds["Null"] == {
+                    "sagemaker:VpcSubnets": "false",
+                    "sagemaker:VpcSecurityGroupIds": "false",
+                }
         else:
             assert "sagemaker:VpcSubnets" not in stmt.condition_keys, stmt.to_dict()
     assert seen == VPC_ACTIONS
     assert "sagemaker:CreateTrainingJob" in seen
+    assert "sagemaker:CreateModel" in seen
     assert "sagemaker:CreateTransformJob" not in seen, "it takes no VPC; the model carries it"
+
+
+def test_endpoint_configs_need_no_vpc_of_their_own_but_models_do() -> None:
+    """A classic endpoint config takes its VPC from the model: requiring VpcConfig on
+    CreateEndpointConfig would refuse every classic real-time endpoint."""
+    assert {"sagemaker:CreateEndpointConfig"} == VPC_OPTIONAL_ACTIONS
+    stmts = everything(network=NETWORK)
+    [config] = [s for s in stmts if "sagemaker:CreateEndpointConfig" in s.actions]
+    [model] = [s for s in stmts if "sagemaker:CreateModel" in s.actions]
+    assert "Null" not in config.to_dict()["Condition"]
+    assert "ForAllValues:StringEquals" in config.to_dict()["Condition"]
+    assert model.to_dict()["Condition"]["Null"] == {
+        "sagemaker:VpcSubnets": "false",
+        "sagemaker:VpcSecurityGroupIds": "false",
+    }
 
 
 def test_without_network_there_are_no_vpc_conditions_or_eni_actions() -> None:

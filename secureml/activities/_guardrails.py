@@ -21,6 +21,7 @@ from secureml._validation import check_arn, check_bucket_name, check_ecr_reposit
 from secureml.activities._base import ActivityContext
 from secureml.errors import ValidationError
 from secureml.policy import Condition, Statement, merge_statements
+from secureml.policy._lint import VPC_OPTIONAL_ACTIONS
 
 __all__ = [
     "GUARDRAIL_KEYS",
@@ -304,11 +305,12 @@ def guardrail_conditions(ctx: ActivityContext, action: str) -> list[Condition]:
             ),
         ]
         # ForAllValues holds for a request with no VPC at all; the Null checks
-        # make the VPC mandatory.
-        conds += [
-            Condition("Null", "sagemaker:VpcSubnets", "false"),
-            Condition("Null", "sagemaker:VpcSecurityGroupIds", "false"),
-        ]
+        # make the VPC mandatory, except where the VPC lives elsewhere.
+        if f"sagemaker:{action}" not in VPC_OPTIONAL_ACTIONS:
+            conds += [
+                Condition("Null", "sagemaker:VpcSubnets", "false"),
+                Condition("Null", "sagemaker:VpcSecurityGroupIds", "false"),
+            ]
     enc = ctx.encryption
     if enc is not None:
         if enc.volume_kms_key and "VolumeKmsKey" in keys:

@@ -92,9 +92,10 @@ class ManageEndpoints(Activity):
     """Create, update, describe and delete real-time endpoints and endpoint
     configs.
 
-    Guard-rails on ``CreateEndpointConfig``: VPC (the endpoint config's
-    ``VpcConfig`` is then required and must name the persona's subnets and
-    security groups), the volume KMS key (with ``kms:CreateGrant`` on it),
+    Guard-rails on ``CreateEndpointConfig``: VPC (a ``VpcConfig``, when given,
+    must name the persona's subnets and security groups; without one the
+    endpoint runs in its model's VPC, which ``CreateModel`` requires), the
+    volume KMS key (with ``kms:CreateGrant`` on it),
     network isolation and instance types.
     """
 

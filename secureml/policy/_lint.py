@@ -237,6 +237,16 @@ def lint(document: PolicyDocument, *, kind: str | None = None) -> list[Finding]:
     return findings
 
 
+VPC_OPTIONAL_ACTIONS: frozenset[str] = frozenset({"sagemaker:CreateEndpointConfig"})
+"""Actions whose VPC is optional under network settings: the VPC conditions
+apply when the request gives a VPC, with no ``Null`` check making one
+mandatory. A classic endpoint config takes its VPC from the model, whose
+``CreateModel`` does need the VPC; requiring ``VpcConfig`` on every endpoint
+config would refuse every classic real-time endpoint."""
+
+_VPC_OPTIONAL = frozenset(a.lower() for a in VPC_OPTIONAL_ACTIONS)
+
+
 def _guardrail_keys(persona: Persona) -> list[tuple[str, str, bool]]:
     """(condition key, setting that asks for it, whether a Null check must pair it)."""
     wanted: list[tuple[str, str, bool]] = []
@@ -280,7 +290,14 @@ def _guardrails(stmt: Statement, wanted: list[tuple[str, str, bool]]) -> Iterato
             i.action
             for i in infos
             if key in i.condition_keys
-            and (key.lower() not in tested or (needs_null and key.lower() not in null_checked))
+            and (
+                key.lower() not in tested
+                or (
+                    needs_null
+                    and i.action.lower() not in _VPC_OPTIONAL
+                    and key.lower() not in null_checked
+                )
+            )
         ]
         if exempt:
             what = "a condition" if key.lower() not in tested else "a Null check"
