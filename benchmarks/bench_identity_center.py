@@ -22,9 +22,9 @@ from collections import Counter
 from typing import Any
 
 import secureml as sm
+from secureml._moto_sso import moto_identity_center
 from secureml.aws import RetryPolicy
 from secureml.resources import GroupAssignment, PermissionSet
-from secureml.resources._sso_moto import moto_identity_center
 from secureml.testing import CallRecorder, mock_session
 
 READ_ONLY = "arn:aws:iam::aws:policy/ReadOnlyAccess"

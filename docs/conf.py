@@ -6,7 +6,7 @@ import secureml
 
 project = "secureml"
 author = "secureml developers"
-copyright = "2026, secureml developers"  # noqa: A001
+copyright = "2026, secureml developers"
 release = secureml.__version__
 version = release
 

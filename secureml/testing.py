@@ -46,7 +46,7 @@ def mock_session(region: str = "us-east-1") -> Iterator[boto3.Session]:
     import boto3  # noqa: PLC0415 - only when used: secureml must import without boto3
     from moto import mock_aws  # noqa: PLC0415 - moto is a test-only dependency
 
-    from secureml.resources._sso_moto import moto_identity_center  # noqa: PLC0415
+    from secureml._moto_sso import moto_identity_center  # noqa: PLC0415
 
     saved = {k: os.environ.get(k) for k in (*_FAKE_ENV, "AWS_PROFILE")}
     os.environ.update(_FAKE_ENV)

@@ -1,5 +1,5 @@
 """Identity Center resources against moto (with the gaps moto leaves filled by
-``secureml.resources._sso_moto``): permission sets, group and user assignments,
+``secureml._moto_sso``): permission sets, group and user assignments,
 ownership, discovery for pruning, and how many read calls a large organisation costs.
 
 moto reports every asynchronous status as SUCCEEDED at once and accepts duplicate
@@ -20,6 +20,7 @@ import boto3
 import pytest
 
 import secureml as sm
+from secureml._moto_sso import moto_identity_center
 from secureml.aws import AwsContext, RetryPolicy
 from secureml.errors import (
     AWSCallError,
@@ -29,7 +30,6 @@ from secureml.errors import (
     ValidationError,
 )
 from secureml.resources import OWNER_TAG, GroupAssignment, PermissionSet, UserAssignment
-from secureml.resources._sso_moto import moto_identity_center
 from secureml.testing import CallRecorder
 
 BP = "ml-platform"

@@ -48,7 +48,7 @@ def emulator(port: int = 0) -> Iterator[str]:
             f"--local needs the AWS emulator moto, which is not installed ({exc}); "
             f"install it with: {INSTALL_HINT}"
         ) from None
-    from secureml.resources._sso_moto import moto_identity_center  # noqa: PLC0415 - imports moto
+    from secureml._moto_sso import moto_identity_center  # noqa: PLC0415 - imports moto
 
     # werkzeug logs every request, and a traceback for every operation moto lacks
     # (the caller gets the error as an AWS error anyway): the emulator stays quiet.

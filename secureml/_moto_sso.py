@@ -11,8 +11,9 @@ permission set that is still assigned; moto deletes it.
 :func:`moto_identity_center` adds those operations to moto's own request
 handler, backed by moto's own state, for as long as the context lasts. Every
 call still goes through botocore and moto's HTTP emulation: this fills holes
-in the emulator, it does not fake boto3. Not imported by secureml itself
-(it imports ``moto``, which only tests install).
+in the emulator, it does not fake boto3. Used by :func:`secureml.testing.mock_session`
+and by the command line's ``--local`` emulator; imported only there, since it
+imports ``moto`` (the ``local`` and ``tests`` extras).
 """
 
 from __future__ import annotations
