@@ -15,6 +15,7 @@ __all__ = [
     "ConvergenceError",
     "NotFoundError",
     "OwnershipError",
+    "PlanChangedError",
     "PolicyTooLargeError",
     "ProvisioningError",
     "SecureMLError",
@@ -120,3 +121,25 @@ class ConvergenceError(SecureMLError):
     def __init__(self, message: str, *, applied: Sequence[object] = ()) -> None:
         self.applied = tuple(applied)
         super().__init__(message)
+
+
+class PlanChangedError(SecureMLError):
+    """``apply(expected=plan)`` found that the account no longer matches the
+    reviewed plan: the changes it would make now differ from the ones approved.
+    Nothing was changed; plan again and review.
+
+    ``added`` and ``removed`` list the changes (``"action key"``) that differ.
+    """
+
+    def __init__(self, blueprint: str, added: Sequence[str], removed: Sequence[str]) -> None:
+        self.added = tuple(added)
+        self.removed = tuple(removed)
+        parts = []
+        if self.added:
+            parts.append("now also: " + ", ".join(self.added))
+        if self.removed:
+            parts.append("no longer: " + ", ".join(self.removed))
+        super().__init__(
+            f"blueprint {blueprint!r}: the account changed since the plan was reviewed "
+            f"({'; '.join(parts)}); nothing was changed. Plan again and review the new plan."
+        )

@@ -18,7 +18,7 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import IO, TYPE_CHECKING, Any, NoReturn
 
 import secureml
@@ -27,7 +27,7 @@ from secureml.errors import SecureMLError
 if TYPE_CHECKING:
     from secureml.blueprint_file import BlueprintFile
     from secureml.cli._session import CliSession
-    from secureml.engine import Plan
+    from secureml.engine import Change, Plan
 
 __all__ = ["main"]
 
@@ -247,23 +247,13 @@ def _show_plan(plan: Plan, out: _Out) -> None:
         out.result(out.diff(str(plan)))
 
 
-class _Progress(logging.Handler):
-    """Turns the engine's one log line per change into ``[n/N] ...`` on stderr."""
+def _progress(out: _Out) -> Callable[[Change, int, int], None]:
+    """``[n/N] action resource`` on stderr after each change the engine carries out."""
 
-    def __init__(self, total: int, out: _Out) -> None:
-        super().__init__(logging.INFO)
-        self.total = total
-        self.done = 0
-        self.out = out
+    def report(change: Change, done: int, total: int) -> None:
+        out.note(f"[{done}/{total}] {change.action} {change.resource.describe()}")
 
-    def emit(self, record: logging.LogRecord) -> None:
-        from secureml.engine import ACTIONS
-
-        args = record.args
-        if not (isinstance(args, tuple) and len(args) == 2 and args[0] in ACTIONS):
-            return
-        self.done += 1
-        self.out.note(f"[{self.done}/{self.total}] {record.getMessage()}")
+    return report
 
 
 # -- commands -----------------------------------------------------------------------------------
@@ -315,17 +305,8 @@ def _cmd_apply(args: argparse.Namespace, out: _Out) -> int:
         deletes = sum(1 for c in plan.pending if c.action == "delete")
         if deletes and not args.yes and not _confirm(deletes, out):
             return EXIT_ERROR
-        progress = _Progress(len(plan.pending), out)
-        engine_log = logging.getLogger("secureml.engine")
-        engine_log.addHandler(progress)
-        level = engine_log.level
-        if not engine_log.isEnabledFor(logging.INFO):
-            engine_log.setLevel(logging.INFO)
-        try:
-            result = bp.apply(session, prune=args.prune)
-        finally:
-            engine_log.removeHandler(progress)
-            engine_log.setLevel(level)
+        # expected=plan: what runs is exactly what was shown (and confirmed), or nothing.
+        result = bp.apply(session, prune=args.prune, expected=plan, on_change=_progress(out))
         after = bp.plan(session, prune=args.prune) if args.local else None
     if out.json:
         data = result.to_dict()

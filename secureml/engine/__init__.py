@@ -5,7 +5,7 @@ It knows nothing about any AWS service: resources plug in through
 :class:`secureml.resources.Resource`.
 """
 
-from secureml.engine._apply import ApplyResult
+from secureml.engine._apply import ApplyResult, ProgressCallback
 from secureml.engine._blueprint import Blueprint
 from secureml.engine._plan import ACTIONS, Action, Change, Plan, diff_lines
 from secureml.engine._registry import resource_kinds
@@ -17,6 +17,7 @@ __all__ = [
     "Blueprint",
     "Change",
     "Plan",
+    "ProgressCallback",
     "diff_lines",
     "resource_kinds",
 ]

@@ -28,7 +28,13 @@ from secureml.errors import (
 )
 from secureml.resources import OWNER_TAG, Observed, Resource
 
-__all__ = ["ApplyResult", "apply_plan", "build_plan", "dependency_order"]
+__all__ = [
+    "ApplyResult",
+    "ProgressCallback",
+    "apply_plan",
+    "build_plan",
+    "dependency_order",
+]
 
 log = logging.getLogger("secureml.engine")
 
@@ -280,6 +286,8 @@ def _run_graph(
     fn: Callable[[Change], None],
     max_workers: int,
     done: list[Change],
+    *,
+    report: Callable[[Change], None],
 ) -> tuple[Change, BaseException] | None:
     """Run ``fn`` on every change once the changes it waits for are done.
 
@@ -311,6 +319,7 @@ def _run_graph(
                         failure = (change, exc)
                     continue
                 done.append(change)
+                report(change)
                 for b in blockers.values():
                     b.discard(change.key)
     if failure is None and remaining:  # pragma: no cover - validation rejects cycles
@@ -320,12 +329,32 @@ def _run_graph(
     return failure
 
 
-def apply_plan(plan: Plan, ctx: AwsContext, *, max_workers: int) -> ApplyResult:
+ProgressCallback = Callable[[Change, int, int], None]
+"""Called after each change is carried out with the change, how many are done
+and how many there are in all (from the applying threads, one call at a time)."""
+
+
+def apply_plan(
+    plan: Plan,
+    ctx: AwsContext,
+    *,
+    max_workers: int,
+    on_change: ProgressCallback | None = None,
+) -> ApplyResult:
     """Carry out ``plan.pending``: creates and updates in dependency order, then the
     deletes in reverse. Raises :class:`~secureml.errors.ConvergenceError` (with the
     changes already made) at the first failure."""
     pending = plan.pending
     done: list[Change] = []
+    total = len(pending)
+
+    def carry_out(change: Change) -> None:
+        _carry_out(ctx, change)
+
+    def report(change: Change) -> None:
+        if on_change is not None:
+            on_change(change, len(done), total)
+
     forward = [c for c in pending if c.action != "delete"]
     deletes = [c for c in pending if c.action == "delete"]
     waits = {c.key: set(c.resource.dependencies()) for c in forward}
@@ -335,9 +364,9 @@ def apply_plan(plan: Plan, ctx: AwsContext, *, max_workers: int) -> ApplyResult:
         for dep in c.resource.dependencies():
             if dep in reverse:
                 reverse[dep].add(c.key)
-    failure = _run_graph(forward, waits, lambda c: _carry_out(ctx, c), max_workers, done)
+    failure = _run_graph(forward, waits, carry_out, max_workers, done, report=report)
     if failure is None:
-        failure = _run_graph(deletes, reverse, lambda c: _carry_out(ctx, c), max_workers, done)
+        failure = _run_graph(deletes, reverse, carry_out, max_workers, done, report=report)
     if failure is not None:
         change, exc = failure
         finished = {id(c) for c in done}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections import Counter
@@ -10,9 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from secureml.engine._apply import ApplyResult, apply_plan, build_plan
+from secureml.engine._apply import ApplyResult, ProgressCallback, apply_plan, build_plan
 from secureml.engine._plan import Plan
-from secureml.errors import ValidationError
+from secureml.errors import PlanChangedError, ValidationError
 from secureml.resources import Resource
 
 if TYPE_CHECKING:
@@ -166,13 +167,26 @@ class Blueprint:
             max_workers=self.max_workers,
         )
 
-    def apply(self, session: SessionLike = None, *, prune: bool = False) -> ApplyResult:
+    def apply(
+        self,
+        session: SessionLike = None,
+        *,
+        prune: bool = False,
+        expected: Plan | None = None,
+        on_change: ProgressCallback | None = None,
+    ) -> ApplyResult:
         """Converge the account to the blueprint and return what was done.
 
         Always plans afresh first (the account may have changed since any earlier
         plan), then carries out the changes: independent resources concurrently,
         each after the resources it depends on, deletes in reverse order. Resources
         owned by the blueprint but no longer in it are deleted only with ``prune``.
+
+        ``expected`` is a plan a person or a pipeline reviewed: when the fresh plan
+        would make other changes (another action, another resource, another
+        desired state), :class:`~secureml.errors.PlanChangedError` is raised before
+        anything is changed. ``on_change(change, done, total)`` is called after
+        each change, for progress reports.
 
         Safe to re-run: a second apply makes no mutating call; an apply that died
         part-way is finished by the next one. On a failure raises
@@ -184,10 +198,27 @@ class Blueprint:
         plan = build_plan(
             self.name, self.resources, ctx, prune=prune, max_workers=self.max_workers
         )
+        if expected is not None:
+            _check_expected(self.name, expected, plan)
         if plan.is_empty:
             log.info("blueprint %r: nothing to change", self.name)
             return ApplyResult(plan=plan, applied=())
-        return apply_plan(plan, ctx, max_workers=self.max_workers)
+        return apply_plan(plan, ctx, max_workers=self.max_workers, on_change=on_change)
+
+
+def _pending_signature(plan: Plan) -> dict[str, str]:
+    return {
+        f"{c.action} {c.key}": json.dumps([c.before, c.after], sort_keys=True, default=str)
+        for c in plan.pending
+    }
+
+
+def _check_expected(blueprint: str, expected: Plan, fresh: Plan) -> None:
+    want, have = _pending_signature(expected), _pending_signature(fresh)
+    if want != have:
+        added = sorted(k for k in have if want.get(k) != have[k])
+        removed = sorted(k for k in want if k not in have)
+        raise PlanChangedError(blueprint, added, removed)
 
 
 def _find_cycle(resources: list[Resource]) -> list[str]:
