@@ -284,7 +284,8 @@ class AccountPublicAccessBlock(_Settings, Resource):
     def describe(self) -> str:
         """One line for plans."""
         off = [k for k, v in self.configuration().items() if not v]
-        return f"S3 Block Public Access for account {self.name}" + (
+        account = self.account_id or "the session's account"
+        return f"S3 Block Public Access for {account}" + (
             f" (turned off: {', '.join(off)})" if off else ""
         )
 
