@@ -14,7 +14,13 @@ from typing import Any
 import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
-from botocore.exceptions import ClientError, EndpointConnectionError
+from botocore.exceptions import (
+    ClientError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+    ResponseStreamingError,
+)
 
 import secureml as sm
 from secureml.aws import AwsContext, RetryPolicy, is_retryable
@@ -76,8 +82,13 @@ def inject(session: boto3.Session, event: str, codes: list[str], status: int = 4
         error("ConflictException", 409),
         error("ConcurrentModification"),
         error("SomethingNew", 503),
+        error("InternalFailure", 500),
+        error("RequestTimeout"),
         error("SlowDownPlease", 429),
         EndpointConnectionError(endpoint_url="https://iam.amazonaws.com"),
+        ConnectTimeoutError(endpoint_url="https://iam.amazonaws.com"),
+        ReadTimeoutError(endpoint_url="https://iam.amazonaws.com"),
+        ResponseStreamingError(error="connection reset"),
     ],
 )
 def test_transient_errors_are_retried(exc: BaseException) -> None:
@@ -133,6 +144,28 @@ def test_total_time_is_bounded() -> None:
     with pytest.raises(ClientError):
         RetryPolicy(max_delay=0, sleep=sleeps).call(failing([error("Throttling")] * 3))
     assert sleeps == []
+
+
+def test_the_waits_together_stay_within_max_delay_even_with_an_injected_sleep() -> None:
+    # Each wait alone is far below max_delay and the attempts are many: only the
+    # running total of the waits asked for can stop the retries in time.
+    for _ in range(20):
+        sleeps = Sleeps()
+        policy = RetryPolicy(initial=2.0, maximum=8.0, max_attempts=100, max_delay=30.0,
+                             sleep=sleeps)
+        with pytest.raises(ClientError):
+            policy.call(failing([error("Throttling")] * 200))
+        assert 0 < sum(sleeps) <= 30.0
+        assert len(sleeps) < 99
+
+
+def test_default_policy_gives_up_within_two_minutes_of_waiting() -> None:
+    sleeps = Sleeps()
+    with pytest.raises(ClientError) as err:
+        RetryPolicy(sleep=sleeps).call(failing([error("Throttling", 400)] * 50))
+    assert err.value.response["Error"]["Code"] == "Throttling"
+    assert len(sleeps) == RetryPolicy().max_attempts - 1
+    assert sum(sleeps) <= RetryPolicy().max_delay
 
 
 # -- through a real client ------------------------------------------------------------------

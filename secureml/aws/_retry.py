@@ -13,13 +13,8 @@ from typing import Any, TypeVar
 
 import attrs
 import tenacity
-from botocore.exceptions import (
-    ClientError,
-    ConnectionClosedError,
-    ConnectTimeoutError,
-    EndpointConnectionError,
-    ReadTimeoutError,
-)
+from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
 __all__ = [
     "EVENTUAL_CONSISTENCY_CODES",
@@ -43,6 +38,8 @@ THROTTLING_CODES = frozenset(
         "TooManyRequestsException",
         "RequestLimitExceeded",
         "SlowDown",
+        "BandwidthLimitExceeded",
+        "EC2ThrottledException",
         "Rate exceeded",
         "RequestThrottled",
         "PriorRequestNotComplete",
@@ -57,6 +54,8 @@ RETRYABLE_CODES = THROTTLING_CODES | frozenset(
         "InternalFailure",
         "InternalServerError",
         "InternalServerException",
+        "RequestTimeout",
+        "RequestTimeoutException",
         "ServiceUnavailable",
         "ServiceUnavailableException",
         "ServiceFailure",
@@ -88,16 +87,14 @@ def error_code(exc: BaseException) -> str | None:
     return None
 
 
-_NETWORK_ERRORS = (
-    EndpointConnectionError,
-    ConnectionClosedError,
-    ConnectTimeoutError,
-    ReadTimeoutError,
-)
+# What botocore's own standard mode retries: no connection, connection closed,
+# connect and read timeouts, a response cut short.
+_NETWORK_ERRORS = (BotocoreConnectionError, HTTPClientError)
 
 
 def is_retryable(exc: BaseException) -> bool:
-    """Throttling (by code or HTTP 429), 5xx, conflicts and network errors."""
+    """Throttling (by code or HTTP 429), 5xx, request timeouts, conflicts and
+    network errors (no connection, connection closed, timeouts)."""
     if isinstance(exc, _NETWORK_ERRORS):
         return True
     if isinstance(exc, ClientError):
@@ -113,8 +110,11 @@ class RetryPolicy:
     """How secureml retries AWS calls.
 
     Jittered exponential backoff from ``initial`` seconds up to ``maximum`` a
-    wait, for at most ``max_attempts`` tries and ``max_delay`` seconds in all.
-    ``sleep`` is injectable: tests pass a recorder and never really sleep.
+    wait, for at most ``max_attempts`` tries and ``max_delay`` seconds in all:
+    no wait starts that would end past ``max_delay`` after the first try, so a
+    call takes at most ``max_delay`` plus one try. Time counts both the clock
+    and the waits asked of ``sleep``, which is injectable: tests pass a
+    recorder, never really sleep, and still see the bound.
 
     >>> calls = []
     >>> policy = RetryPolicy(sleep=calls.append)
@@ -151,13 +151,17 @@ class RetryPolicy:
                 exc,
             )
 
+        def out_of_time(state: tenacity.RetryCallState) -> bool:
+            # Never start a wait that would end past max_delay. The waits asked of
+            # `sleep` count even when it returns at once (tests, or a sleep that is
+            # interrupted), so the bound does not rest on the clock alone.
+            elapsed = max(state.seconds_since_start or 0.0, state.idle_for)
+            return elapsed + state.upcoming_sleep > self.max_delay
+
         retrying = tenacity.Retrying(
             retry=tenacity.retry_if_exception(retryable),
             wait=tenacity.wait_random_exponential(multiplier=self.initial, max=self.maximum),
-            # stop_before_delay: never start a wait that would end past max_delay,
-            # so the total time is bounded by max_delay plus one call.
-            stop=tenacity.stop_after_attempt(self.max_attempts)
-            | tenacity.stop_before_delay(self.max_delay),
+            stop=tenacity.stop_after_attempt(self.max_attempts) | out_of_time,
             sleep=self.sleep,
             reraise=True,
             before_sleep=before_sleep,
