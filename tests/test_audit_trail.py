@@ -82,7 +82,7 @@ def _key(session: boto3.Session, *, cloudtrail: bool = True) -> str:
         ({"kms_key_arn": "alias/trail"}, "is not an ARN"),
         ({"kms_key_arn": f"arn:aws:kms:us-east-1:{ACCOUNT}:alias/trail"}, "not a KMS key ARN"),
         ({"data_event_buckets": ["logs-b"]}, "the trail's own bucket"),
-        ({"sagemaker_data_events": ["AWS::SageMaker::Endpoint"]}, "endpoint invocations"),
+        ({"sagemaker_data_events": ["AWS::SageMaker::TrainingJob"]}, "data event types CloudTrail"),
         ({"tags": {OWNER_TAG: "other"}}, "is set by secureml"),
     ],
 )

@@ -44,14 +44,18 @@ __all__ = [
 log = logging.getLogger("secureml.resources.audit")
 
 SAGEMAKER_DATA_EVENT_TYPES: tuple[str, ...] = (
+    "AWS::SageMaker::Endpoint",
     "AWS::SageMaker::ExperimentTrialComponent",
     "AWS::SageMaker::FeatureGroup",
+    "AWS::SageMaker::MlflowTrackingServer",
 )
-"""The ``resources.type`` values CloudTrail documents for SageMaker data events:
-Feature Store record operations on feature groups (``PutRecord``,
-``GetRecord``, ``DeleteRecord``, ``BatchGetRecord``) and SageMaker metrics on
-experiment trial components. Endpoint invocations are not among them (see
-``docs/audit.rst``)."""
+"""The ``resources.type`` values CloudTrail's data event table lists for SageMaker AI:
+``InvokeEndpointWithResponseStream`` on endpoints (the only inference call CloudTrail
+records: ``InvokeEndpoint`` and ``InvokeEndpointAsync`` are not recorded at all),
+SageMaker metrics on experiment trial components, Feature Store record operations
+on feature groups (``PutRecord``, ``GetRecord``, ``DeleteRecord``,
+``BatchGetRecord``) and MLflow API activity on tracking servers. See
+``docs/audit.rst``."""
 
 _LIFECYCLE_RULE_ID = "secureml-audit-log-retention"
 _STORAGE_CLASSES = ("GLACIER", "DEEP_ARCHIVE", "GLACIER_IR", "STANDARD_IA", "ONEZONE_IA",
@@ -328,8 +332,9 @@ class AuditTrail(Resource):
             if t not in SAGEMAKER_DATA_EVENT_TYPES:
                 problems.append(
                     f"{where}: sagemaker_data_events: {t!r} is not one of "
-                    f"{list(SAGEMAKER_DATA_EVENT_TYPES)} (CloudTrail has no other SageMaker "
-                    "data event type; endpoint invocations are not recorded)"
+                    f"{list(SAGEMAKER_DATA_EVENT_TYPES)}, the SageMaker data event types "
+                    "CloudTrail offers (InvokeEndpoint and InvokeEndpointAsync are recorded by "
+                    "none of them)"
                 )
         for k, v in self.tags.items():
             if not isinstance(k, str) or not isinstance(v, str) or k == OWNER_TAG:
