@@ -12,7 +12,8 @@ from typing import Any, ClassVar
 import attrs
 import boto3
 import pytest
-from botocore.exceptions import ClientError
+from botocore.awsrequest import AWSResponse
+from botocore.exceptions import ClientError, EndpointConnectionError
 
 import secureml as sm
 from secureml.aws import AwsContext, RetryPolicy
@@ -331,6 +332,85 @@ def test_discovery_without_permission_warns_unless_pruning(
     assert any("test-widget" in w and "AccessDenied" in w for w in plan.warnings)
     with pytest.raises(sm.AWSCallError, match="AccessDenied"):
         bp("bp", Widget("a", "1", store)).plan(session, prune=True)
+
+
+# Every listing the kinds secureml ships make to discover what a blueprint owns.
+DISCOVERY_LISTINGS = [
+    ("iam", "GetAccountAuthorizationDetails", "iam-role"),
+    ("iam", "ListPolicies", "iam-policy"),
+    ("cloudtrail", "ListTrails", "cloudtrail-audit-trail"),
+]
+
+
+def answer(session: boto3.Session, service: str, operation: str, result: Any) -> list[str]:
+    """Answer every ``operation`` call with ``result``: an error code (a ClientError
+    as AWS would send it), an exception to raise, or a parsed response."""
+    seen: list[str] = []
+
+    def handler(**_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+        seen.append(operation)
+        if isinstance(result, BaseException):
+            raise result
+        if isinstance(result, str):
+            return AWSResponse("https://example.invalid", 403, {}, None), {
+                "Error": {"Code": result, "Message": f"injected {result}"},
+                "ResponseMetadata": {"HTTPStatusCode": 403},
+            }
+        return AWSResponse("https://example.invalid", 200, {}, None), result
+
+    session.events.register(f"before-call.{service}.{operation}", handler)
+    return seen
+
+
+def test_the_shipped_kinds_discover_with_these_listings() -> None:
+    kinds = resource_kinds()
+    for _, _, kind in DISCOVERY_LISTINGS:
+        assert kind in kinds
+
+
+@pytest.mark.parametrize("listing", DISCOVERY_LISTINGS, ids=lambda x: str(x[1]))
+@pytest.mark.parametrize(
+    "failure",
+    ["AccessDenied", "OptInRequired", EndpointConnectionError(endpoint_url="https://x.invalid")],
+    ids=["denied", "not-subscribed", "no-endpoint"],
+)
+def test_a_kind_that_cannot_be_listed_never_fails_a_plain_plan(
+    store: Store, session: boto3.Session, listing: tuple[str, str, str], failure: Any
+) -> None:
+    service, operation, kind = listing
+    seen = answer(session, service, operation, failure)
+    plan = bp("bp", Widget("a", "1", store)).plan(session)
+    assert seen, f"{operation} was not called: the list above is out of date"
+    assert [c.action for c in plan.changes] == ["create"]
+    reason = failure if isinstance(failure, str) else "EndpointConnectionError"
+    assert [w for w in plan.warnings if kind in w] == [
+        f"could not look for {kind} resources no longer in the blueprint ({reason}), so none "
+        "are shown; apply(prune=True) needs "
+        + ("that permission" if reason == "AccessDenied" else "this listing to work")
+    ]
+    assert plan.is_empty is False
+    # Pruning needs the listing: then it is an error naming the kind and the API call.
+    with pytest.raises((sm.AWSCallError, EndpointConnectionError)) as err:
+        bp("bp", Widget("a", "1", store)).plan(session, prune=True)
+    if isinstance(err.value, sm.AWSCallError):
+        assert err.value.operation == operation
+        assert err.value.resource == f"{kind} resources"
+
+
+@pytest.mark.parametrize(
+    "listing", [{"Instances": []}, "AccessDeniedException"], ids=["no-instance", "denied"]
+)
+def test_identity_center_not_set_up_is_not_a_problem_for_a_plan(
+    store: Store, session: boto3.Session, calls: CallRecorder, listing: Any
+) -> None:
+    answer(session, "sso-admin", "ListInstances", listing)
+    plan = bp("bp", Widget("a", "1", store)).plan(session)
+    assert plan.warnings == ()
+    sso = [op for op in calls.operations() if op.startswith("sso-admin:")]
+    # Nothing past the instance lookup (each Identity Center kind asks again when refused).
+    assert set(sso) == {"sso-admin:ListInstances"}
+    assert len(sso) == (1 if isinstance(listing, dict) else 3)
+    assert bp("bp", Widget("a", "1", store)).plan(session, prune=True).warnings == ()
 
 
 def test_session_may_be_a_callable(store: Store, session: boto3.Session) -> None:

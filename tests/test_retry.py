@@ -287,5 +287,34 @@ def test_a_malformed_trust_policy_without_new_principals_fails_at_once(
     with pytest.raises(sm.ConvergenceError, match="MalformedPolicyDocument") as err:
         bp.apply(session)
     assert isinstance(err.value.__cause__, sm.AWSCallError)
-    assert err.value.__cause__.operation == "create"
+    assert err.value.__cause__.operation == "CreateRole"
     assert sleeps == []
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        ("iam.CreateRole", "AccessDenied", "CreateRole", "creating it"),
+        ("iam.CreatePolicy", "LimitExceeded", "CreatePolicy", "creating it"),
+        ("iam.GetRole", "AccessDenied", "GetRole", "reading it"),
+    ],
+)
+def test_a_call_that_cannot_succeed_fails_at_once_naming_resource_and_operation(
+    session: boto3.Session, calls: CallRecorder, case: tuple[str, str, str, str]
+) -> None:
+    event, code, operation, during = case
+    sleeps = Sleeps()
+    inject(session, event, [code] * 5, status=403)
+    bp = sm.Blueprint(
+        "bp", [sm.Compute("c", buckets=["b-data"]).role()], retry=RetryPolicy(sleep=sleeps)
+    )
+    with pytest.raises(sm.SecureMLError) as err:
+        bp.apply(session)
+    cause = err.value if isinstance(err.value, sm.AWSCallError) else err.value.__cause__
+    assert isinstance(cause, sm.AWSCallError)
+    assert (cause.resource, cause.operation) == ("IAM role c", operation)
+    assert str(cause) == (
+        f"IAM role c: {operation} failed: {code}: injected {code} (while {during})"
+    )
+    assert sleeps == []
+    assert calls.operations().count(f"iam:{operation}") == 1

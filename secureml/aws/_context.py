@@ -199,7 +199,17 @@ class AwsContext:
                 del self._cache[key]
 
     @staticmethod
-    def wrap_error(resource: str, operation: str, exc: ClientError) -> AWSCallError:
-        """An :class:`~secureml.errors.AWSCallError` for a failed call (chain it with ``from``)."""
+    def wrap_error(
+        resource: str, operation: str | None, exc: ClientError, *, during: str = ""
+    ) -> AWSCallError:
+        """An :class:`~secureml.errors.AWSCallError` for a failed call (chain it with ``from``).
+
+        ``operation`` is the API name; ``None`` takes the one botocore reports
+        (``CreateRole``). ``during`` says what secureml was doing (``create``).
+        """
         message = exc.response.get("Error", {}).get("Message", str(exc))
-        return AWSCallError(resource, operation, f"{error_code(exc)}: {message}")
+        api = operation or getattr(exc, "operation_name", None) or "AWS call"
+        text = f"{error_code(exc)}: {message}"
+        if during:
+            text += f" (while {during})"
+        return AWSCallError(resource, api, text)

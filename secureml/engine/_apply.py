@@ -15,13 +15,15 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any, TypeVar
 
 import attrs
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from secureml.aws import AwsContext, error_code
 from secureml.engine._plan import Action, Change, Plan
 from secureml.engine._registry import resource_kinds
 from secureml.errors import (
+    AWSCallError,
     ConvergenceError,
+    NotFoundError,
     OwnershipError,
     SecureMLError,
     ValidationError,
@@ -94,7 +96,7 @@ def _assess(ctx: AwsContext, resource: Resource, desired: dict[str, Any]) -> _As
     try:
         observed = resource.read(ctx)
     except ClientError as exc:
-        raise ctx.wrap_error(resource.describe(), "read", exc) from exc
+        raise ctx.wrap_error(resource.describe(), None, exc, during="reading it") from exc
     return _Assessed(resource, desired, observed)
 
 
@@ -182,12 +184,27 @@ def _orphans(
         kind, cls = item
         try:
             return list(cls.discover(ctx, blueprint))
-        except ClientError as exc:
-            if prune or error_code(exc) not in _ACCESS_DENIED:
-                raise ctx.wrap_error(f"{kind} resources", "discover", exc) from exc
+        except (ClientError, BotoCoreError, AWSCallError, NotFoundError) as exc:
+            # Discovery only finds orphans; without prune they are only shown, so a
+            # kind that cannot be listed (no permission, service not set up in the
+            # account or region) must not stop the plan of everything else.
+            if prune:
+                if isinstance(exc, ClientError):
+                    raise ctx.wrap_error(
+                        f"{kind} resources", None, exc,
+                        during="looking for resources no longer in the blueprint",
+                    ) from exc
+                raise
+            reason = error_code(exc) or type(exc).__name__
+            log.warning("could not look for %s resources: %s", kind, exc)
+            hint = (
+                "apply(prune=True) needs that permission"
+                if reason in _ACCESS_DENIED
+                else "apply(prune=True) needs this listing to work"
+            )
             return (
                 f"could not look for {kind} resources no longer in the blueprint "
-                f"({error_code(exc)}); apply(prune=True) needs that permission"
+                f"({reason}), so none are shown; {hint}"
             )
 
     # Kinds are listed concurrently: each is a few independent listing calls.
@@ -203,7 +220,7 @@ def _orphans(
         try:
             observed = r.read(ctx)
         except ClientError as exc:
-            raise ctx.wrap_error(r.describe(), "read", exc) from exc
+            raise ctx.wrap_error(r.describe(), None, exc, during="reading it") from exc
         if observed is None or not r.owned_by(observed, blueprint):
             return None
         return Change("delete", r, observed.state, None, orphan=True, observed=observed)
@@ -262,6 +279,9 @@ class ApplyResult:
         }
 
 
+_DOING = {"create": "creating it", "update": "updating it", "delete": "deleting it"}
+
+
 def _carry_out(ctx: AwsContext, change: Change) -> None:
     r = change.resource
     log.info("%s %s", change.action, r.describe())
@@ -277,7 +297,9 @@ def _carry_out(ctx: AwsContext, change: Change) -> None:
             assert change.observed is not None
             r.delete(ctx, change.observed)
     except ClientError as exc:
-        raise ctx.wrap_error(r.describe(), change.action, exc) from exc
+        raise ctx.wrap_error(
+            r.describe(), None, exc, during=_DOING[change.action]
+        ) from exc
 
 
 def _run_graph(
