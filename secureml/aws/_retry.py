@@ -161,7 +161,7 @@ class RetryPolicy:
         retrying = tenacity.Retrying(
             retry=tenacity.retry_if_exception(retryable),
             wait=tenacity.wait_random_exponential(multiplier=self.initial, max=self.maximum),
-            stop=tenacity.stop_after_attempt(self.max_attempts) | out_of_time,
+            stop=tenacity.stop_any(tenacity.stop_after_attempt(self.max_attempts), out_of_time),
             sleep=self.sleep,
             reraise=True,
             before_sleep=before_sleep,
