@@ -105,6 +105,20 @@ def is_retryable(exc: BaseException) -> bool:
     return False
 
 
+class _OutOfTime(tenacity.stop.stop_base):
+    """Stop before a wait that would end past ``max_delay`` after the first try.
+
+    The waits asked of ``sleep`` count even when it returns at once (tests, or a
+    sleep cut short), so the bound does not rest on the clock alone."""
+
+    def __init__(self, max_delay: float) -> None:
+        self.max_delay = max_delay
+
+    def __call__(self, retry_state: tenacity.RetryCallState) -> bool:
+        elapsed = max(retry_state.seconds_since_start or 0.0, retry_state.idle_for)
+        return elapsed + retry_state.upcoming_sleep > self.max_delay
+
+
 @attrs.frozen
 class RetryPolicy:
     """How secureml retries AWS calls.
@@ -151,17 +165,10 @@ class RetryPolicy:
                 exc,
             )
 
-        def out_of_time(state: tenacity.RetryCallState) -> bool:
-            # Never start a wait that would end past max_delay. The waits asked of
-            # `sleep` count even when it returns at once (tests, or a sleep that is
-            # interrupted), so the bound does not rest on the clock alone.
-            elapsed = max(state.seconds_since_start or 0.0, state.idle_for)
-            return elapsed + state.upcoming_sleep > self.max_delay
-
         retrying = tenacity.Retrying(
             retry=tenacity.retry_if_exception(retryable),
             wait=tenacity.wait_random_exponential(multiplier=self.initial, max=self.maximum),
-            stop=tenacity.stop_any(tenacity.stop_after_attempt(self.max_attempts), out_of_time),
+            stop=tenacity.stop_after_attempt(self.max_attempts) | _OutOfTime(self.max_delay),
             sleep=self.sleep,
             reraise=True,
             before_sleep=before_sleep,
