@@ -11,25 +11,32 @@ from __future__ import annotations
 import io
 import json
 import os
+import queue
+import re
 import shlex
 import shutil
+import socket
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import secureml
 from secureml.cli import _local, main
+from secureml.cli import _parser as cli_parser
+from secureml.cli._session import make_session
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = str(ROOT / "examples" / "ml-platform.yaml")
 SCHEMA = ROOT / "schema" / "blueprint.schema.json"
 
-# The README's first command, after `pip install -e '.[local]'` (keep the two in step).
-README_COMMAND = "secureml apply examples/ml-platform.yaml --local --yes"
+README = ROOT / "README.md"
 
 TWO_ROLES = """
 blueprint: cli-test
@@ -144,6 +151,8 @@ def test_bad_file_as_json(capsys: pytest.CaptureFixture[str], tmp_path: Path) ->
         ("personas[0].colour", 7, 5),
     ]
     assert all(e["file"] == path for e in errors)
+    assert all(e["type"] == "BlueprintFileError" for e in errors)
+    assert set(errors[1]) == {"type", "file", "path", "line", "column", "message"}
 
 
 def test_syntax_error(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -243,6 +252,13 @@ def test_no_credentials(
     assert "no AWS credentials found" in err
     assert "--local" in err
 
+    code, out, err = _run(capsys, "plan", _file(tmp_path, ONE_ROLE), "-o", "json")
+    assert code == 1
+    errors = json.loads(out)["errors"]  # machines get every error as JSON on stdout
+    assert [e["type"] for e in errors] == ["NoCredentialsError"]
+    assert errors[0]["message"].startswith("no AWS credentials found")
+    assert "secureml: error: no AWS credentials found" in err
+
 
 def test_unknown_profile(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     code, _, err = _run(capsys, "plan", _file(tmp_path, ONE_ROLE), "--profile", "nope")
@@ -324,14 +340,29 @@ def test_deletes_need_consent(
     # No terminal to ask on and no --yes: refuse.
     code, _, err = _run(capsys, "apply", one, "--prune", *local)
     assert code == 1
-    assert "would delete 1 resource(s) and there is no terminal to ask" in err
-    assert "--yes" in err
+    assert (
+        "secureml: error: this apply would delete 1 resource(s) (iam-role/c2) and there is "
+        "no terminal to ask for confirmation; nothing was changed. Review the plan and run "
+        "again with --yes to allow the deletes"
+    ) in err
+
+    # The same refusal for machines: JSON on stdout, the text still on stderr.
+    code, out, err = _run(capsys, "apply", one, "--prune", *local, "-o", "json")
+    assert code == 1
+    assert json.loads(out) == {"errors": [{
+        "type": "DeleteNotConfirmed",
+        "message": "this apply would delete 1 resource(s) (iam-role/c2) and there is no "
+        "terminal to ask for confirmation; nothing was changed. Review the plan and run "
+        "again with --yes to allow the deletes",
+    }]}
+    assert "secureml: error: this apply would delete" in err
 
     monkeypatch.setattr(sys, "stdin", _Tty("no\n"))
     code, _, err = _run(capsys, "apply", one, "--prune", *local)
     assert code == 1
-    assert "Delete 1 resource(s) listed above? Type 'yes' to continue: " in err
+    assert "Delete 1 resource(s) (iam-role/c2)? Type 'yes' to continue: " in err
     assert "apply cancelled; nothing was changed" in err
+    assert main(["plan", one, "--prune", *local]) == 2  # c2 is still there
 
     monkeypatch.setattr(sys, "stdin", _Tty("yes\n"))
     code, out, _ = _run(capsys, "apply", one, "--prune", *local)
@@ -349,6 +380,57 @@ def test_yes_allows_deletes_without_a_terminal(
     code, out, _ = _run(capsys, "apply", _file(tmp_path, ONE_ROLE), "--prune", "--yes", *local)
     assert code == 0
     assert "Applied blueprint 'cli-test': 1 change(s) made\ndelete IAM role c2" in out
+
+
+class _ChangedWhileAsking(_Tty):
+    """A terminal whose user answers 'yes', but only after someone else has changed
+    the account (here: role c1's maximum session) while the prompt was up."""
+
+    def __init__(self, endpoint: str) -> None:
+        super().__init__("yes\n")
+        self.endpoint = endpoint
+
+    def readline(self, size: int | None = -1) -> str:
+        iam = make_session(
+            region="us-east-1", endpoint_url=self.endpoint, fake_credentials=True
+        ).client("iam")
+        iam.update_role(RoleName="c1", MaxSessionDuration=7200)
+        return super().readline()
+
+
+@pytest.mark.parametrize("output", ["text", "json"])
+def test_an_account_changed_after_the_plan_was_shown_is_not_applied(
+    output: str,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    fresh: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    local = ["--local", "--endpoint-url", fresh]
+    assert main(["apply", _file(tmp_path, TWO_ROLES, "two.yaml"), *local]) == 0
+    one = _file(tmp_path, ONE_ROLE, "one.yaml")
+    capsys.readouterr()
+
+    monkeypatch.setattr(sys, "stdin", _ChangedWhileAsking(fresh))
+    code, out, err = _run(capsys, "apply", one, "--prune", *local, "-o", output)
+
+    assert code == 1
+    message = (
+        "the account changed after the plan above was made (now also: update iam-role/c1); "
+        "nothing was changed. Run the same command again to see the new plan and review it"
+    )
+    assert f"secureml: error: {message}" in err
+    assert "[1/" not in err  # no change was carried out
+    if output == "json":
+        assert json.loads(out) == {"errors": [{
+            "type": "PlanChangedError", "message": message,
+            "added": ["update iam-role/c1"], "removed": [],
+        }]}
+    # The delete that was confirmed against the old plan did not happen.
+    code, out, _ = _run(capsys, "plan", one, "--prune", *local)
+    assert code == 2
+    assert "- delete IAM role c2 (no longer in the blueprint)" in out
+    assert "~ update IAM role c1" in out
 
 
 def test_local_seeds_what_the_blueprint_expects(
@@ -487,14 +569,53 @@ def _env() -> dict[str, str]:
     return env
 
 
-def test_readme_first_command(tmp_path: Path) -> None:
+def _readme_commands() -> list[str]:
+    """The shell commands of the README's ```bash blocks, in order."""
+    return re.findall(r"```bash\n(.*?)\n```", README.read_text(), re.S)
+
+
+def test_readme_first_command() -> None:
+    # The first command exactly as the README writes it: a fresh venv, the install,
+    # then the run, which is what this test executes (the venv and install are this
+    # test run's own; .ci/run and a clean clone check those).
+    first = _readme_commands()[0]
+    steps = [step.strip() for step in first.split("&&")]
+    assert steps[:3] == [
+        "python3 -m venv .venv", ". .venv/bin/activate", "pip install -e '.[local]'"
+    ]
+    assert len(steps) == 4
+    assert steps[3].startswith("secureml ")
     done = subprocess.run(
-        _command(README_COMMAND), cwd=ROOT, env=_env(), capture_output=True, text=True,
+        _command(steps[3]), cwd=ROOT, env=_env(), capture_output=True, text=True,
         timeout=300, check=False,
     )
     assert done.returncode == 0, done.stderr
     assert "Applied blueprint 'ml-platform': 16 change(s) made" in done.stdout
     assert "Planned again: no changes, a second apply would do nothing." in done.stdout
+    assert "secureml: [16/16] create " in done.stderr  # progress, one line per change
+
+
+def test_readme_tour_commands_are_real(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The tour's `secureml` lines parse and work offline where they can."""
+    monkeypatch.chdir(ROOT)
+    tour = [
+        line.split("#")[0].strip()
+        for block in _readme_commands()[2:]
+        for line in block.splitlines()
+        if line.startswith("secureml ")
+    ]
+    assert len(tour) == 4
+    for line in tour:
+        argv = shlex.split(line)[1:]
+        if argv[0] in ("policies", "lint"):
+            code, out, _ = _run(capsys, *argv)
+            assert code == 0, line
+            assert out
+        else:  # plan and apply need AWS: check that they parse
+            args = cli_parser().parse_args(argv)
+            assert args.file == "examples/ml-platform.yaml"
 
 
 def test_subprocess_exit_codes(tmp_path: Path) -> None:
@@ -504,7 +625,9 @@ def test_subprocess_exit_codes(tmp_path: Path) -> None:
             check=False,
         )
 
-    assert run("secureml --version").stdout.strip() == f"secureml {secureml.__version__}"
+    version = run("secureml --version")
+    assert (version.returncode, version.stdout.strip()) == (0, f"secureml {secureml.__version__}")
+    assert run("secureml lint examples/ml-platform.yaml").returncode == 0
     assert run("secureml plan examples/ml-platform.yaml --local").returncode == 2
     bad = tmp_path / "bad.yaml"
     bad.write_text(BAD)
@@ -513,29 +636,82 @@ def test_subprocess_exit_codes(tmp_path: Path) -> None:
     assert "unknown persona 'nobody'" in failed.stderr
 
 
+def _announcement(proc: subprocess.Popen[str], timeout: float = 60.0) -> dict[str, Any]:
+    """The JSON that ``local serve -o json`` prints once it listens, read in a thread
+    so that a server that never announces fails the test instead of hanging it."""
+    lines: queue.Queue[str | None] = queue.Queue()
+
+    def read() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.put(line)
+        lines.put(None)
+
+    threading.Thread(target=read, daemon=True).start()
+    text = ""
+    deadline = time.monotonic() + timeout
+    while not text.endswith("\n}\n"):  # json.dumps(indent=2) closes at column 0
+        try:
+            line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            pytest.fail(f"local serve announced nothing within {timeout:.0f}s")
+        if line is None:
+            pytest.fail(f"local serve ended without announcing: {text!r}")
+        text += line
+    announced: dict[str, Any] = json.loads(text)
+    return announced
+
+
 def test_local_serve_shares_state_between_commands(
-    capsys: pytest.CaptureFixture[str],
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     proc = subprocess.Popen(
         _command(f"secureml local serve --port 0 --output json --seed {EXAMPLE}"),
-        cwd=ROOT, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=ROOT, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
     )
     try:
-        assert proc.stdout is not None
-        text = ""
-        for line in proc.stdout:  # the JSON announcement ends with a closing brace
-            text += line
-            if line.startswith("}"):
-                break
-        url = json.loads(text)["endpoint_url"]
+        url = _announcement(proc)["endpoint_url"]
         assert url.startswith("http://127.0.0.1:")
 
-        # The serve seeded the groups and buckets; plain endpoint + fake keys is enough.
+        # The serve seeded the groups and buckets; --local signs with throw-away keys.
         local = ["--local", "--endpoint-url", url]
-        assert main(["apply", EXAMPLE, *local]) == 0
         code, out, _ = _run(capsys, "plan", EXAMPLE, *local)
+        assert code == 2
+        assert "16 to create, 0 to update, 0 to delete, 0 unchanged" in out
+        assert main(["apply", EXAMPLE, *local]) == 0
+
+        # What `local serve` tells any AWS tool to export: no flag at all.
+        monkeypatch.setenv("AWS_ENDPOINT_URL", url)
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        code, out, _ = _run(capsys, "plan", EXAMPLE)
         assert code == 0  # the second command sees what the first one made
         assert "0 to create, 0 to update, 0 to delete, 16 unchanged" in out
     finally:
         proc.terminate()
-        proc.wait(timeout=30)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=30)
+    assert proc.returncode is not None
+
+
+def test_local_serve_on_a_taken_port_says_so(capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, out, err = _run(capsys, "local", "serve", "--port", str(port))
+    assert code == 1
+    assert out == ""
+    assert (
+        f"secureml: error: --port {port}: 127.0.0.1:{port} is not available (Address already "
+        "in use); give another port, or --port 0 for any free one"
+    ) in err
+
+
+def test_local_serve_refuses_a_port_that_is_not_one(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = _run(capsys, "local", "serve", "--port", "70000")
+    assert code == 1
+    assert "argument --port: '70000' is not a port: a number from 0 to 65535" in err

@@ -68,6 +68,14 @@ class _Out:
     def error(self, text: str) -> None:
         print(f"secureml: error: {text}", file=self.stderr)
 
+    def fail(self, text: str, kind: str, **extra: Any) -> int:
+        """Report an error that ends the command and return exit code 1: on stderr,
+        and with ``--output json`` also as ``{"errors": [...]}`` on stdout."""
+        self.error(text)
+        if self.json:
+            self.data({"errors": [{"type": kind, "message": text, **extra}]})
+        return EXIT_ERROR
+
     def diff(self, text: str) -> str:
         """Colour a plan: creates green, deletes red, updates yellow."""
         if not self.colour:
@@ -92,6 +100,13 @@ class _Parser(argparse.ArgumentParser):
         self.print_usage(sys.stderr)
         print(f"{self.prog}: error: {message}", file=sys.stderr)
         raise SystemExit(EXIT_ERROR)
+
+
+def _port(text: str) -> int:
+    """A TCP port number for ``--port``."""
+    if not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port: a number from 0 to 65535")
+    return int(text)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -187,7 +202,9 @@ def _parser() -> argparse.ArgumentParser:
         "serve", parents=[common],
         help="run an emulator on 127.0.0.1 until interrupted, for several commands to share",
     )
-    p.add_argument("--port", type=int, default=5050, help="port (default 5050; 0: any free one)")
+    p.add_argument(
+        "--port", type=_port, default=5050, help="port (default 5050; 0: any free one)"
+    )
     p.add_argument(
         "--seed", action="append", metavar="FILE", default=[],
         help="create what this blueprint expects to exist (groups, data buckets); repeatable",
@@ -268,21 +285,25 @@ def _cmd_plan(args: argparse.Namespace, out: _Out) -> int:
     return EXIT_OK if plan.is_empty else EXIT_CHANGES
 
 
-def _confirm(deletes: int, out: _Out) -> bool:
+def _confirm(deletes: list[str], out: _Out) -> bool:
+    """Whether the person at the terminal agrees to ``deletes`` (resource keys);
+    never without a terminal. A refusal is reported here."""
+    listed = f"{len(deletes)} resource(s) ({', '.join(deletes)})"
     stdin = sys.stdin
     if stdin is None or not stdin.isatty():
-        out.error(
-            f"this apply would delete {deletes} resource(s) and there is no terminal to ask "
-            "for confirmation; review the plan and run again with --yes to allow the deletes"
+        out.fail(
+            f"this apply would delete {listed} and there is no terminal to ask for "
+            "confirmation; nothing was changed. Review the plan and run again with --yes "
+            "to allow the deletes",
+            "DeleteNotConfirmed",
         )
         return False
     print(
-        f"Delete {deletes} resource(s) listed above? Type 'yes' to continue: ",
-        end="", file=out.stderr, flush=True,
+        f"Delete {listed}? Type 'yes' to continue: ", end="", file=out.stderr, flush=True
     )
     answer = stdin.readline().strip().lower()
     if answer not in ("y", "yes"):
-        out.error("apply cancelled; nothing was changed")
+        out.fail("apply cancelled; nothing was changed", "DeleteNotConfirmed")
         return False
     return True
 
@@ -302,7 +323,7 @@ def _cmd_apply(args: argparse.Namespace, out: _Out) -> int:
             return EXIT_OK
         if not out.json:
             out.result(out.diff(str(plan)))
-        deletes = sum(1 for c in plan.pending if c.action == "delete")
+        deletes = [c.key for c in plan.pending if c.action == "delete"]
         if deletes and not args.yes and not _confirm(deletes, out):
             return EXIT_ERROR
         # expected=plan: what runs is exactly what was shown (and confirmed), or nothing.
@@ -488,40 +509,57 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args, out))
     except SecureMLError as exc:
-        _report(exc, out)
-        return EXIT_ERROR
+        return _report(exc, out)
     except OSError as exc:
-        out.error(f"cannot read {getattr(exc, 'filename', None) or 'file'}: {exc.strerror or exc}")
-        return EXIT_ERROR
+        return out.fail(
+            f"cannot read {getattr(exc, 'filename', None) or 'file'}: {exc.strerror or exc}",
+            type(exc).__name__,
+        )
     except KeyboardInterrupt:
-        out.error("interrupted")
-        return EXIT_ERROR
+        return out.fail("interrupted", "KeyboardInterrupt")
     except Exception as exc:
         message = _aws_error(exc)
         if message is None:
             raise
-        out.error(message)
-        return EXIT_ERROR
+        return out.fail(message, type(exc).__name__)
     finally:
         if handler is not None:
             logging.getLogger("secureml").removeHandler(handler)
 
 
-def _report(exc: SecureMLError, out: _Out) -> None:
-    from secureml.errors import ValidationError
+def _report(exc: SecureMLError, out: _Out) -> int:
+    """Report a secureml error (every problem of a bad file, one per line) and
+    return exit code 1."""
+    from secureml.blueprint_file import BlueprintFileError
+    from secureml.errors import PlanChangedError, ValidationError
 
-    issues = getattr(exc, "issues", None)
-    if out.json:
-        if issues is not None:
-            out.data({"errors": [i.to_dict() for i in issues]})
-        else:
-            problems = exc.problems if isinstance(exc, ValidationError) else (str(exc),)
-            out.data({"errors": [{"message": p, "type": type(exc).__name__} for p in problems]})
-        return
-    if issues is not None:
-        count = len(issues)
-        out.error(f"{exc.file}: {count} problem{'s' if count > 1 else ''}")  # type: ignore[attr-defined]
-        for issue in issues:
+    if isinstance(exc, BlueprintFileError):
+        count = len(exc.issues)
+        out.error(f"{exc.file}: {count} problem{'s' if count > 1 else ''}")
+        for issue in exc.issues:
             print(f"  {issue}", file=out.stderr)
-    else:
-        out.error(str(exc))
+        if out.json:
+            kind = type(exc).__name__
+            out.data({"errors": [{"type": kind, **i.to_dict()} for i in exc.issues]})
+        return EXIT_ERROR
+    if isinstance(exc, PlanChangedError):
+        # The plan on screen, and the consent given to it, are out of date: say what
+        # differs and how to see the new plan.
+        differences = []
+        if exc.added:
+            differences.append("now also: " + ", ".join(exc.added))
+        if exc.removed:
+            differences.append("no longer: " + ", ".join(exc.removed))
+        return out.fail(
+            "the account changed after the plan above was made "
+            f"({'; '.join(differences)}); nothing was changed. Run the same command again "
+            "to see the new plan and review it",
+            type(exc).__name__,
+            added=list(exc.added),
+            removed=list(exc.removed),
+        )
+    out.error(str(exc))
+    if out.json:
+        problems = exc.problems if isinstance(exc, ValidationError) else (str(exc),)
+        out.data({"errors": [{"type": type(exc).__name__, "message": p} for p in problems]})
+    return EXIT_ERROR

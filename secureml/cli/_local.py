@@ -12,6 +12,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
+import socket
+import threading
 import urllib.request
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -53,11 +55,12 @@ def emulator(port: int = 0) -> Iterator[str]:
     # werkzeug logs every request, and a traceback for every operation moto lacks
     # (the caller gets the error as an AWS error anyway): the emulator stays quiet.
     logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
+    _check_port(port)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     # The server runs in this process, so the operations secureml adds to moto's
     # sso-admin (tags, permissions boundaries, provisioning status) apply to it.
     with moto_identity_center():
-        server.start()
+        _start(server, port)
         host, bound = server.get_host_and_port()
         url = f"http://{host}:{bound}"
         log.info("local AWS emulator (moto) listening on %s", url)
@@ -67,6 +70,35 @@ def emulator(port: int = 0) -> Iterator[str]:
             server.stop()
             with contextlib.suppress(Exception):  # free the port now, not at garbage collection
                 server._server.server_close()  # type: ignore[union-attr]
+
+
+def _check_port(port: int) -> None:
+    """Refuse a port that is taken, before moto tries it: its server thread would
+    die on the bind error and leave ``start()`` waiting for ever."""
+    if port == 0:
+        return
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # As the server itself does, so a port in TIME_WAIT counts as free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as exc:
+            raise SecureMLError(
+                f"--port {port}: 127.0.0.1:{port} is not available ({exc.strerror or exc}); "
+                "give another port, or --port 0 for any free one"
+            ) from None
+
+
+def _start(server: Any, port: int, timeout: float = 60.0) -> None:
+    """``server.start()``, but bounded: it waits on an event that is never set when
+    the server thread fails (a port taken between the check and the bind)."""
+    starter = threading.Thread(target=server.start, daemon=True, name="secureml-moto-start")
+    starter.start()
+    starter.join(timeout)
+    if starter.is_alive() or server._server is None:
+        raise SecureMLError(
+            f"the local AWS emulator did not start on 127.0.0.1:{port} within {timeout:.0f}s"
+        )
 
 
 def reset(url: str) -> None:
