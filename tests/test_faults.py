@@ -1,7 +1,12 @@
-"""Invariant 2, converges after faults: for every mutating call of a fresh apply
-of the three personas, an apply where that call fails, then a clean apply; the
-account must end exactly as after a fault-free apply, nothing duplicated and
-nothing orphaned.
+"""Invariant 2, converges after faults: for every mutating call of an apply,
+an apply where that call fails, then a clean apply; the account must end
+exactly as after a fault-free apply, nothing duplicated (policy versions
+included) and nothing orphaned.
+
+Two applies are put through it: a fresh apply of the three personas, and an
+update of that account to an edited blueprint with ``prune`` (a new policy
+version, one at the five-version cap, tags, attachments added and removed, a
+role pruned with its policy).
 
 Three kinds of fault, injected through botocore's event hooks:
 
@@ -36,21 +41,41 @@ class CrashError(Exception):
     """The process dies here."""
 
 
-def blueprint() -> sm.Blueprint:
-    compute = sm.Compute("team-a-compute", buckets=["team-a-data"], ecr_repositories=["team-a/*"])
-    ds = sm.DataScientist(
-        "team-a-ds", buckets=["team-a-data"], pass_roles=[compute], tags={"team": "a"}
-    ).with_managed_policies(EXTRA)
-    mlops = sm.MLOps("team-a-mlops", pass_roles=[compute])
+SHARED_DOC = sm.PolicyDocument(
+    [sm.Statement(actions="s3:ListBucket", resources="arn:aws:s3:::team-a-data")]
+)
+
+
+def blueprint(*, edited: bool = False) -> sm.Blueprint:
+    """The three personas and a shared policy; ``edited``: the update applied to them."""
+    buckets = ["team-a-data", "team-a-more"] if edited else ["team-a-data"]
+    compute = sm.Compute("team-a-compute", buckets=buckets, ecr_repositories=["team-a/*"])
     shared = sm.ManagedPolicy(
         "shared-list",
         sm.PolicyDocument(
-            [sm.Statement(actions="s3:ListBucket", resources="arn:aws:s3:::team-a-data")]
-        ),
+            [sm.Statement(actions=["s3:GetBucketLocation", "s3:ListBucket"],
+                          resources="arn:aws:s3:::team-a-data")]
+        ) if edited else SHARED_DOC,
     )
+    if edited:
+        # New tag value, the extra policy swapped for the shared one, MLOps removed.
+        ds = sm.DataScientist(
+            "team-a-ds", buckets=["team-a-data"], pass_roles=[compute], tags={"team": "b"}
+        )
+        ds_role = attrs.evolve(ds.role(), managed_policies=[shared])
+        resources = [compute.role(), ds_role, shared]
+    else:
+        ds = sm.DataScientist(
+            "team-a-ds", buckets=["team-a-data"], pass_roles=[compute], tags={"team": "a"}
+        ).with_managed_policies(EXTRA)
+        mlops = sm.MLOps("team-a-mlops", pass_roles=[compute])
+        resources = [
+            compute.role(), ds.role(), attrs.evolve(mlops.role(), managed_policies=[shared]),
+            shared,
+        ]
     return sm.Blueprint(
         "ml-platform",
-        [compute.role(), ds.role(), attrs.evolve(mlops.role(), managed_policies=[shared]), shared],
+        resources,
         retry=NO_SLEEP,
         max_workers=1,  # one order of calls, so "the k-th mutating call" is well defined
     )
@@ -66,6 +91,27 @@ def prepare(session: boto3.Session) -> None:
             }
         ),
     )
+
+
+def prepare_update(session: boto3.Session) -> None:
+    """The account the update starts from: the fault-free apply of the first
+    blueprint, with the shared policy at IAM's five versions (four old ones)."""
+    prepare(session)
+    blueprint().apply(session)
+    iam = session.client("iam")
+    arn = "arn:aws:iam::123456789012:policy/secureml/ml-platform/shared-list"
+    for i in range(4):
+        old = sm.PolicyDocument(
+            [sm.Statement(actions="s3:ListBucket", resources=f"arn:aws:s3:::old-{i}")]
+        )
+        iam.create_policy_version(PolicyArn=arn, PolicyDocument=old.to_json())
+
+
+# name -> (prepare the account, the blueprint applied under faults, prune)
+SCENARIOS = {
+    "fresh": (prepare, blueprint(), False),
+    "update": (prepare_update, blueprint(edited=True), True),
+}
 
 
 def iam_dump(session: boto3.Session) -> dict[str, Any]:
@@ -114,28 +160,54 @@ def _is_mutating(operation: str) -> bool:
     return not operation.startswith(READ_PREFIXES)
 
 
-@pytest.fixture(scope="module")
-def reference() -> tuple[dict[str, Any], list[str]]:
+@pytest.fixture(scope="module", params=sorted(SCENARIOS))
+def reference(request: pytest.FixtureRequest) -> tuple[str, dict[str, Any], list[str]]:
     """The fault-free apply: the account it leaves, and its mutating calls in order."""
+    name = request.param
+    setup, bp, prune = SCENARIOS[name]
     with mock_session() as session:
-        prepare(session)
+        setup(session)
         calls = CallRecorder.attach(session)
-        blueprint().apply(session)
+        bp.apply(session, prune=prune)
         mutating = [f"{c.service}:{c.operation}" for c in calls.mutating]
         dump = iam_dump(session)
+        # The reference is itself converged: a second apply changes nothing.
+        assert bp.plan(session, prune=prune).is_empty
     # Outside the mock: each test run below needs a fresh backend of its own.
-    return dump, mutating
+    return name, dump, mutating
 
 
 def test_the_reference_apply_makes_the_expected_calls(
-    reference: tuple[dict[str, Any], list[str]],
+    reference: tuple[str, dict[str, Any], list[str]],
 ) -> None:
-    dump, mutating = reference
-    assert sorted(dump["roles"]) == ["team-a-compute", "team-a-ds", "team-a-mlops"]
-    assert mutating.count("iam:CreateRole") == 3
-    # Every own policy and the shared one created, each attached, plus the existing one.
-    assert mutating.count("iam:AttachRolePolicy") == mutating.count("iam:CreatePolicy") + 1
+    name, dump, mutating = reference
     assert all(op.startswith("iam:") for op in mutating)
+    if name == "fresh":
+        assert sorted(dump["roles"]) == ["team-a-compute", "team-a-ds", "team-a-mlops"]
+        assert mutating.count("iam:CreateRole") == 3
+        # Every own policy and the shared one created, each attached, plus the existing one.
+        assert mutating.count("iam:AttachRolePolicy") == mutating.count("iam:CreatePolicy") + 1
+        return
+    assert sorted(dump["roles"]) == ["team-a-compute", "team-a-ds"]
+    assert sorted(mutating) == sorted(
+        [
+            "iam:CreatePolicyVersion",  # team-a-compute-policy-1: one more bucket
+            "iam:DeletePolicyVersion",  # shared-list at the cap: the oldest goes first
+            "iam:CreatePolicyVersion",  # shared-list
+            "iam:TagRole",  # team-a-ds: team=b
+            "iam:AttachRolePolicy",  # team-a-ds: shared-list
+            "iam:DetachRolePolicy",  # team-a-ds: team-extra
+            "iam:DetachRolePolicy",  # team-a-mlops pruned: its own policy
+            "iam:DetachRolePolicy",  # and shared-list
+            "iam:DeletePolicy",  # team-a-mlops-policy-1
+            "iam:DeleteRole",  # team-a-mlops
+        ]
+    )
+    shared = dump["policies"]["arn:aws:iam::123456789012:policy/secureml/ml-platform/shared-list"]
+    assert shared["versions"] == 5
+    assert shared["attached_to"] == ["team-a-ds"]
+    compute = "arn:aws:iam::123456789012:policy/secureml/ml-platform/role/team-a-compute/"
+    assert dump["policies"][compute + "team-a-compute-policy-1"]["versions"] == 2
 
 
 def _fault_hook(mode: str, target: int) -> tuple[Any, Any, list[str]]:
@@ -163,24 +235,25 @@ def _fault_hook(mode: str, target: int) -> tuple[Any, Any, list[str]]:
 
 @pytest.mark.parametrize("mode", ["before", "lost", "retried"])
 def test_every_mutating_call_can_fail_and_the_next_apply_converges(
-    mode: str, reference: tuple[dict[str, Any], list[str]]
+    mode: str, reference: tuple[str, dict[str, Any], list[str]]
 ) -> None:
-    expected, mutating = reference
+    name, expected, mutating = reference
+    setup, bp, prune = SCENARIOS[name]
     assert len(mutating) >= 10
     for target in range(1, len(mutating) + 1):
         with mock_session() as session:
-            prepare(session)
+            setup(session)
             before, after, fired = _fault_hook(mode, target)
             session.events.register("before-call.*.*", before)
             session.events.register("after-call.*.*", after)
             if mode == "retried":
                 # The same apply sends the call again and must finish the job.
-                blueprint().apply(session)
+                bp.apply(session, prune=prune)
             else:
                 with pytest.raises(sm.ConvergenceError) as err:
-                    blueprint().apply(session)
+                    bp.apply(session, prune=prune)
                 assert isinstance(err.value.__cause__, CrashError)
-                blueprint().apply(session)
+                bp.apply(session, prune=prune)
             assert fired == [mutating[target - 1].split(":")[1]], (mode, target, fired)
             assert iam_dump(session) == expected, f"{mode} fault at call {target} ({fired})"
-            # Equal to the reference, which a re-apply leaves alone (test_iam proves it).
+            # Equal to the reference, which a re-apply leaves alone (checked above).

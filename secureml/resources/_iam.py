@@ -195,25 +195,47 @@ def _default_document(ctx: AwsContext, arn: str, version: str, where: str) -> di
     return _canonical(out["PolicyVersion"]["Document"])
 
 
+def _version_number(version_id: str) -> int:
+    # "v10" after "v9": versions created within one second tie on CreateDate.
+    digits = version_id.lstrip("v")
+    return int(digits) if digits.isdigit() else 0
+
+
 def _set_document(ctx: AwsContext, arn: str, document: Mapping[str, Any], where: str) -> None:
     """Make ``document`` the policy's default version, deleting the oldest
-    non-default version first when the five-version cap is reached."""
+    non-default version first when the five-version cap is reached.
+
+    Creating a version is not idempotent: a retry after a lost answer (a network
+    error once AWS had carried it out) would add a second version, and at the cap
+    fail with ``LimitExceeded``. So a retry first looks whether the default
+    version already holds ``document`` and then stops."""
     versions = list(ctx.paginate("iam", "list_policy_versions", "Versions", PolicyArn=arn))
     if len(versions) >= MAX_POLICY_VERSIONS:
         old = sorted(
             (v for v in versions if not v.get("IsDefaultVersion")),
-            key=lambda v: (v.get("CreateDate") or 0, v["VersionId"]),
+            key=lambda v: (v.get("CreateDate") or 0, _version_number(v["VersionId"])),
         )
         if old:
             log.info("%s: deleting oldest policy version %s of %s", where, old[0]["VersionId"], arn)
-            ctx.call(
-                "iam", "delete_policy_version", resource=where, PolicyArn=arn,
-                VersionId=old[0]["VersionId"],
+            _ignore_missing(
+                ctx, "delete_policy_version", where, PolicyArn=arn, VersionId=old[0]["VersionId"]
             )
-    ctx.call(
-        "iam", "create_policy_version", resource=where, PolicyArn=arn,
-        PolicyDocument=_json(document), SetAsDefault=True,
-    )
+    body = _json(document)
+    tries = 0
+
+    def create_version() -> None:
+        nonlocal tries
+        tries += 1
+        if tries > 1:
+            policy = ctx.call("iam", "get_policy", resource=where, PolicyArn=arn)["Policy"]
+            if _default_document(ctx, arn, policy["DefaultVersionId"], where) == dict(document):
+                log.info("%s: the lost CreatePolicyVersion of %s was carried out", where, arn)
+                return
+        ctx.client("iam").create_policy_version(
+            PolicyArn=arn, PolicyDocument=body, SetAsDefault=True
+        )
+
+    ctx.retry.call(create_version, description=f"{where} create_policy_version")
 
 
 def _ensure_policy(
