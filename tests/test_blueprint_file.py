@@ -7,8 +7,10 @@ import json
 import subprocess
 import sys
 import textwrap
+import typing
 from pathlib import Path
 
+import attrs
 import jsonschema
 import pytest
 import yaml
@@ -24,6 +26,7 @@ from secureml.blueprint_file import (
     loads,
     schema_text,
 )
+from secureml.blueprint_file._spec import SPEC_CLASSES, BlueprintSpec
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "ml-platform.yaml"
@@ -207,12 +210,30 @@ def test_assignments_public_access_and_trail_become_resources() -> None:
 # -- problems ----------------------------------------------------------------------------------
 
 
-def test_syntax_error_names_file_line_and_column() -> None:
-    issue = _one("personas:\n  - name: x\n   kind: [Compute\n")
-    assert issue.file == "bp.yaml"
-    assert issue.line == 3
-    assert issue.column is not None
-    assert issue.message.startswith("YAML syntax error:")
+@pytest.mark.parametrize(
+    ("text", "line", "column", "message"),
+    [
+        ("personas:\n  - name: x\n   kind: [Compute\n", 3, 4,
+         "YAML syntax error: while parsing a block collection (which began at line 2, "
+         "column 3): expected <block end>, but found '<block mapping start>'"),
+        ("personas:\n  - {name: x, kind: Compute, buckets: [x-data]\n  - {name: y}\n", 3, 3,
+         "YAML syntax error: while parsing a flow mapping (which began at line 2, column 5): "
+         "expected ',' or '}', but got '-'"),
+        ("personas:\n  - name: x\n\tkind: Compute\n", 3, 1,
+         "YAML syntax error: while scanning for the next token: found character '\\t' that "
+         "cannot start any token; indent with spaces, YAML does not allow tabs"),
+        ("blueprint: a\n---\nblueprint: b\n", 2, 1,
+         "YAML syntax error: expected a single document in the stream (which began at line "
+         "1, column 1): but found another document"),
+    ],
+)
+def test_syntax_error_names_file_line_and_column(
+    text: str, line: int, column: int, message: str
+) -> None:
+    issue = _one(text)
+    assert (issue.file, issue.path, issue.line, issue.column) == ("bp.yaml", "", line, column)
+    assert issue.message == message
+    assert str(issue) == f"bp.yaml:{line}:{column}: {message}"
 
 
 def test_unknown_key_points_at_the_key_and_suggests_the_right_one() -> None:
@@ -529,6 +550,9 @@ def test_examples_validate_against_the_schema() -> None:
                        "add_activities": [{"activity": "Query Athena Workgroups",
                                            "workgroup": ["w"]}]}]},
         {"assignments": [{"permission_set": "p", "accounts": ["1"]}]},
+        {"assignments": [{"group": "g", "permission_set": "p"}]},
+        {"assignments": [{"user": "u", "permission_set": "p", "accounts": []}]},
+        {"personas": [{"name": "x", "kind": "Compute", "pass_roles": ["y"]}]},
         {"audit_trail": {"name": "t"}},
     ],
 )
@@ -537,6 +561,22 @@ def test_schema_refuses_what_the_loader_refuses(document: dict[str, object]) -> 
     assert list(validator.iter_errors(document))
     with pytest.raises(BlueprintFileError):
         loads(yaml.safe_dump(document), name="bp")
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        # An empty list is no input, for the loader and the schema alike.
+        {"personas": [{"name": "x", "kind": "MLOps", "buckets": [], "ecr_repositories": [],
+                       "pass_roles": ["arn:aws:iam::123456789012:role/r"]}]},
+        {"personas": [{"name": "x", "kind": "Compute", "buckets": ["x-data"],
+                       "pass_roles": []}]},
+        {"assignments": [], "public_access_block": {"account": True}},
+    ],
+)
+def test_schema_accepts_what_the_loader_accepts(document: dict[str, object]) -> None:
+    jsonschema.Draft202012Validator(json_schema()).validate(document)
+    loads(yaml.safe_dump(document), name="bp")
 
 
 def test_schema_documents_every_key_and_every_activity() -> None:
@@ -605,3 +645,155 @@ def test_a_region_given_at_load_replaces_the_files() -> None:
     policy = document.to_json()
     assert "arn:aws:sagemaker:eu-west-1:" in policy
     assert "us-east-1" not in policy
+
+
+# -- everything the Python API offers ----------------------------------------------------------
+
+BOUNDARY = "arn:aws:iam::123456789012:policy/ml-boundary"
+INSTANCE = "arn:aws:sso:::instance/ssoins-1234567890abcdef"
+FULL = f"""
+version: 1
+blueprint: full
+region: eu-west-1
+identity_center: {{instance_arn: "{INSTANCE}", identity_store_id: d-1234567890, region: eu-west-1}}
+settings:
+  network: {{subnets: [subnet-0abc1234], security_groups: [sg-0abc1234]}}
+  encryption: {{volume_kms_key: "{KEY}", output_kms_key: "{KEY}"}}
+  guardrails: {{network_isolation: true, inter_container_traffic_encryption: true,
+               instance_types: ["ml.m5.*"]}}
+personas:
+  - name: exec
+    kind: Compute
+    description: Jobs of the platform
+    buckets: [full-data]
+    ecr_repositories: ["team/*"]
+    activities:
+      - Access Required AWS Services
+      - {{activity: S3 Bucket Access, buckets: [full-data]}}
+    remove_activities: [S3 Bucket Access]
+    managed_policies: [arn:aws:iam::aws:policy/CloudWatchLogsReadOnlyAccess]
+    permissions_boundary: "{BOUNDARY}"
+    tags: {{team: platform}}
+    max_session_duration: PT2H
+    role: {{name: ml-exec, path: /ml/, adopt: true}}
+  - name: ops
+    kind: MLOps
+    pass_roles: [exec]
+    add_activities: [{{activity: Manage Model Monitoring, pass_roles: [exec]}}]
+    network: null
+    encryption: null
+    guardrails: {{instance_types: ["ml.c5.*"]}}
+    permission_set:
+      name: PlatformOps
+      session_duration: PT8H
+      description: Platform operators
+      relay_state: https://console.aws.amazon.com/sagemaker/
+      adopt: true
+assignments:
+  - {{group: ops-team, permission_set: ops, accounts: ["123456789012"],
+     organizational_units: [ou-ab12-34cd56ef]}}
+  - {{user: jdoe, permission_set: PlatformOps, organizational_units: [r-ab12]}}
+public_access_block:
+  account: true
+  buckets: [shared-data]
+  persona_buckets: true
+  block_public_acls: true
+  ignore_public_acls: true
+  block_public_policy: false
+  restrict_public_buckets: true
+audit_trail:
+  name: full-audit
+  bucket: full-audit-logs-123456789012
+  kms_key_arn: "{KEY}"
+  data_event_buckets: [shared-data]
+  persona_bucket_data_events: true
+  sagemaker_data_events: [AWS::SageMaker::Endpoint]
+  lifecycle: {{expiration_days: 2555, transition_days: 90, storage_class: DEEP_ARCHIVE}}
+  object_lock: {{days: 365, mode: COMPLIANCE}}
+  tags: {{purpose: audit}}
+  adopt: true
+"""
+
+
+def _keys_used(value: object, cls: type) -> set[tuple[str, str]]:
+    """The (spec class, key) pairs ``value`` (parsed YAML for ``cls``) writes."""
+    used: set[tuple[str, str]] = set()
+    if not isinstance(value, dict):
+        return used
+    hints = typing.get_type_hints(cls)
+    for key, item in value.items():
+        used.add((cls.__name__, key))
+        for tp in (hints[key], *typing.get_args(hints[key])):
+            for inner in (tp, *typing.get_args(tp)):
+                if isinstance(inner, type) and attrs.has(inner) and inner in SPEC_CLASSES:
+                    for element in item if isinstance(item, list) else [item]:
+                        used |= _keys_used(element, inner)
+    return used
+
+
+def test_the_full_example_uses_every_key_of_the_format() -> None:
+    """FULL must write every key there is, so the next test covers them all."""
+    every = {(cls.__name__, f.name) for cls in SPEC_CLASSES for f in attrs.fields(cls)}
+    assert every - _keys_used(yaml.safe_load(FULL), BlueprintSpec) == set()
+
+
+def test_every_key_reaches_the_python_objects() -> None:
+    jsonschema.Draft202012Validator(json_schema()).validate(yaml.safe_load(FULL))
+    bf = _load(FULL)
+    ic = sm.IdentityCenter(INSTANCE, "d-1234567890", "eu-west-1")
+    net = sm.NetworkSettings(subnets=["subnet-0abc1234"], security_groups=["sg-0abc1234"])
+
+    exec_ = bf.personas["exec"]
+    assert [a.name for a in exec_.activities] == ["Access Required AWS Services"]
+    assert exec_.network == net
+    assert exec_.encryption == sm.EncryptionSettings(volume_kms_key=KEY, output_kms_key=KEY)
+    assert exec_.guardrails == sm.Guardrails(
+        network_isolation=True, inter_container_traffic_encryption=True,
+        instance_types=["ml.m5.*"],
+    )
+    assert exec_.ecr_repositories == ("team/*",)
+    role = bf.blueprint["iam-role/ml-exec"]
+    assert (role.path, role.adopt, role.permissions_boundary) == ("/ml/", True, BOUNDARY)
+    assert role.description == "Jobs of the platform"
+    assert role.max_session_duration == "PT2H"
+    assert role.tags["team"] == "platform"
+    assert "arn:aws:iam::aws:policy/CloudWatchLogsReadOnlyAccess" in {
+        getattr(m, "arn", m) for m in role.managed_policies
+    }
+
+    ops = bf.personas["ops"]
+    assert (ops.network, ops.encryption) == (None, None)
+    assert ops.guardrails == sm.Guardrails(instance_types=["ml.c5.*"])
+    assert ops.pass_roles == ("ml-exec",)
+    ps = bf.blueprint["sso-permission-set/PlatformOps"]
+    assert (ps.session_duration, ps.description, ps.adopt) == (
+        "PT8H", "Platform operators", True
+    )
+    assert ps.relay_state == "https://console.aws.amazon.com/sagemaker/"
+    assert ps.identity_center == ic
+    assert ps.region == "eu-west-1"
+
+    group = bf.blueprint["sso-group-assignment/ops-team:PlatformOps"]
+    assert (group.accounts, group.organizational_units) == (
+        ("123456789012",), ("ou-ab12-34cd56ef",)
+    )
+    assert group.identity_center == ic
+    user = bf.blueprint["sso-user-assignment/jdoe:PlatformOps"]
+    assert (user.accounts, user.organizational_units) == ((), ("r-ab12",))
+
+    settings = (True, True, False, True)
+    for key in ("s3-public-access-block/shared-data", "s3-public-access-block/full-data",
+                "s3-account-public-access-block/current-account"):
+        block = bf.blueprint[key]
+        assert (block.block_public_acls, block.ignore_public_acls, block.block_public_policy,
+                block.restrict_public_buckets) == settings, key
+
+    trail = bf.blueprint["cloudtrail-audit-trail/full-audit"]
+    assert trail.bucket == "full-audit-logs-123456789012"
+    assert trail.kms_key_arn == KEY
+    assert set(trail.data_event_buckets) == {"shared-data", "full-data"}
+    assert trail.sagemaker_data_events == ("AWS::SageMaker::Endpoint",)
+    assert trail.lifecycle == sm.Lifecycle(2555, 90, "DEEP_ARCHIVE")
+    assert trail.object_lock == sm.ObjectLock(365, "COMPLIANCE")
+    assert trail.tags["purpose"] == "audit"
+    assert trail.adopt is True

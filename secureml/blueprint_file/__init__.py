@@ -164,9 +164,6 @@ def loads(
         doc = parse(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        message = " ".join(
-            str(x) for x in (exc.context, exc.problem) if x
-        ) or "not valid YAML"
         raise BlueprintFileError(
             source,
             [
@@ -175,7 +172,7 @@ def loads(
                     "",
                     mark.line + 1 if mark else None,
                     mark.column + 1 if mark else None,
-                    f"YAML syntax error: {message}",
+                    f"YAML syntax error: {_syntax_message(exc)}",
                 )
             ],
         ) from None
@@ -246,6 +243,22 @@ def loads(
         source=source,
         lines=lines,
     )
+
+
+def _syntax_message(exc: yaml.MarkedYAMLError) -> str:
+    """PyYAML's words, with where the construct it was reading began and a hint for
+    the tab, the commonest cause."""
+    context = exc.context or ""
+    start = exc.context_mark
+    problem = exc.problem_mark
+    if context and start is not None and (
+        problem is None or (start.line, start.column) != (problem.line, problem.column)
+    ):
+        context += f" (which began at line {start.line + 1}, column {start.column + 1})"
+    message = ": ".join(x for x in (context, exc.problem or "") if x) or "not valid YAML"
+    if "'\\t'" in message:
+        message += "; indent with spaces, YAML does not allow tabs"
+    return message
 
 
 def _is_unknown_key(problem: Problem) -> bool:

@@ -33,6 +33,11 @@ _ACCOUNT_SCHEMA: dict[str, Any] = {
 }
 
 
+def _summary(cls: type) -> str:
+    """The first paragraph of a class's docstring, on one line."""
+    return " ".join((cls.__doc__ or "").strip().split("\n\n")[0].split())
+
+
 def _def_name(cls: type) -> str:
     return cls.__name__.removesuffix("Spec")
 
@@ -103,7 +108,7 @@ def _class_schema(cls: type) -> dict[str, Any]:
         properties[field.name] = schema
     out: dict[str, Any] = {
         "type": "object",
-        "description": (cls.__doc__ or "").strip().split("\n\n")[0].replace("\n", " "),
+        "description": _summary(cls),
         "properties": properties,
         "additionalProperties": False,
     }
@@ -124,7 +129,7 @@ def _activity_schema() -> dict[str, Any]:
             {
                 "type": "object",
                 "title": cls.name,
-                "description": (cls.__doc__ or "").strip().split("\n\n")[0].replace("\n", " "),
+                "description": _summary(cls),
                 "properties": properties,
                 "required": ["activity"],
                 "additionalProperties": False,
@@ -148,23 +153,29 @@ def _activity_schema() -> dict[str, Any]:
 
 def _refine(defs: dict[str, Any]) -> None:
     """Rules the classes cannot say by their fields alone."""
+
+    def given(key: str) -> dict[str, Any]:
+        # As the loader sees it: a key given a non-empty list (an empty one is no input).
+        return {"required": [key], "properties": {key: {"minItems": 1}}}
+
     persona = defs["Persona"]
     persona["allOf"] = [
         {
             "if": {"properties": {"kind": {"const": "MLOps"}}, "required": ["kind"]},
-            "then": {"not": {"anyOf": [{"required": ["buckets"]},
-                                       {"required": ["ecr_repositories"]}]}},
+            "then": {"not": {"anyOf": [given("buckets"), given("ecr_repositories")]}},
         },
         {
             "if": {"properties": {"kind": {"const": "DataScientist"}}, "required": ["kind"]},
-            "then": {"not": {"required": ["ecr_repositories"]}},
+            "then": {"not": given("ecr_repositories")},
         },
         {
             "if": {"properties": {"kind": {"const": "Compute"}}, "required": ["kind"]},
-            "then": {"not": {"required": ["pass_roles"]}},
+            "then": {"not": given("pass_roles")},
         },
     ]
-    defs["Assignment"]["oneOf"] = [{"required": ["group"]}, {"required": ["user"]}]
+    assignment = defs["Assignment"]
+    assignment["oneOf"] = [{"required": ["group"]}, {"required": ["user"]}]
+    assignment["anyOf"] = [given("accounts"), given("organizational_units")]
 
 
 @functools.cache
