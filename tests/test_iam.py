@@ -246,6 +246,63 @@ def test_a_removed_tag_is_put_back(session: boto3.Session) -> None:
     assert {"Key": "team", "Value": "a"} in iam.get_role(RoleName="team-a-ds")["Role"]["Tags"]
 
 
+def _as_iam_returns(document: Any) -> str:
+    """What IAM does to a trust policy it stores: an account id given as an AWS
+    principal becomes the account's root ARN, and a one-item list a string
+    (URL-encoded, as on the wire: botocore decodes it after this hook)."""
+    doc = json.loads(urllib.parse.unquote(document)) if isinstance(document, str) else document
+    for statement in doc["Statement"]:
+        for kind, given in statement.get("Principal", {}).items():
+            ids = [given] if isinstance(given, str) else given
+            if kind == "AWS":
+                ids = [f"arn:aws:iam::{i}:root" if i.isdigit() else i for i in ids]
+            statement["Principal"][kind] = ids[0] if len(ids) == 1 else ids
+    return urllib.parse.quote(json.dumps(doc))
+
+
+def test_a_trust_policy_iam_rewrites_into_an_equal_form_shows_no_change(
+    session: boto3.Session,
+) -> None:
+    # moto stores what it is given; make GetRole answer in the form IAM stores.
+    def rewrite(parsed: dict[str, Any], **_: Any) -> None:
+        if "Role" in parsed:
+            parsed["Role"]["AssumeRolePolicyDocument"] = _as_iam_returns(
+                parsed["Role"]["AssumeRolePolicyDocument"]
+            )
+
+    session.events.register("after-call.iam.GetRole", rewrite)
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {
+                    "AWS": ["111122223333", "arn:aws:iam::444455556666:role/ci"],
+                    "Service": ["sagemaker.amazonaws.com"],
+                },
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    doc = sm.PolicyDocument([sm.Statement(actions="s3:ListBucket", resources="arn:aws:s3:::b")])
+    bp = blueprint(sm.Role("assumed", policies=[doc], trust_policy=trust))
+    plan = bp.plan(session)
+    assert plan.changes[0].after is not None
+    assert plan.changes[0].after["trust_policy"]["Statement"][0]["Principal"] == {
+        "AWS": ["arn:aws:iam::111122223333:root", "arn:aws:iam::444455556666:role/ci"],
+        "Service": "sagemaker.amazonaws.com",
+    }
+    bp.apply(session)
+    assert bp.plan(session).is_empty
+    # The same when IAM holds the document exactly as first written (an emulator, or
+    # a role made by other tools with the account id).
+    session.events.unregister("after-call.iam.GetRole", rewrite)
+    session.client("iam").update_assume_role_policy(
+        RoleName="assumed", PolicyDocument=json.dumps(trust)
+    )
+    assert bp.plan(session).is_empty
+
+
 def test_url_encoded_documents_compare_equal_so_no_phantom_diff() -> None:
     doc = {
         "Version": "2012-10-17",

@@ -342,6 +342,34 @@ def sagemaker_trust_policy(account_id: str | None) -> PolicyDocument:
     )
 
 
+_ACCOUNT_ID = re.compile(r"^\d{12}$")
+
+
+def _as_iam_stores(doc: PolicyDocument, partition: str) -> PolicyDocument:
+    """A trust policy in the form IAM stores and returns it: an ``AWS`` principal
+    given as an account id (``111122223333``) comes back as the account's root
+    ARN (``arn:aws:iam::111122223333:root``). Comparing in that form keeps such a
+    principal from showing as a change on every plan. (One-item lists, the other
+    rewrite, are already canonical in :class:`~secureml.PolicyDocument`.)"""
+
+    def stored(kind: str, ids: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
+        if kind != "AWS":
+            return kind, ids
+        return kind, tuple(
+            f"arn:{partition}:iam::{i}:root" if _ACCOUNT_ID.match(i) else i for i in ids
+        )
+
+    if not any(kind == "AWS" for s in doc.statements for kind, _ in s.principals):
+        return doc
+    return attrs.evolve(
+        doc,
+        statements=[
+            attrs.evolve(s, principals=[stored(k, ids) for k, ids in s.principals])
+            for s in doc.statements
+        ],
+    )
+
+
 def _aws_principals(doc: PolicyDocument) -> bool:
     return any(kind == "AWS" for s in doc.statements for kind, _ in s.principals)
 
@@ -586,10 +614,11 @@ class Role(Resource):
             )
         return list(self.policies)
 
-    def trust(self, account_id: str | None) -> PolicyDocument:
-        """The trust policy for this account."""
+    def trust(self, account_id: str | None, partition: str = "aws") -> PolicyDocument:
+        """The trust policy for this account, as IAM stores it (an account id
+        given as an ``AWS`` principal becomes the account's root ARN)."""
         if self.trust_policy is not None:
-            return self.trust_policy
+            return _as_iam_stores(self.trust_policy, partition)
         if self.persona is not None:
             return self.persona.trust_policy(account_id)
         return sagemaker_trust_policy(account_id)
@@ -677,7 +706,7 @@ class Role(Resource):
             "description": self.description or None,
             "max_session_duration": self._session_seconds(),
             "permissions_boundary": self.permissions_boundary,
-            "trust_policy": self.trust(account).to_dict(),
+            "trust_policy": self.trust(account, ctx.partition).to_dict(),
             "tags": {**self.tags, OWNER_TAG: ctx.blueprint},
             "policies": own,
             "attached_policies": self._attached(ctx, own),
@@ -704,7 +733,9 @@ class Role(Resource):
             "description": role.get("Description") or None,
             "max_session_duration": int(role.get("MaxSessionDuration", 3600)),
             "permissions_boundary": boundary.get("PermissionsBoundaryArn"),
-            "trust_policy": _canonical(role["AssumeRolePolicyDocument"]),
+            "trust_policy": _as_iam_stores(
+                PolicyDocument.from_json(role["AssumeRolePolicyDocument"]), ctx.partition
+            ).to_dict(),
             "tags": tags,
         }
         extra: dict[str, Any] = {"arn": role["Arn"]}
