@@ -527,6 +527,7 @@ def test_profile_and_region_like_the_aws_cli(
     [
         (_Tty, {}, [], True),
         (_Tty, {"NO_COLOR": "1"}, [], False),
+        (_Tty, {"NO_COLOR": ""}, [], True),  # no-color.org: set and not empty
         (_Tty, {}, ["--no-color"], False),
         (io.StringIO, {}, [], False),
     ],
