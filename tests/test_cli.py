@@ -312,8 +312,17 @@ def test_plan_and_apply_as_json(
     code, out, _ = _run(capsys, "apply", path, *local)
     assert code == 0
     result = json.loads(out)
+    assert set(result) == {"blueprint", "changed", "applied", "kept", "plan", "converged"}
     assert result["changed"] is True
     assert result["applied"] == [{"action": "create", "key": "iam-role/c1"}]
+    assert result["converged"] is True
+
+    code, out, _ = _run(capsys, "apply", path, *local)  # nothing to do: the same shape
+    assert code == 0
+    result = json.loads(out)
+    assert set(result) == {"blueprint", "changed", "applied", "kept", "plan"}
+    assert (result["changed"], result["applied"], result["kept"]) == (False, [], [])
+    assert result["plan"]["summary"] == {"create": 0, "update": 0, "delete": 0, "no-op": 1}
 
 
 def test_deletes_need_consent(

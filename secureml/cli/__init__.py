@@ -315,8 +315,9 @@ def _cmd_apply(args: argparse.Namespace, out: _Out) -> int:
         plan = bp.plan(session, prune=args.prune)
         if plan.is_empty:
             if out.json:
-                out.data({"blueprint": bp.name, "changed": False, "applied": [],
-                          "kept": [c.key for c in plan.kept], "plan": plan.to_dict()})
+                from secureml.engine import ApplyResult
+
+                out.data(ApplyResult(plan=plan, applied=()).to_dict())
             else:
                 out.result(out.diff(str(plan)))
                 out.result(f"No changes: blueprint {bp.name!r} is up to date.")
