@@ -11,6 +11,7 @@ the duplicate in the first place. IN_PROGRESS/FAILED paths are in
 from __future__ import annotations
 
 import math
+import threading
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -30,6 +31,7 @@ from secureml.errors import (
     ValidationError,
 )
 from secureml.resources import OWNER_TAG, GroupAssignment, PermissionSet, UserAssignment
+from secureml.resources._sso_async import RateLimiter
 from secureml.testing import CallRecorder
 
 BP = "ml-platform"
@@ -348,6 +350,43 @@ def test_changed_permission_set_is_updated_and_reprovisioned_to_its_accounts(
     assert observed.state == changed.desired(ctx)
 
 
+def test_relay_state_left_out_keeps_the_one_aws_has_and_the_plan_settles(
+    sso: SSO, calls: CallRecorder
+) -> None:
+    # UpdatePermissionSet cannot remove a relay state: asking for none must not leave
+    # a difference in every plan.
+    url = "https://console.aws.amazon.com/sagemaker/"
+    with_url = PermissionSet(name="ps", managed_policies=[READ_ONLY], relay_state=url)
+    apply(with_url, sso.ctx())
+    without = PermissionSet(name="ps", managed_policies=[READ_ONLY])
+    calls.clear()
+    assert apply(without, sso.ctx()) == "no-op"
+    assert calls.mutating == []
+    client = sso.session.client("sso-admin")
+    arn = with_url.read(sso.ctx()).extra["arn"]  # type: ignore[union-attr]
+    assert client.describe_permission_set(
+        InstanceArn=sso.instance_arn, PermissionSetArn=arn
+    )["PermissionSet"]["RelayState"] == url
+    # A relay state that is asked for is still compared and set.
+    other = attrs.evolve(with_url, relay_state="https://console.aws.amazon.com/s3/")
+    assert apply(other, sso.ctx()) == "update"
+    assert apply(other, sso.ctx()) == "no-op"
+
+
+def test_description_is_always_set_so_an_undescribed_permission_set_converges(
+    sso: SSO, params: Params
+) -> None:
+    sso.session.client("sso-admin").create_permission_set(
+        InstanceArn=sso.instance_arn, Name="bare", SessionDuration="PT1H",
+        Tags=[{"Key": OWNER_TAG, "Value": BP}],
+    )
+    ps = PermissionSet(name="bare")
+    assert apply(ps, sso.ctx()) == "update"
+    [update] = params.of("UpdatePermissionSet")
+    assert update["Description"] == "secureml permission set bare"
+    assert apply(ps, sso.ctx()) == "no-op"
+
+
 def test_changed_permission_set_without_accounts_is_not_provisioned(
     sso: SSO, calls: CallRecorder
 ) -> None:
@@ -456,18 +495,71 @@ def test_stale_create_skips_accounts_already_assigned(
     assert [c["TargetId"] for c in params.of("CreateAccountAssignment")] == [A2]
 
 
-def test_account_dropped_from_an_owned_permission_sets_assignment_is_removed(sso: SSO) -> None:
-    sso.group("G")
-    apply(PermissionSet(name="ps", managed_policies=[READ_ONLY]), sso.ctx())
-    apply(GroupAssignment(group="G", permission_set="ps", accounts=[A1, A2]), sso.ctx())
-    narrower = GroupAssignment(group="G", permission_set="ps", accounts=[A1])
-    observed = narrower.read(sso.ctx())
-    assert observed is not None
-    assert observed.state["accounts"] == [A1, A2]  # the plan shows the removal
-    assert apply(narrower, sso.ctx()) == "update"
-    after = narrower.read(sso.ctx())
-    assert after is not None
-    assert after.extra["assigned"] == [A1]
+def test_account_dropped_from_an_assignment_is_a_delete_shown_first_and_made_only_with_prune(
+    sso: SSO, calls: CallRecorder, params: Params
+) -> None:
+    # Invariant 3 and issue 4.6: removing an account from an assignment is a delete
+    # of something no longer in the blueprint, so the plan shows it and only
+    # apply(prune=True) makes it.
+    gid = sso.group("G")
+    ps = PermissionSet(name="ps", managed_policies=[READ_ONLY])
+    no_sleep_blueprint(
+        [ps, GroupAssignment(group="G", permission_set="ps", accounts=[A1, A2, A3])]
+    ).apply(sso.session)
+    narrower = no_sleep_blueprint(
+        [ps, GroupAssignment(group="G", permission_set="ps", accounts=[A1])]
+    )
+    calls.clear()
+    plan = narrower.plan(sso.session)
+    assert [(c.action, c.key) for c in plan.changes] == [
+        ("no-op", "sso-permission-set/ps"),
+        ("no-op", "sso-group-assignment/G:ps"),
+        ("delete", "sso-group-assignment/G:ps#removed-accounts"),
+    ]
+    [removal] = plan.kept
+    assert removal.before is not None
+    assert removal.before["accounts"] == [A2, A3]
+    assert removal.after is None
+    assert "- delete sso-group-assignment/G:ps#removed-accounts" in str(plan)
+    assert plan.is_empty  # nothing pending without prune
+
+    assert narrower.apply(sso.session).applied == ()
+    assert calls.mutating == []
+    arn = ps.read(sso.ctx()).extra["arn"]  # type: ignore[union-attr]
+    assert sso.assignments(arn, A2) == [("GROUP", gid)]
+
+    pruned = narrower.apply(sso.session, prune=True)
+    assert [(c.action, c.key) for c in pruned.applied] == [
+        ("delete", "sso-group-assignment/G:ps#removed-accounts")
+    ]
+    assert sorted(p["TargetId"] for p in params.of("DeleteAccountAssignment")) == [A2, A3]
+    assert sso.assignments(arn, A1) == [("GROUP", gid)]
+    assert sso.assignments(arn, A2) == []
+    assert sso.assignments(arn, A3) == []
+    assert narrower.plan(sso.session, prune=True).is_empty
+
+
+def test_removed_accounts_of_a_permission_set_managed_elsewhere_are_never_offered(
+    sso: SSO,
+) -> None:
+    gid = sso.group("G")
+    client = sso.session.client("sso-admin")
+    arn = client.create_permission_set(InstanceArn=sso.instance_arn, Name="Shared")[
+        "PermissionSet"]["PermissionSetArn"]
+    for account in (A1, A2):
+        client.create_account_assignment(
+            InstanceArn=sso.instance_arn, TargetId=account, TargetType="AWS_ACCOUNT",
+            PermissionSetArn=arn, PrincipalType="GROUP", PrincipalId=gid,
+        )
+    bp = no_sleep_blueprint([GroupAssignment(group="G", permission_set="Shared", accounts=[A1])])
+    plan = bp.plan(sso.session, prune=True)
+    assert [(c.action, c.key) for c in plan.changes] == [
+        ("no-op", "sso-group-assignment/G:Shared")
+    ]
+    # Even asked directly, the removed-accounts view of someone else's set reads as nothing.
+    removed = GroupAssignment(group="G", permission_set="Shared", accounts=[A1],
+                              _removed_only=True)
+    assert removed.read(sso.ctx()) is None
 
 
 def test_assignments_of_a_permission_set_managed_elsewhere_are_only_added(
@@ -579,7 +671,10 @@ def test_discovery_keeps_the_blueprints_key_for_a_group_given_by_id(sso: SSO) ->
     apply(a, sso.ctx())
     ctx = sso.ctx()
     a.desired(ctx)  # the engine computes every desired state before it discovers
-    assert [r.key for r in GroupAssignment.discover(ctx, BP)] == [a.key]
+    # The blueprint's own key, as the view of accounts beyond its targets: there are none.
+    [found] = GroupAssignment.discover(ctx, BP)
+    assert found.key == a.key + "#removed-accounts"
+    assert found.read(ctx) is None
     # and through the engine: the assignment is in the blueprint, so nothing to prune
     bp = no_sleep_blueprint([PermissionSet(name="ps", managed_policies=[READ_ONLY]), a])
     plan = bp.plan(sso.session, prune=True)
@@ -612,7 +707,7 @@ def test_prune_deletes_assignments_before_their_permission_set(sso: SSO) -> None
 
 
 def test_read_calls_for_100_accounts_and_5_permission_sets_stay_within_the_formula(
-    sso: SSO, calls: CallRecorder
+    sso: SSO, calls: CallRecorder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     accounts = [f"{100000000000 + i}" for i in range(100)]
     n_ps, n_groups = 5, 2  # benchmarks/bench_identity_center.py runs 5 groups
@@ -646,6 +741,14 @@ def test_read_calls_for_100_accounts_and_5_permission_sets_stay_within_the_formu
                 "GROUP", ids[a.group],
             )
 
+    paced: list[int] = []  # the thread of every request the rate limiter let through
+    acquire = RateLimiter.acquire
+
+    def counting(limiter: RateLimiter) -> float:
+        paced.append(threading.get_ident())
+        return acquire(limiter)
+
+    monkeypatch.setattr(RateLimiter, "acquire", counting)
     calls.clear()
     ctx = sso.ctx()  # one plan: read every resource, then discover for pruning
     for r in [*sets, *assignments]:
@@ -665,10 +768,17 @@ def test_read_calls_for_100_accounts_and_5_permission_sets_stay_within_the_formu
     # its assignment pages.
     read_formula = 1 + 1 + n_ps + 5 * n_ps + n_groups * (1 + per_principal_pages)
     # Discovery: per permission set, the provisioned accounts (one page) and one
-    # ListAccountAssignments per (permission set, account); DescribeGroup per group.
-    discover_formula = n_ps * (1 + len(accounts)) + n_groups
+    # ListAccountAssignments per (permission set, account); the groups' names are
+    # known from GetGroupId, so no DescribeGroup.
+    discover_formula = n_ps * (1 + len(accounts))
     assert plan_reads <= read_formula, Counter(calls.operations())
     assert total <= read_formula + discover_formula, Counter(calls.operations())
+    assert "identitystore:DescribeGroup" not in calls.operations()
+    # Every Identity Center request went through the run's rate limiter, from several
+    # threads (discovery lists the accounts in parallel, within the rate).
+    sso_admin = [c for c in calls.calls if c.service == "sso-admin"]
+    assert len(paced) == len(sso_admin)
+    assert len(set(paced)) > 1
     # Never one call per possible (account x permission set x group): that is 1,000, and
     # the blueprint's own reads do not grow with the number of accounts at all.
     assert total < n_ps * n_groups * len(accounts)

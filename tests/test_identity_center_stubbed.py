@@ -9,6 +9,7 @@ asserted too. Sleeps go to a list, never to the clock.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import boto3
@@ -18,7 +19,14 @@ from botocore.stub import ANY, Stubber
 from secureml.aws import AwsContext, RetryPolicy
 from secureml.errors import AWSCallError, ProvisioningError
 from secureml.resources import GroupAssignment, IdentityCenter, Observed, PermissionSet
-from secureml.resources._sso_async import AssignmentOp, provision_permission_set, run_assignment_ops
+from secureml.resources._sso_async import (
+    BURST,
+    REQUESTS_PER_SECOND,
+    AssignmentOp,
+    RateLimiter,
+    provision_permission_set,
+    run_assignment_ops,
+)
 
 INSTANCE = "arn:aws:sso:::instance/ssoins-0123456789abcdef"
 STORE = "d-0123456789"
@@ -249,9 +257,6 @@ def test_assignment_read_follows_next_token_and_finds_the_second_page(
     sso.add_response("describe_permission_set",
                      {"PermissionSet": {"Name": "ps", "PermissionSetArn": PS_ARN}},
                      {"InstanceArn": INSTANCE, "PermissionSetArn": PS_ARN})
-    sso.add_response("list_tags_for_resource", {"Tags": [{"Key": "secureml:blueprint",
-                                                         "Value": "bp"}]},
-                     {"InstanceArn": INSTANCE, "ResourceArn": PS_ARN})
     base = {"InstanceArn": INSTANCE, "PrincipalId": GROUP_ID, "PrincipalType": "GROUP",
             "MaxResults": 100}
 
@@ -324,3 +329,31 @@ def test_create_permission_set_name_conflict_is_not_retried_but_read(
     ps = PermissionSet(name="ps", identity_center=IC)
     ps.create(ctx, ps.desired(ctx))  # nothing differs: no further call
     assert sleeps == []
+
+
+# -- Identity Center's rate limit: one token bucket for every thread of a run -------------------
+
+
+def test_rate_limiter_lets_a_burst_through_then_spaces_requests_by_the_rate() -> None:
+    waits: list[float] = []
+    limiter = RateLimiter(REQUESTS_PER_SECOND, BURST, sleep=waits.append, clock=lambda: 0.0)
+    got = [limiter.acquire() for _ in range(BURST + 3)]
+    step = 1 / REQUESTS_PER_SECOND
+    assert got == pytest.approx([0.0] * BURST + [step, 2 * step, 3 * step])
+    assert waits == pytest.approx([step, 2 * step, 3 * step])  # only real waits are slept
+
+
+def test_rate_limiter_gives_concurrent_threads_distinct_slots() -> None:
+    limiter = RateLimiter(20.0, 1, sleep=lambda _: None, clock=lambda: 0.0)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        got = list(pool.map(lambda _: limiter.acquire(), range(80)))
+    # 80 requests at 20/s from one instant: slots 0, 0.05, ... 3.95 s, none shared.
+    assert sorted(round(w, 6) for w in got) == [round(i * 0.05, 6) for i in range(80)]
+
+
+def test_rate_limiter_does_not_wait_when_requests_are_slower_than_the_rate() -> None:
+    now = [0.0]
+    limiter = RateLimiter(20.0, 1, sleep=lambda _: None, clock=lambda: now[0])
+    for _ in range(5):
+        assert limiter.acquire() == 0.0
+        now[0] += 0.06  # each request took longer than 1/20 s

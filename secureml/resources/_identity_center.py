@@ -21,7 +21,8 @@ import functools
 import logging
 import re
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar, cast
 
@@ -50,6 +51,7 @@ from secureml.resources._base import OWNER_TAG, Observed, Resource, State
 from secureml.resources._sso_async import (
     WAIT_TIMEOUT,
     AssignmentOp,
+    limit_rate,
     provision_permission_set,
     run_assignment_ops,
 )
@@ -67,6 +69,12 @@ __all__ = [
 log = logging.getLogger("secureml.resources.identity_center")
 
 T = TypeVar("T")
+R = TypeVar("R")
+
+_READ_WORKERS = 8
+"""Listings of one run made at once (per permission set, per provisioned account).
+Identity Center's rate limit, not this number, bounds the pace (``_sso_async.limit_rate``);
+a few threads are enough to keep a 20 requests/s budget busy at real-world latency."""
 
 _PS_NAME_MAX = 32
 _DESCRIPTION_MAX = 700
@@ -143,8 +151,6 @@ class _Instance:
     arn: str
     identity_store_id: str
     region: str
-
-
 
 
 def _list_instances(ctx: AwsContext) -> list[dict[str, Any]]:
@@ -238,23 +244,35 @@ class _Directory:
         with self._lock:
             self._values.pop(key, None)
 
+    @staticmethod
+    def _map(fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
+        """``fn`` over ``items`` on a few threads (the rate limiter paces the calls)."""
+        if len(items) <= 1:
+            return [fn(i) for i in items]
+        workers = min(_READ_WORKERS, len(items))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="secureml-sso") as pool:
+            return list(pool.map(fn, items))
+
     # permission sets
 
     def permission_sets(self) -> dict[str, list[_PermissionSetInfo]]:
         """Every permission set of the instance by name (AWS keeps names unique;
         a list so that a duplicate, which only emulators allow, is reported)."""
 
+        def describe(arn: str) -> _PermissionSetInfo:
+            described = self.ctx.call(
+                "sso-admin", "describe_permission_set",
+                InstanceArn=self.instance.arn, PermissionSetArn=arn,
+            )["PermissionSet"]
+            return _PermissionSetInfo(described["Name"], arn, MappingProxyType(described))
+
         def load() -> dict[str, list[_PermissionSetInfo]]:
-            by_name: dict[str, list[_PermissionSetInfo]] = {}
-            for arn in self.ctx.paginate(
+            arns = list(self.ctx.paginate(
                 "sso-admin", "list_permission_sets", "PermissionSets",
                 InstanceArn=self.instance.arn,
-            ):
-                described = self.ctx.call(
-                    "sso-admin", "describe_permission_set",
-                    InstanceArn=self.instance.arn, PermissionSetArn=arn,
-                )["PermissionSet"]
-                info = _PermissionSetInfo(described["Name"], arn, MappingProxyType(described))
+            ))
+            by_name: dict[str, list[_PermissionSetInfo]] = {}
+            for info in self._map(describe, arns):
                 by_name.setdefault(info.name, []).append(info)
             return by_name
 
@@ -295,13 +313,11 @@ class _Directory:
             self._values[("tags", arn)] = dict(tags)
 
     def owned_permission_sets(self, blueprint: str) -> list[_PermissionSetInfo]:
-        """Permission sets tagged for ``blueprint`` (one tag listing per permission set)."""
-        return [
-            info
-            for infos in self.permission_sets().values()
-            for info in infos
-            if self.tags(info.arn).get(OWNER_TAG) == blueprint
-        ]
+        """Permission sets tagged for ``blueprint`` (one tag listing per permission set,
+        several at once)."""
+        infos = [info for found in self.permission_sets().values() for info in found]
+        tags = self._map(lambda info: self.tags(info.arn), infos)
+        return [info for info, t in zip(infos, tags, strict=True) if t.get(OWNER_TAG) == blueprint]
 
     # principals
 
@@ -327,7 +343,13 @@ class _Directory:
                         "UniqueAttribute": {"AttributePath": attribute, "AttributeValue": reference}
                     },
                 )
-                return str(found[key])
+                principal_id = str(found[key])
+                # Discovery names the principals it finds: this one needs no DescribeGroup.
+                with self._lock:
+                    self._values.setdefault(
+                        ("principal-name", principal_type, principal_id), reference
+                    )
+                return principal_id
             except ClientError as exc:
                 if error_code(exc) in _NOT_FOUND:
                     attribute_name = "display name" if what == "group" else "user name"
@@ -414,24 +436,40 @@ class _Directory:
             )
         )
 
-    def scan(self, ps_arn: str) -> dict[str, set[tuple[str, str]]]:
-        """Account -> principals, for every account a permission set is provisioned to:
-        one listing of the accounts, then one paginated listing per account."""
+    def _principals_in(self, ps_arn: str, account: str) -> set[tuple[str, str]]:
+        return {
+            (a["PrincipalType"], a["PrincipalId"])
+            for a in self.ctx.paginate(
+                "sso-admin", "list_account_assignments", "AccountAssignments",
+                InstanceArn=self.instance.arn, AccountId=account,
+                PermissionSetArn=ps_arn, MaxResults=100,
+            )
+        }
 
-        def load() -> dict[str, set[tuple[str, str]]]:
-            out: dict[str, set[tuple[str, str]]] = {}
-            for account in self.provisioned_accounts(ps_arn):
-                out[account] = {
-                    (a["PrincipalType"], a["PrincipalId"])
-                    for a in self.ctx.paginate(
-                        "sso-admin", "list_account_assignments", "AccountAssignments",
-                        InstanceArn=self.instance.arn, AccountId=account,
-                        PermissionSetArn=ps_arn, MaxResults=100,
-                    )
+    def scans(self, ps_arns: Sequence[str]) -> dict[str, dict[str, set[tuple[str, str]]]]:
+        """Per permission set: account -> principals, for every account it is provisioned
+        to. One listing of the accounts per permission set, then one paginated listing per
+        (permission set, account): all of them a few at a time, at Identity Center's rate."""
+
+        def load() -> dict[str, dict[str, set[tuple[str, str]]]]:
+            provisioned = self._map(self.provisioned_accounts, list(ps_arns))
+            pairs = [
+                (arn, account)
+                for arn, accounts in zip(ps_arns, provisioned, strict=True)
+                for account in accounts
+            ]
+            listed = self._map(lambda pair: self._principals_in(*pair), pairs)
+            out: dict[str, dict[str, set[tuple[str, str]]]] = {arn: {} for arn in ps_arns}
+            for (arn, account), principals in zip(pairs, listed, strict=True):
+                out[arn][account] = principals
+            with self._lock:
+                # Kept per permission set so that record() keeps them true after changes.
+                return {
+                    arn: self._values.setdefault(("scan", arn), by_account)
+                    for arn, by_account in out.items()
                 }
-            return out
 
-        return self._once(("scan", ps_arn), load)
+        return self._once(("scans", tuple(ps_arns)), load)
 
     # organizations
 
@@ -461,6 +499,7 @@ class _Directory:
 
 def _directory(ctx: AwsContext, ic: IdentityCenter) -> _Directory:
     rctx = ctx.for_region(ic.region)
+    limit_rate(rctx)
     instance = _resolve_instance(rctx, ic)
     return cast(
         _Directory,
@@ -492,6 +531,13 @@ def _register(ctx: AwsContext, ic: IdentityCenter) -> None:
     # Discovery also looks at instances that resources were configured with.
     configs = cast(set[IdentityCenter], ctx.cached("sso:configs", set))
     configs.add(ic)
+
+
+def _wanted_assignments(ctx: AwsContext) -> dict[str, _Assignment]:
+    """The blueprint's assignments by key, recorded by ``desired()`` like
+    :func:`_id_references`, so discovery can tell accounts removed from an assignment
+    that is still in the blueprint."""
+    return cast("dict[str, _Assignment]", ctx.cached("sso:wanted-assignments", dict))
 
 
 def _id_references(ctx: AwsContext) -> set[tuple[str, str]]:
@@ -603,12 +649,17 @@ class PermissionSet(Resource):
 
     _name: str = attrs.field(alias="name")
     description: str | None = None
+    """1-700 characters; ``None``: ``secureml permission set NAME`` (AWS cannot remove a
+    description, so there is always one, and a plan settles on it)."""
     session_duration: str = "PT1H"
     inline_policy: PolicyDocument | None = None
     managed_policies: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
     customer_managed_policies: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
     permissions_boundary: str | None = None
     relay_state: str | None = None
+    """The URL users land on after signing in. ``None`` leaves the permission set's
+    relay state as it is and out of plans: AWS can change a relay state but never
+    remove one, so asking for none could never converge."""
     tags: Mapping[str, str] = attrs.field(factory=dict, converter=_frozen_tags, hash=False)
     identity_center: IdentityCenter = attrs.field(factory=IdentityCenter)
     _adopt: bool = attrs.field(default=False, alias="adopt")
@@ -890,7 +941,11 @@ class PermissionSet(Resource):
             "name": info.name,
             "description": described.get("Description") or None,
             "session_duration": _canonical_duration(described.get("SessionDuration") or "PT1H"),
-            "relay_state": described.get("RelayState") or None,
+            # No relay state asked for: whatever is there stays and is not compared
+            # (UpdatePermissionSet can set a relay state but never remove one).
+            "relay_state": (described.get("RelayState") or None)
+            if self.relay_state is not None
+            else None,
             "inline_policy": PolicyDocument.from_json(inline_text).to_dict()
             if inline_text
             else None,
@@ -1024,17 +1079,12 @@ class PermissionSet(Resource):
         basics = ("description", "session_duration", "relay_state")
         if all(before.get(k) == desired[k] for k in basics):
             return False
-        for k in ("description", "relay_state"):
-            if before.get(k) and not desired[k]:
-                log.warning(
-                    "%s: %s cannot be removed through the API; it is left as %r",
-                    self.key, k, before.get(k),
-                )
-        if all(before.get(k) == desired[k] for k in basics if desired[k]):
-            return False  # only an unremovable value differs: calling would change nothing
-        params: dict[str, Any] = {"SessionDuration": desired["session_duration"]}
-        if desired["description"]:
-            params["Description"] = desired["description"]
+        # The description is always set (desired() has a default) and a relay state left
+        # out is not compared (read()), so this call reaches the desired state.
+        params: dict[str, Any] = {
+            "SessionDuration": desired["session_duration"],
+            "Description": desired["description"],
+        }
         if desired["relay_state"]:
             params["RelayState"] = desired["relay_state"]
         call("update_permission_set", **params)
@@ -1173,10 +1223,13 @@ class _Assignment(Resource):
 
     State: ``accounts`` (explicit 12-digit ids) and ``organizational_units``
     (an OU counts as done when all its ACTIVE accounts have the assignment).
-    When the permission set belongs to this blueprint, accounts holding the
-    assignment beyond the targets show up in ``accounts`` too and are removed
-    by the update; with a permission set managed elsewhere only the targets are
-    looked at and nothing is ever removed.
+    Applying only ever adds the missing targets. Accounts that hold the
+    assignment beyond the targets, when the permission set belongs to this
+    blueprint, are found by discovery as a separate resource (key
+    ``PRINCIPAL:PERMISSION_SET#removed-accounts``) that the plan lists as a
+    delete of a resource no longer in the blueprint: removed only with
+    ``prune=True``. With a permission set managed elsewhere nothing is ever
+    removed.
     """
 
     principal_type: ClassVar[Literal["GROUP", "USER"]]
@@ -1190,6 +1243,8 @@ class _Assignment(Resource):
     accounts: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
     organizational_units: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
     _identity_center: IdentityCenter | None = attrs.field(default=None, alias="identity_center")
+    _removed_only: bool = attrs.field(default=False, alias="_removed_only", repr=False)
+    """Set by discovery only: this object stands for the accounts beyond the targets."""
 
     @property
     def permission_set(self) -> str:
@@ -1207,8 +1262,16 @@ class _Assignment(Resource):
 
     @property
     def name(self) -> str:
-        """``PRINCIPAL:PERMISSION_SET`` (a permission set name never contains ``:``)."""
-        return f"{self.principal}:{self.permission_set}"
+        """``PRINCIPAL:PERMISSION_SET`` (a permission set name never contains ``:``
+        or ``#``, so the discovered ``...#removed-accounts`` never clashes with it)."""
+        base = f"{self.principal}:{self.permission_set}"
+        return f"{base}#removed-accounts" if self._removed_only else base
+
+    def describe(self) -> str:
+        """The key, and for removed accounts what they are."""
+        if self._removed_only:
+            return f"{self.key} (accounts beyond the blueprint's assignment)"
+        return self.key
 
     def dependencies(self) -> Iterable[str]:
         """The permission set, so it is created first and deleted last."""
@@ -1253,6 +1316,7 @@ class _Assignment(Resource):
     def desired(self, ctx: AwsContext) -> State:
         """The targets as given (organizational units are expanded when applying)."""
         self._note_reference(ctx)
+        _wanted_assignments(ctx)[self.key] = self
         return {
             "principal_type": self.principal_type,
             "principal": self.principal,
@@ -1286,15 +1350,18 @@ class _Assignment(Resource):
         ps = d.permission_set(self.permission_set)
         if ps is None:
             return None
-        ps_owned = d.tags(ps.arn).get(OWNER_TAG) == ctx.blueprint
         assigned = set(d.assignments_for(self.principal_type, pid).get(ps.arn, set()))
-        ous = sorted(
-            ou for ou in self.organizational_units if set(d.ou_accounts(ou)) <= assigned
-        )
-        covered = self._targets(d) if self.organizational_units else set(self.accounts)
-        accounts = set(self.accounts) & assigned
-        if ps_owned:
-            accounts |= assigned - covered
+        if self._removed_only:
+            # Only ever beyond the targets of this blueprint's own permission set.
+            if d.tags(ps.arn).get(OWNER_TAG) != ctx.blueprint:
+                return None
+            assigned -= self._targets(d)
+            accounts, ous = assigned, []
+        else:
+            ous = sorted(
+                ou for ou in self.organizational_units if set(d.ou_accounts(ou)) <= assigned
+            )
+            accounts = set(self.accounts) & assigned
         if not accounts and not ous:
             return None
         return Observed(
@@ -1310,7 +1377,6 @@ class _Assignment(Resource):
                 "principal_id": pid,
                 "permission_set_arn": ps.arn,
                 "assigned": sorted(assigned),
-                "exact": ps_owned,
             },
         )
 
@@ -1323,13 +1389,13 @@ class _Assignment(Resource):
         """Assign every target account that lacks the assignment."""
         d = self._dir(ctx)
         observed = self.read(ctx)
-        self._converge(d, observed, removing=False)
+        self._converge(d, observed)
 
     def update(self, ctx: AwsContext, observed: Observed, desired: State) -> None:
-        """Add missing accounts; remove extra ones when the permission set is ours."""
-        self._converge(self._dir(ctx), observed, removing=bool(observed.extra.get("exact")))
+        """Add the missing accounts (removing others is a delete, shown and gated by prune)."""
+        self._converge(self._dir(ctx), observed)
 
-    def _converge(self, d: _Directory, observed: Observed | None, *, removing: bool) -> None:
+    def _converge(self, d: _Directory, observed: Observed | None) -> None:
         pid = d.principal_id(self.principal_type, self.principal)
         ps = d.permission_set(self.permission_set)
         if ps is None:
@@ -1340,11 +1406,7 @@ class _Assignment(Resource):
         assigned = set(observed.extra["assigned"]) if observed else set(
             d.assignments_for(self.principal_type, pid).get(ps.arn, set())
         )
-        targets = self._targets(d)
-        create = sorted(targets - assigned)
-        remove = sorted(assigned - targets) if removing else []
-        self._run(d, pid, ps.arn, remove, delete=True)
-        self._run(d, pid, ps.arn, create, delete=False)
+        self._run(d, pid, ps.arn, sorted(self._targets(d) - assigned), delete=False)
 
     def _run(self, d: _Directory, pid: str, ps_arn: str, accounts: list[str], *,
              delete: bool) -> None:
@@ -1368,7 +1430,8 @@ class _Assignment(Resource):
             d.record(self.principal_type, pid, ps_arn, [o.account for o in done], added=not delete)
 
     def delete(self, ctx: AwsContext, observed: Observed) -> None:
-        """Remove the assignment from every account that has it."""
+        """Remove the assignment from every account that has it (for removed accounts:
+        from those accounts only)."""
         d = self._dir(ctx)
         self._run(
             d,
@@ -1382,25 +1445,45 @@ class _Assignment(Resource):
     def discover(cls, ctx: AwsContext, blueprint: str) -> Iterable[Resource]:
         """Assignments of this kind's principals to permission sets tagged for
         ``blueprint``: per permission set, the accounts it is provisioned to, then one
-        listing per (permission set, account)."""
+        listing per (permission set, account), a few at a time.
+
+        A principal and permission set the blueprint no longer pairs is offered whole;
+        one it still pairs is offered as its ``#removed-accounts`` resource, which
+        reads as the accounts beyond the blueprint's targets (if any)."""
         found: list[Resource] = []
+        wanted = _wanted_assignments(ctx)
         for d in _try_directories(ctx):
             ic = IdentityCenter(d.instance.arn, d.instance.identity_store_id, d.instance.region)
-            for info in d.owned_permission_sets(blueprint):
+            owned = d.owned_permission_sets(blueprint)
+            scans = d.scans([info.arn for info in owned])
+            for info in owned:
                 by_principal: dict[str, set[str]] = {}
-                for account, principals in d.scan(info.arn).items():
+                for account, principals in scans[info.arn].items():
                     for ptype, pid in principals:
                         if ptype == cls.principal_type:
                             by_principal.setdefault(pid, set()).add(account)
                 for pid, accounts in sorted(by_principal.items()):
-                    found.append(
-                        cls(
-                            **{cls._principal_arg: d.principal_name(cls.principal_type, pid)},
-                            permission_set=info.name,
-                            accounts=sorted(accounts),
-                            identity_center=ic,
-                        )
+                    named: dict[str, Any] = {
+                        cls._principal_arg: d.principal_name(cls.principal_type, pid)
+                    }
+                    candidate = cls(
+                        **named,
+                        permission_set=info.name,
+                        accounts=sorted(accounts),
+                        identity_center=ic,
                     )
+                    mine = wanted.get(candidate.key)
+                    if mine is not None:
+                        principal: dict[str, Any] = {cls._principal_arg: mine.principal}
+                        candidate = cls(
+                            **principal,
+                            permission_set=mine.permission_set,
+                            accounts=mine.accounts,
+                            organizational_units=mine.organizational_units,
+                            identity_center=ic,
+                            _removed_only=True,
+                        )
+                    found.append(candidate)
         return found
 
 

@@ -10,12 +10,20 @@ Assignment operations run in a sliding window of at most
 :data:`MAX_IN_FLIGHT` requests (AWS processes at most 10
 ``CreateAccountAssignment`` calls at a time per instance): a new request is
 sent as soon as an earlier one finishes, without threads.
+
+Identity Center throttles all its APIs together at about 20 requests per
+second; :func:`limit_rate` puts every ``sso-admin`` request of a run (reads,
+writes, polls, retries, from any thread) through one :class:`RateLimiter` at
+:data:`REQUESTS_PER_SECOND`, so reads made in parallel stay under the quota
+instead of being throttled and retried.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 import attrs
@@ -26,11 +34,15 @@ if TYPE_CHECKING:
     from secureml.aws import AwsContext
 
 __all__ = [
+    "BURST",
     "MAX_IN_FLIGHT",
     "POLL_INITIAL",
     "POLL_MAXIMUM",
+    "REQUESTS_PER_SECOND",
     "WAIT_TIMEOUT",
     "AssignmentOp",
+    "RateLimiter",
+    "limit_rate",
     "provision_permission_set",
     "run_assignment_ops",
 ]
@@ -50,7 +62,72 @@ WAIT_TIMEOUT = 900.0
 """Seconds of waiting (the sum of the pauses) after which an operation still in
 progress is reported as an error; the next ``apply()`` picks it up again."""
 
+REQUESTS_PER_SECOND = 20.0
+"""Identity Center's collective throttle: its APIs together take about 20
+requests per second (an AWS quota that cannot be raised)."""
+
+BURST = 10
+"""Requests that may go at once before the rate applies (AWS's bucket allows bursts
+too; staying below it leaves room for other callers of the same instance)."""
+
 _DONE = frozenset({"SUCCEEDED", "FAILED"})
+
+
+@attrs.define
+class RateLimiter:
+    """A token bucket shared by every thread of a run.
+
+    :meth:`acquire` reserves the next free slot under a lock and then waits
+    for it outside the lock (GCRA: a "theoretical arrival time" moves on by
+    ``1 / rate`` per request; up to ``burst`` requests may be early). The
+    wait goes through ``sleep``, which tests replace with one that returns at
+    once, so they never really wait.
+
+    >>> waits = []
+    >>> limiter = RateLimiter(rate=10.0, burst=2, sleep=waits.append, clock=lambda: 0.0)
+    >>> [round(limiter.acquire(), 2) for _ in range(4)]
+    [0.0, 0.0, 0.1, 0.2]
+    """
+
+    rate: float
+    burst: int = 1
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic
+    _tat: float = attrs.field(default=float("-inf"), init=False, repr=False)
+    _lock: threading.Lock = attrs.field(factory=threading.Lock, init=False, repr=False)
+
+    def acquire(self) -> float:
+        """Wait until one more request may be sent; return the seconds waited."""
+        interval = 1.0 / self.rate
+        with self._lock:
+            now = self.clock()
+            start = max(self._tat, now)
+            wait = start - (self.burst - 1) * interval - now
+            self._tat = start + interval
+        if wait > 0:
+            self.sleep(wait)
+            return wait
+        return 0.0
+
+
+def limit_rate(ctx: AwsContext, service: str = "sso-admin") -> RateLimiter:
+    """Put every request of ``ctx``'s ``service`` client through one
+    :class:`RateLimiter` at :data:`REQUESTS_PER_SECOND` (installed once per
+    context and region; the wait uses the context's retry ``sleep``)."""
+
+    def install() -> RateLimiter:
+        limiter = RateLimiter(REQUESTS_PER_SECOND, BURST, sleep=ctx.retry.sleep)
+
+        def before_call(**_: Any) -> None:
+            # Must return None: a value returned here would be taken as the response.
+            limiter.acquire()
+
+        # before-call fires once per attempt, so retries are paced as well.
+        ctx.client(service).meta.events.register(f"before-call.{service}", before_call)
+        return limiter
+
+    limiter: RateLimiter = ctx.cached(f"secureml.rate-limit:{service}", install)
+    return limiter
 
 
 @attrs.frozen
