@@ -1,8 +1,11 @@
 """Engine benchmark: AWS calls made by plan() and apply() for the three-persona
-blueprint, against the minimum needed, and wall time with a simulated per-call
+blueprint, against the minimum needed; the calls every plan spends on discovery
+(looking for resources the blueprint owns but no longer lists), per kind, in the
+benchmark's account and in a busy one; and wall time with a simulated per-call
 latency, sequential versus concurrent.
 
-Run: ``python benchmarks/bench_engine.py [--latency-ms 20]`` (moto, no network).
+Run: ``PYTHONPATH=. python benchmarks/bench_engine.py [--latency-ms 20]
+[--busy-roles 1500]`` (moto, no network).
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ from typing import Any
 import boto3
 
 import secureml as sm
-from secureml.aws import RetryPolicy
+from secureml.aws import AwsContext, RetryPolicy
+from secureml.engine import resource_kinds
 from secureml.testing import CallRecorder, mock_session
 
 NO_SLEEP = RetryPolicy(sleep=lambda _: None)
@@ -91,6 +95,67 @@ def call_counts() -> None:
         print("  discovery of the other resource kinds (for prune), per plan:", others)
 
 
+def discovery_calls(session: boto3.Session) -> dict[str, collections.Counter[str]]:
+    """The calls each registered kind's discover() makes, all kinds on one context as
+    in a plan (listings the kinds share are made once, by the first kind)."""
+    out: dict[str, collections.Counter[str]] = {}
+    calls = CallRecorder.attach(session)
+    ctx = AwsContext(session=session, blueprint="ml-platform", retry=NO_SLEEP)
+    ctx.account_id  # noqa: B018 - read before counting: every plan reads it anyway
+    for kind, cls in resource_kinds().items():
+        calls.clear()
+        list(cls.discover(ctx, "ml-platform"))
+        out[kind] = collections.Counter(calls.operations())
+    session.events.unregister("before-parameter-build.*.*", calls._record)
+    return out
+
+
+def print_discovery(label: str, found: dict[str, collections.Counter[str]]) -> int:
+    total = sum(sum(c.values()) for c in found.values())
+    print(f"  {label}: {total} calls")
+    for kind, ops in found.items():
+        detail = ", ".join(f"{op} x{n}" for op, n in sorted(ops.items())) or "none"
+        print(f"    {kind:<32} {sum(ops.values()):>4}  {detail}")
+    return total
+
+
+def busy_account(session: boto3.Session, roles: int, permission_sets: int, trails: int) -> None:
+    """Roles, permission sets and trails that are not the blueprint's."""
+    iam = session.client("iam")
+    for i in range(roles):
+        iam.create_role(RoleName=f"other-{i}", AssumeRolePolicyDocument="{}",
+                        Tags=[{"Key": "team", "Value": "other"}])
+    sso = session.client("sso-admin")
+    instance = sso.list_instances()["Instances"][0]["InstanceArn"]
+    for i in range(permission_sets):
+        sso.create_permission_set(Name=f"other-{i}", InstanceArn=instance)
+    s3 = session.client("s3")
+    s3.create_bucket(Bucket="other-trail-logs")
+    cloudtrail = session.client("cloudtrail")
+    for i in range(trails):
+        cloudtrail.create_trail(Name=f"other-{i}", S3BucketName="other-trail-logs")
+
+
+def discovery(busy_roles: int) -> None:
+    print("\nDiscovery: calls every plan makes to find resources no longer in the blueprint")
+    with mock_session() as session:
+        blueprint(personas()).apply(session)
+        print_discovery("the three-persona account", discovery_calls(session))
+        n_ps, n_trails = 100, 25
+        busy_account(session, busy_roles, n_ps, n_trails)
+        found = discovery_calls(session)
+        print_discovery(
+            f"plus {busy_roles} other roles, {n_ps} other permission sets, {n_trails} other "
+            "trails", found,
+        )
+    sso = sum(n for ops in found.values() for op, n in ops.items() if op.startswith("sso-admin"))
+    print(f"  Identity Center: {sso} of them; at its ~20 requests/s that is at least "
+          f"{sso / 20:.1f} s added to every plan, whatever the blueprint holds")
+    pages = -(-(busy_roles + 3) // 1000)
+    print(f"  against real IAM GetAccountAuthorizationDetails takes {pages} page(s) here "
+          "(1,000 roles a page; moto answers in one); ListPolicies is one page (path prefix)")
+
+
 def latency(latency_ms: float) -> None:
     delay = latency_ms / 1000
     print(f"\nWall time with {latency_ms:.0f} ms simulated latency per call "
@@ -121,8 +186,10 @@ def latency(latency_ms: float) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--latency-ms", type=float, default=20.0)
+    parser.add_argument("--busy-roles", type=int, default=1500)
     args = parser.parse_args()
     call_counts()
+    discovery(args.busy_roles)
     latency(args.latency_ms)
 
 
