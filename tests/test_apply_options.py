@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+
+import attrs
 import boto3
 import pytest
 
@@ -62,14 +65,36 @@ def test_apply_refuses_when_the_desired_state_differs_from_the_reviewed_one(
     assert info.value.removed == ()
 
 
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("account_id", "210987654321"), ("region", "eu-west-1"), ("blueprint", "other")],
+)
+def test_apply_refuses_a_plan_reviewed_for_another_account_region_or_blueprint(
+    session: boto3.Session, calls: CallRecorder, field: str, value: str
+) -> None:
+    bp = _blueprint("compute-a")
+    # The same changes, reviewed somewhere else (a staging account, another region).
+    reviewed = attrs.evolve(bp.plan(session=session), **{field: value})
+    calls.clear()
+
+    with pytest.raises(sm.PlanChangedError) as info:
+        bp.apply(session=session, expected=reviewed)
+
+    what = field.removesuffix("_id")
+    assert info.value.removed == (f"{what} {value}",)
+    assert calls.mutating == []
+
+
 def test_on_change_reports_every_change_once_with_running_counts(
     session: boto3.Session,
 ) -> None:
     bp = _blueprint("compute-a", "compute-b", "compute-c")
     seen: list[tuple[str, int, int]] = []
+    threads: set[int] = set()
 
     def progress(change: Change, done: int, total: int) -> None:
         seen.append((change.key, done, total))
+        threads.add(threading.get_ident())
 
     bp.apply(session=session, on_change=progress)
 
@@ -78,6 +103,7 @@ def test_on_change_reports_every_change_once_with_running_counts(
     ]
     assert [d for _, d, _ in seen] == [1, 2, 3]
     assert {t for _, _, t in seen} == {3}
+    assert threads == {threading.get_ident()}  # the caller's thread: no lock needed
     seen.clear()
     bp.apply(session=session, on_change=progress)
     assert seen == []

@@ -353,7 +353,8 @@ def _run_graph(
 
 ProgressCallback = Callable[[Change, int, int], None]
 """Called after each change is carried out with the change, how many are done
-and how many there are in all (from the applying threads, one call at a time)."""
+and how many there are in all (from the thread that called apply, one call at a
+time, so it needs no lock)."""
 
 
 def apply_plan(

@@ -214,6 +214,17 @@ def _pending_signature(plan: Plan) -> dict[str, str]:
 
 
 def _check_expected(blueprint: str, expected: Plan, fresh: Plan) -> None:
+    # A plan reviewed for another blueprint, account or region approves nothing here,
+    # even when its changes read the same (a fresh account, names without account ids).
+    for what, want_where, have_where in (
+        ("blueprint", expected.blueprint, fresh.blueprint),
+        ("account", expected.account_id, fresh.account_id),
+        ("region", expected.region, fresh.region),
+    ):
+        if want_where != have_where:
+            raise PlanChangedError(
+                blueprint, [f"{what} {have_where}"], [f"{what} {want_where}"]
+            )
     want, have = _pending_signature(expected), _pending_signature(fresh)
     if want != have:
         added = sorted(k for k in have if want.get(k) != have[k])
