@@ -223,6 +223,20 @@ def test_sm003_not_for_actions_without_resource_types_or_named_resources() -> No
     assert "SM003" not in codes(Statement(actions="sagemaker:CreateTrainingJob", resources=JOBS))
 
 
+def test_sm003_not_for_actions_that_need_star_in_practice() -> None:
+    """ListModelPackages lists a resource type, but real calls need "*" (the reason is
+    recorded in STAR_RESOURCE_ACTIONS); other actions in the statement still count."""
+    assert codes(Statement(actions="sagemaker:ListModelPackages", resources="*")) == []
+    f = only(
+        "SM003",
+        Statement(
+            actions=["sagemaker:ListModelPackages", "sagemaker:DescribeModel"], resources="*"
+        ),
+    )
+    assert "DescribeModel" in f.message
+    assert "ListModelPackages" not in f.message
+
+
 def test_sm003_lists_many_actions_briefly() -> None:
     f = only("SM003", Statement(actions="sagemaker:Describe*", resources="*"))
     assert "more" in f.message

@@ -19,7 +19,7 @@ from secureml.policy._limits import (
     MANAGED_POLICIES_PER_ROLE,
     Limit,
 )
-from secureml.policy._lint import VPC_OPTIONAL_ACTIONS, lint, lint_persona
+from secureml.policy._lint import STAR_RESOURCE_ACTIONS, VPC_OPTIONAL_ACTIONS, lint, lint_persona
 from secureml.policy._pack import pack_statements, total_size
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "LIMITS",
     "MANAGED_POLICIES_PER_PERMISSION_SET",
     "MANAGED_POLICIES_PER_ROLE",
+    "STAR_RESOURCE_ACTIONS",
     "VERSION",
     "VPC_OPTIONAL_ACTIONS",
     "Condition",

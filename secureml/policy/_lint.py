@@ -12,6 +12,7 @@ import functools
 import logging
 import re
 from collections.abc import Iterable, Iterator
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from secureml.errors import ValidationError
@@ -22,7 +23,7 @@ from secureml.policy._findings import Finding
 if TYPE_CHECKING:
     from secureml.personas import Persona
 
-__all__ = ["lint", "lint_persona"]
+__all__ = ["STAR_RESOURCE_ACTIONS", "VPC_OPTIONAL_ACTIONS", "lint", "lint_persona"]
 
 _log = logging.getLogger("secureml.policy.lint")
 
@@ -140,11 +141,32 @@ def _unnamed_role(resource: str) -> bool:
     return not name.replace("*", "").replace("?", "")
 
 
+STAR_RESOURCE_ACTIONS: MappingProxyType[str, str] = MappingProxyType(
+    {
+        "sagemaker:ListModelPackages": (
+            "the reference lists the model-package type, but an unfiltered call names no model "
+            "package and a call filtered by ModelPackageGroupName is authorized against the "
+            "group (SageMaker's own cross-account examples grant it on the group ARN); AWS "
+            "managed policies and Role Manager grant it on \"*\""
+        ),
+    }
+)
+"""Actions granted on ``"*"`` although the Service Authorization Reference lists
+a resource type for them, because scoping them breaks calls real clients make;
+action -> why. SM003 does not report them."""
+
+_STAR_OK = frozenset(a.lower() for a in STAR_RESOURCE_ACTIONS)
+
+
 def _star_resource(stmt: Statement) -> Iterator[Finding]:
     if "*" not in stmt.resources:
         return
     scoped = [
-        i for i in _granted(stmt) if i.resource_level and i.action != _PASS_ROLE  # SM002's job
+        i
+        for i in _granted(stmt)
+        if i.resource_level
+        and i.action != _PASS_ROLE  # SM002's job
+        and i.action.lower() not in _STAR_OK
     ]
     if scoped:
         yield Finding.of(
