@@ -15,9 +15,11 @@ __all__ = [
     "check_arn",
     "check_bucket_name",
     "check_ecr_repository",
+    "check_glue_database",
     "check_iam_name",
     "check_session_duration",
     "check_unique",
+    "check_workgroup",
     "parse_duration_hours",
     "parse_duration_seconds",
 ]
@@ -39,6 +41,8 @@ _ECR = re.compile(r"^(?:[a-z0-9*]+(?:[._-][a-z0-9*]+)*/)*[a-z0-9*]+(?:[._-][a-z0
 # ASCII only: IAM refuses other letters, which Python's \w would accept.
 _IAM_NAME = re.compile(r"^[A-Za-z0-9_+=,.@-]+$")
 _DURATION = re.compile(r"^PT(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?$")
+_WORKGROUP = re.compile(r"^[a-zA-Z0-9._-]{1,128}$")
+_GLUE_DB = re.compile(r"^[a-zA-Z0-9_*-]{1,255}$")
 
 
 def check_account_id(value: str, field: str = "account_id") -> str:
@@ -114,6 +118,34 @@ def check_ecr_repository(value: str, field: str = "ecr_repositories") -> str:
             f"{field}: {value!r} is not an ECR repository name; allowed are 2-256 characters of "
             "lowercase letters and digits, separated by single '.', '_', '-' or '/', with '*' "
             "as a wildcard (e.g. 'team-a/trainer' or 'team-a/*'), or an ECR repository ARN"
+        )
+    return value
+
+
+def check_workgroup(value: str, field: str = "workgroups") -> str:
+    """An Athena workgroup name.
+
+    >>> check_workgroup("primary")
+    'primary'
+    """
+    if not isinstance(value, str) or not _WORKGROUP.match(value):
+        raise ValidationError(
+            f"{field}: {value!r} is not an Athena workgroup name; allowed are 1-128 characters "
+            "of letters, digits, '.', '_' and '-'"
+        )
+    return value
+
+
+def check_glue_database(value: str, field: str = "glue_databases") -> str:
+    """A Glue database name (``*`` allowed as a wildcard).
+
+    >>> check_glue_database("team_a")
+    'team_a'
+    """
+    if not isinstance(value, str) or not _GLUE_DB.match(value):
+        raise ValidationError(
+            f"{field}: {value!r} is not a Glue database name; allowed are 1-255 characters of "
+            "letters, digits, '_' and '-', with '*' as a wildcard"
         )
     return value
 

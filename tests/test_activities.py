@@ -12,8 +12,13 @@ from _cases import ACCOUNT, ENCRYPTION, GUARDRAILS, NETWORK, REGION, every_activ
 import secureml as sm
 from secureml import activities as act
 from secureml.activities import Activity, ActivityContext
-from secureml.activities._guardrails import GUARDRAIL_KEYS, SAGEMAKER_RESOURCES
-from secureml.policy import VPC_OPTIONAL_ACTIONS, Statement
+from secureml.activities._guardrails import (
+    CREATED_RESOURCES,
+    GUARDRAIL_KEYS,
+    SAGEMAKER_RESOURCES,
+    compact_statements,
+)
+from secureml.policy import STAR_RESOURCE_ACTIONS, VPC_OPTIONAL_ACTIONS, Condition, Statement
 
 ROLE_MANAGER_NAMES = [
     "Access Required AWS Services",
@@ -172,9 +177,19 @@ def test_resource_star_only_for_actions_without_resource_types() -> None:
         "ec2:DescribeVpcs",
         "ecr:GetAuthorizationToken",
         *(without_types & granted),
+        *STAR_RESOURCE_ACTIONS,
     }
     assert "sagemaker:ListTrainingJobs" in star
-    assert "sagemaker:ListModelPackages" not in star
+
+
+def test_list_model_packages_is_on_star_as_aws_managed_policies_grant_it() -> None:
+    """An unfiltered ListModelPackages names no model package, and a filtered one
+    is authorized against the group, which the reference does not list for it."""
+    assert set(STAR_RESOURCE_ACTIONS) == {"sagemaker:ListModelPackages"}
+    models = statements(act.ManageModels())
+    [stmt] = [s for s in models if "sagemaker:ListModelPackages" in s.actions]
+    assert stmt.resources == ("*",)
+    assert "group" in STAR_RESOURCE_ACTIONS["sagemaker:ListModelPackages"]
 
 
 # -- network settings (point 9) --------------------------------------------------------
@@ -353,6 +368,122 @@ def test_no_guardrails_no_guardrail_keys() -> None:
         "sagemaker:InterContainerTrafficEncryption",
         "sagemaker:InstanceTypes",
     }
+
+
+# -- what real clients call ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "activity",
+    [a for a in every_activity("DataScientist") if a.name != "Access Required AWS Services"],
+    ids=lambda a: a.name,
+)
+def test_create_calls_may_tag_what_they_create_and_nothing_else(activity: Activity) -> None:
+    """Studio and the SageMaker SDK tag what they create (Studio adds
+    sagemaker:domain-arn); a create call with tags is also authorized for
+    sagemaker:AddTags, so without it every such call is denied."""
+    stmts = statements(activity)
+    creates = {
+        a.partition(":")[2]
+        for s in stmts
+        for a in s.actions
+        if a.startswith("sagemaker:Create")
+    }
+    tagging = [s for s in stmts if "sagemaker:AddTags" in s.actions]
+    if not creates:
+        assert tagging == []
+        return
+    [tag] = tagging
+    assert tag.actions == ("sagemaker:AddTags",)
+    arn = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}"
+    assert set(tag.resources) == {f"{arn}:{CREATED_RESOURCES[c]}" for c in creates}
+    # Only during a create call: a direct AddTags call has no TaggingAction.
+    assert tag.conditions == (Condition("Null", "sagemaker:TaggingAction", "false"),)
+
+
+def test_created_resource_table_names_types_the_create_and_addtags_use() -> None:
+    for action, pattern in CREATED_RESOURCES.items():
+        assert pattern in SAGEMAKER_RESOURCES[action], action
+        assert pattern in SAGEMAKER_RESOURCES["AddTags"], action
+    granted_creates = {
+        a.partition(":")[2]
+        for s in everything()
+        for a in s.actions
+        if a.startswith("sagemaker:Create")
+    }
+    assert granted_creates <= set(CREATED_RESOURCES)
+
+
+def test_studio_applications_include_spaces() -> None:
+    """Studio runs JupyterLab and Code Editor apps in spaces (CreateApp takes a
+    SpaceName there), which Role Manager's template predates."""
+    by_action = {a: s for s in statements(act.RunStudioApplications()) for a in s.actions}
+    arn = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}"
+    for action in ("CreateSpace", "UpdateSpace", "DeleteSpace", "DescribeSpace"):
+        assert f"{arn}:space/*" in by_action[f"sagemaker:{action}"].resources
+    assert by_action["sagemaker:ListSpaces"].resources == ("*",)
+    rails = sm.Guardrails(instance_types=["ml.t3.*"])
+    guarded = {
+        a for s in statements(act.RunStudioApplications(), guardrails=rails)
+        if "sagemaker:InstanceTypes" in s.condition_keys for a in s.actions
+    }
+    assert guarded == {"sagemaker:CreateApp", "sagemaker:CreateSpace", "sagemaker:UpdateSpace"}
+
+
+# -- compact statements -----------------------------------------------------------------------
+
+
+def _arn(pattern: str) -> str:
+    return f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:{pattern}"
+
+
+def test_compaction_merges_statements_with_the_same_conditions() -> None:
+    c = ctx()
+    rail = [Condition("Bool", "sagemaker:NetworkIsolation", "true")]
+    stmts = [
+        Statement(actions="sagemaker:DescribeModel", resources=_arn("model/*")),
+        Statement(actions="sagemaker:DescribeTrainingJob", resources=_arn("training-job/*")),
+        Statement(actions="sagemaker:CreateModel", resources=_arn("model/*"), conditions=rail),
+        Statement(
+            actions="sagemaker:CreateProcessingJob",
+            resources=_arn("processing-job/*"),
+            conditions=rail,
+        ),
+    ]
+    out = compact_statements(c, stmts)
+    assert len(out) == 2
+    plain = next(s for s in out if not s.conditions)
+    assert plain.actions == ("sagemaker:DescribeModel", "sagemaker:DescribeTrainingJob")
+    assert set(plain.resources) == {_arn("model/*"), _arn("training-job/*")}
+
+
+def test_compaction_never_gives_an_action_a_resource_of_its_own_types() -> None:
+    c = ctx()
+    # AddTags may act on models: merging would let it tag every training job.
+    stmts = [
+        Statement(actions="sagemaker:AddTags", resources=_arn("model/*")),
+        Statement(actions="sagemaker:DescribeTrainingJob", resources=_arn("training-job/*")),
+    ]
+    assert compact_statements(c, stmts) == sm.PolicyDocument(stmts).statements
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        Statement(actions="sagemaker:ListModels", resources="*"),
+        Statement(
+            actions="sagemaker:DescribeModel",
+            resources=f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model/team-a-*",
+        ),
+        Statement(actions="s3:GetObject", resources="arn:aws:s3:::b/*"),
+        Statement(actions="sagemaker:DescribeModel", resources=_arn("model/*"), sid="Keep"),
+        Statement(actions="sagemaker:DescribeModel", resources=_arn("model/*"), effect="Deny"),
+    ],
+    ids=["star", "named-arn", "other-service", "sid", "deny"],
+)
+def test_compaction_leaves_other_statements_alone(other: Statement) -> None:
+    base = Statement(actions="sagemaker:DescribeTrainingJob", resources=_arn("training-job/*"))
+    assert set(compact_statements(ctx(), [base, other])) == {base, other}
 
 
 # -- the other activities ---------------------------------------------------------------------

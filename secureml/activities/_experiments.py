@@ -8,7 +8,7 @@ from typing import ClassVar
 import attrs
 
 from secureml.activities._base import Activity, ActivityContext
-from secureml.activities._guardrails import sagemaker_statements
+from secureml.activities._guardrails import sagemaker_statements, tag_on_create_statements
 from secureml.policy import Statement
 
 __all__ = ["ManageExperiments", "SearchAndVisualizeExperiments"]
@@ -65,12 +65,15 @@ VISUALIZE_ACTIONS = (
 class ManageExperiments(Activity):
     """Create, update, associate and delete experiments, trials, trial
     components and lineage entities (actions, artifacts, contexts,
-    associations). No guard-rail applies: these actions start no compute."""
+    associations). No guard-rail applies: these actions start no compute.
+
+    It may tag what it creates."""
 
     name: ClassVar[str] = "Manage Experiments"
 
     def statements(self, ctx: ActivityContext) -> Iterator[Statement]:
         yield from sagemaker_statements(ctx, MANAGE_ACTIONS)
+        yield from tag_on_create_statements(ctx, MANAGE_ACTIONS)
 
 
 @attrs.frozen

@@ -13,20 +13,28 @@ match the condition and silently deny the action).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator
 from types import MappingProxyType
 
-from secureml._validation import check_arn, check_bucket_name, check_ecr_repository, check_iam_name
+from secureml._validation import (
+    check_arn,
+    check_bucket_name,
+    check_ecr_repository,
+    check_glue_database,
+    check_iam_name,
+    check_workgroup,
+)
 from secureml.activities._base import ActivityContext
 from secureml.errors import ValidationError
 from secureml.policy import Condition, Statement, merge_statements
-from secureml.policy._lint import VPC_OPTIONAL_ACTIONS
+from secureml.policy._lint import STAR_RESOURCE_ACTIONS, VPC_OPTIONAL_ACTIONS
 
 __all__ = [
+    "CREATED_RESOURCES",
     "GUARDRAIL_KEYS",
     "SAGEMAKER_RESOURCES",
     "bucket_inputs",
+    "compact_statements",
     "ecr_arns",
     "ecr_inputs",
     "glue_database_inputs",
@@ -37,6 +45,7 @@ __all__ = [
     "role_inputs",
     "sagemaker_arns",
     "sagemaker_statements",
+    "tag_on_create_statements",
     "workgroup_inputs",
 ]
 
@@ -44,6 +53,65 @@ _SAGEMAKER = "sagemaker.amazonaws.com"
 
 SAGEMAKER_RESOURCES: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
     {
+        "AddTags": (
+            "action/*",
+            "algorithm/*",
+            "app-image-config/*",
+            "app/*",
+            "artifact/*",
+            "automl-job/*",
+            "cluster-scheduler-config/*",
+            "cluster/*",
+            "code-repository/*",
+            "compilation-job/*",
+            "compute-quota/*",
+            "context/*",
+            "data-quality-job-definition/*",
+            "device-fleet/*",
+            "domain/*",
+            "edge-deployment/*",
+            "edge-packaging-job/*",
+            "endpoint-config/*",
+            "endpoint/*",
+            "experiment-trial-component/*",
+            "experiment-trial/*",
+            "experiment/*",
+            "feature-group/*",
+            "flow-definition/*",
+            "hub-content/*",
+            "hub/*",
+            "human-task-ui/*",
+            "hyper-parameter-tuning-job/*",
+            "image/*",
+            "inference-component/*",
+            "inference-recommendations-job/*",
+            "labeling-job/*",
+            "mlflow-app/*",
+            "mlflow-tracking-server/*",
+            "model-bias-job-definition/*",
+            "model-card/*",
+            "model-explainability-job-definition/*",
+            "model-package-group/*",
+            "model-package/*",
+            "model-quality-job-definition/*",
+            "model/*",
+            "monitoring-schedule/*",
+            "notebook-instance-lifecycle-config/*",
+            "notebook-instance/*",
+            "optimization-job/*",
+            "partner-app/*",
+            "pipeline/*",
+            "processing-job/*",
+            "project/*",
+            "reserved-capacity/*",
+            "space/*",
+            "studio-lifecycle-config/*",
+            "training-job/*",
+            "training-plan/*",
+            "transform-job/*",
+            "user-profile/*",
+            "workteam/*",
+        ),
         "AddAssociation": (
             "action/*",
             "artifact/*",
@@ -71,6 +139,7 @@ SAGEMAKER_RESOURCES: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
         "CreateMonitoringSchedule": ("monitoring-schedule/*",),
         "CreatePipeline": ("pipeline/*",),
         "CreateProcessingJob": ("processing-job/*",),
+        "CreateSpace": ("space/*",),
         "CreateTrainingJob": ("reserved-capacity/*", "training-job/*", "training-plan/*"),
         "CreateTransformJob": ("transform-job/*",),
         "CreateTrial": ("experiment-trial/*", "experiment/*"),
@@ -95,6 +164,7 @@ SAGEMAKER_RESOURCES: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
         "DeleteModelPackageGroup": ("model-package-group/*",),
         "DeleteMonitoringSchedule": ("monitoring-schedule/*",),
         "DeletePipeline": ("pipeline/*",),
+        "DeleteSpace": ("space/*",),
         "DeleteTrial": ("experiment-trial/*",),
         "DeleteTrialComponent": ("experiment-trial-component/*",),
         "DescribeAction": ("action/*",),
@@ -117,6 +187,7 @@ SAGEMAKER_RESOURCES: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
         "DescribePipelineDefinitionForExecution": ("pipeline/*",),
         "DescribePipelineExecution": ("pipeline/*",),
         "DescribeProcessingJob": ("processing-job/*",),
+        "DescribeSpace": ("space/*",),
         "DescribeTrainingJob": ("training-job/*",),
         "DescribeTransformJob": ("transform-job/*",),
         "DescribeTrial": ("experiment-trial/*",),
@@ -152,6 +223,7 @@ SAGEMAKER_RESOURCES: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
         "ListPipelineParametersForExecution": ("pipeline/*",),
         "ListPipelines": (),
         "ListProcessingJobs": (),
+        "ListSpaces": (),
         "ListTrainingJobs": (),
         "ListTrainingJobsForHyperParameterTuningJob": ("hyper-parameter-tuning-job/*",),
         "ListTransformJobs": (),
@@ -183,6 +255,7 @@ SAGEMAKER_RESOURCES: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
         "UpdateMonitoringSchedule": ("monitoring-schedule/*",),
         "UpdatePipeline": ("pipeline/*",),
         "UpdatePipelineExecution": ("pipeline/*",),
+        "UpdateSpace": ("space/*",),
         "UpdateTrainingJob": ("training-job/*",),
         "UpdateTrial": ("experiment-trial/*",),
         "UpdateTrialComponent": ("experiment-trial-component/*",),
@@ -246,6 +319,7 @@ GUARDRAIL_KEYS: MappingProxyType[str, frozenset[str]] = MappingProxyType(
                 "VpcSubnets",
             }
         ),
+        "CreateSpace": frozenset({"InstanceTypes"}),
         "CreateTrainingJob": frozenset(
             {
                 "InstanceTypes",
@@ -269,6 +343,7 @@ GUARDRAIL_KEYS: MappingProxyType[str, frozenset[str]] = MappingProxyType(
                 "VpcSubnets",
             }
         ),
+        "UpdateSpace": frozenset({"InstanceTypes"}),
         "UpdateTrainingJob": frozenset({"InstanceTypes"}),
     }
 )
@@ -276,9 +351,38 @@ GUARDRAIL_KEYS: MappingProxyType[str, frozenset[str]] = MappingProxyType(
 supports; actions not listed support none."""
 
 
+CREATED_RESOURCES: MappingProxyType[str, str] = MappingProxyType(
+    {
+        "CreateAction": "action/*",
+        "CreateApp": "app/*",
+        "CreateAppImageConfig": "app-image-config/*",
+        "CreateArtifact": "artifact/*",
+        "CreateAutoMLJob": "automl-job/*",
+        "CreateContext": "context/*",
+        "CreateEndpoint": "endpoint/*",
+        "CreateEndpointConfig": "endpoint-config/*",
+        "CreateExperiment": "experiment/*",
+        "CreateHyperParameterTuningJob": "hyper-parameter-tuning-job/*",
+        "CreateModel": "model/*",
+        "CreateModelPackage": "model-package/*",
+        "CreateModelPackageGroup": "model-package-group/*",
+        "CreateMonitoringSchedule": "monitoring-schedule/*",
+        "CreatePipeline": "pipeline/*",
+        "CreateProcessingJob": "processing-job/*",
+        "CreateSpace": "space/*",
+        "CreateTrainingJob": "training-job/*",
+        "CreateTransformJob": "transform-job/*",
+        "CreateTrial": "experiment-trial/*",
+        "CreateTrialComponent": "experiment-trial-component/*",
+    }
+)
+"""SageMaker create action -> the resource type it creates (and may tag)."""
+
+
 def sagemaker_arns(ctx: ActivityContext, action: str) -> tuple[str, ...]:
     """The resources ``sagemaker:<action>`` is granted on in ``ctx``: one ARN
-    pattern per resource type it uses, or ``("*",)`` when it has none."""
+    pattern per resource type it uses, or ``("*",)`` when it has none (or is
+    one of :data:`~secureml.policy.STAR_RESOURCE_ACTIONS`)."""
     try:
         patterns = SAGEMAKER_RESOURCES[action]
     except KeyError:
@@ -286,9 +390,108 @@ def sagemaker_arns(ctx: ActivityContext, action: str) -> tuple[str, ...]:
             f"sagemaker:{action} is not in SAGEMAKER_RESOURCES; add it from the AWS "
             "Service Authorization Reference"
         ) from None
-    if not patterns:
+    if not patterns or f"sagemaker:{action}" in STAR_RESOURCE_ACTIONS:
         return ("*",)
     return tuple(ctx.arn("sagemaker", p) for p in patterns)
+
+
+def tag_on_create_statements(ctx: ActivityContext, actions: Iterable[str]) -> Iterator[Statement]:
+    """``sagemaker:AddTags`` on the resource types the create ``actions`` make,
+    only as part of a create call (``sagemaker:TaggingAction`` present).
+
+    A create request that carries tags is authorized for ``sagemaker:AddTags``
+    too, and Studio and the SageMaker Python SDK tag what they create (Studio
+    adds ``sagemaker:domain-arn``), so without this every such create call is
+    denied. Tagging an existing resource stays denied: a direct ``AddTags``
+    call has no ``sagemaker:TaggingAction``.
+
+    >>> ctx = ActivityContext(persona="p", kind="MLOps", account_id="111122223333",
+    ...                       region="us-east-1")
+    >>> [s.to_dict()["Resource"] for s in tag_on_create_statements(ctx, ["CreateModel"])]
+    ['arn:aws:sagemaker:us-east-1:111122223333:model/*']
+    """
+    created = sorted({CREATED_RESOURCES[a] for a in actions if a in CREATED_RESOURCES})
+    if created:
+        yield Statement(
+            actions="sagemaker:AddTags",
+            resources=[ctx.arn("sagemaker", p) for p in created],
+            conditions=[Condition("Null", "sagemaker:TaggingAction", "false")],
+        )
+
+
+def _applicable(ctx: ActivityContext, action: str) -> frozenset[str] | None:
+    service, _, name = action.partition(":")
+    if service != "sagemaker" or not SAGEMAKER_RESOURCES.get(name):
+        return None
+    return frozenset(ctx.arn("sagemaker", p) for p in SAGEMAKER_RESOURCES[name])
+
+
+def _merge_is_exact(ctx: ActivityContext, members: list[Statement]) -> bool:
+    # After the merge each action is granted on every member's resources. That
+    # is exact when, for each action, the resources of its own types among them
+    # were all granted to it already; the others never match its requests.
+    union = {r for s in members for r in s.resources}
+    granted: dict[str, set[str]] = {}
+    for stmt in members:
+        for action in stmt.actions:
+            own = _applicable(ctx, action)
+            assert own is not None
+            granted.setdefault(action, set()).update(own & set(stmt.resources))
+    return all(
+        (own & union) <= granted[a]
+        for a in granted
+        if (own := _applicable(ctx, a)) is not None
+    )
+
+
+def compact_statements(
+    ctx: ActivityContext, statements: Iterable[Statement]
+) -> tuple[Statement, ...]:
+    """The same permissions in fewer statements: SageMaker statements with the
+    same conditions share one statement (the union of their actions and of
+    their resources) wherever that grants no action a resource of its own
+    types that it lacked.
+
+    IAM authorizes an action only against ARNs of the resource types the
+    action uses, so ``sagemaker:DescribeModel`` beside
+    ``arn:...:training-job/*`` gains nothing: the merged statement grants
+    exactly what the separate ones did, in far fewer characters (conditions,
+    the largest part of a guard-railed statement, are written once).
+    Statements on ``"*"``, on ARNs other than ``ctx``'s resource-type
+    patterns, with ``NotAction``/``NotResource``, a principal or a ``Sid`` are
+    left as they are.
+    """
+    patterns = {ctx.arn("sagemaker", p) for ps in SAGEMAKER_RESOURCES.values() for p in ps}
+    groups: dict[tuple[Condition, ...], list[list[Statement]]] = {}
+    kept: list[Statement] = []
+    for stmt in statements:
+        compactable = (
+            stmt.effect == "Allow"
+            and stmt.actions
+            and not (stmt.not_actions or stmt.not_resources or stmt.principals or stmt.sid)
+            and set(stmt.resources) <= patterns
+            and all(_applicable(ctx, a) is not None for a in stmt.actions)
+        )
+        if not compactable:
+            kept.append(stmt)
+            continue
+        bins = groups.setdefault(stmt.conditions, [])
+        for members in bins:
+            if _merge_is_exact(ctx, [*members, stmt]):
+                members.append(stmt)
+                break
+        else:
+            bins.append([stmt])
+    for conditions, bins in groups.items():
+        kept.extend(
+            Statement(
+                actions=[a for s in members for a in s.actions],
+                resources=[r for s in members for r in s.resources],
+                conditions=conditions,
+            )
+            for members in bins
+        )
+    return merge_statements(kept)
 
 
 def guardrail_conditions(ctx: ActivityContext, action: str) -> list[Condition]:
@@ -406,10 +609,6 @@ def kms_data_statements(ctx: ActivityContext) -> Iterator[Statement]:
 
 # -- activity-level inputs ---------------------------------------------------------
 
-_WORKGROUP = re.compile(r"^[a-zA-Z0-9._-]{1,128}$")
-_GLUE_DB = re.compile(r"^[a-zA-Z0-9_*-]{1,255}$")
-
-
 def _strings(value: Iterable[str] | str | None, field: str) -> tuple[str, ...]:
     if value is None:
         return ()
@@ -445,26 +644,14 @@ def ecr_inputs(value: Iterable[str] | str | None, field: str) -> tuple[str, ...]
 
 def workgroup_inputs(value: Iterable[str] | str | None) -> tuple[str, ...]:
     """A converter for Athena workgroup names."""
-    groups = _strings(value, "QueryAthenaWorkgroups.workgroups")
-    bad = [g for g in groups if not _WORKGROUP.match(g)]
-    if bad:
-        raise ValidationError(
-            f"QueryAthenaWorkgroups.workgroups: {bad} are not Athena workgroup names "
-            "(1-128 characters of letters, digits, '.', '_' and '-')"
-        )
-    return groups
+    field = "QueryAthenaWorkgroups.workgroups"
+    return tuple(check_workgroup(g, field) for g in _strings(value, field))
 
 
 def glue_database_inputs(value: Iterable[str] | str | None) -> tuple[str, ...]:
     """A converter for Glue database names (``*`` allowed as a wildcard)."""
-    dbs = _strings(value, "ManageGlueTables.glue_databases")
-    bad = [d for d in dbs if not _GLUE_DB.match(d)]
-    if bad:
-        raise ValidationError(
-            f"ManageGlueTables.glue_databases: {bad} are not Glue database names "
-            "(1-255 characters of letters, digits, '_' and '-'; '*' as a wildcard)"
-        )
-    return dbs
+    field = "ManageGlueTables.glue_databases"
+    return tuple(check_glue_database(d, field) for d in _strings(value, field))
 
 
 def ecr_arns(ctx: ActivityContext, repositories: Iterable[str]) -> tuple[str, ...]:

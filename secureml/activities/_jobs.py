@@ -13,6 +13,7 @@ from secureml.activities._guardrails import (
     pass_role_statement,
     role_inputs,
     sagemaker_statements,
+    tag_on_create_statements,
 )
 from secureml.policy import Statement
 
@@ -58,10 +59,10 @@ class ManageMLJobs(Activity):
     and hyperparameter tuning jobs, passing ``pass_roles`` as their execution
     role.
 
-    Guard-rails, on each create action that supports them: VPC (subnets and
-    security groups required), volume and output KMS keys, network isolation,
-    inter-container traffic encryption, instance types; ``kms:CreateGrant`` on
-    the volume key.
+    It may tag the jobs it creates. Guard-rails, on each create action that
+    supports them: VPC (subnets and security groups required), volume and output
+    KMS keys, network isolation, inter-container traffic encryption, instance
+    types; ``kms:CreateGrant`` on the volume key.
 
     ``pass_roles`` (required) defaults to the persona's.
     """
@@ -73,5 +74,6 @@ class ManageMLJobs(Activity):
 
     def statements(self, ctx: ActivityContext) -> Iterator[Statement]:
         yield from sagemaker_statements(ctx, ACTIONS)
+        yield from tag_on_create_statements(ctx, ACTIONS)
         yield pass_role_statement(ctx, self.pass_roles or ctx.pass_roles)
         yield from kms_grant_statements(ctx)

@@ -13,6 +13,7 @@ from secureml.activities._guardrails import (
     pass_role_statement,
     role_inputs,
     sagemaker_statements,
+    tag_on_create_statements,
 )
 from secureml.policy import Statement
 
@@ -73,9 +74,10 @@ class ManageModels(Activity):
     groups (the model registry), passing ``pass_roles`` as the model's
     execution role.
 
-    Guard-rails on ``CreateModel``: VPC (subnets and security groups required)
-    and network isolation. ``pass_roles`` (required) defaults to the persona's.
-    """
+    It may tag what it creates; ``ListModelPackages`` is on ``"*"`` (see
+    :data:`~secureml.policy.STAR_RESOURCE_ACTIONS`). Guard-rails on
+    ``CreateModel``: VPC (subnets and security groups required) and network
+    isolation. ``pass_roles`` (required) defaults to the persona's."""
 
     name: ClassVar[str] = "Manage Models"
     requires: ClassVar[frozenset[Input]] = frozenset({"pass_roles"})
@@ -84,6 +86,7 @@ class ManageModels(Activity):
 
     def statements(self, ctx: ActivityContext) -> Iterator[Statement]:
         yield from sagemaker_statements(ctx, MODEL_ACTIONS)
+        yield from tag_on_create_statements(ctx, MODEL_ACTIONS)
         yield pass_role_statement(ctx, self.pass_roles or ctx.pass_roles)
 
 
@@ -92,17 +95,17 @@ class ManageEndpoints(Activity):
     """Create, update, describe and delete real-time endpoints and endpoint
     configs.
 
-    Guard-rails on ``CreateEndpointConfig``: VPC (a ``VpcConfig``, when given,
-    must name the persona's subnets and security groups; without one the
-    endpoint runs in its model's VPC, which ``CreateModel`` requires), the
-    volume KMS key (with ``kms:CreateGrant`` on it),
-    network isolation and instance types.
-    """
+    It may tag what it creates. Guard-rails on ``CreateEndpointConfig``: VPC (a
+    ``VpcConfig``, when given, must name the persona's subnets and security groups;
+    without one the endpoint runs in its model's VPC, which ``CreateModel``
+    requires), the volume KMS key (with ``kms:CreateGrant`` on it), network
+    isolation and instance types."""
 
     name: ClassVar[str] = "Manage Endpoints"
 
     def statements(self, ctx: ActivityContext) -> Iterator[Statement]:
         yield from sagemaker_statements(ctx, ENDPOINT_ACTIONS)
+        yield from tag_on_create_statements(ctx, ENDPOINT_ACTIONS)
         yield from kms_grant_statements(ctx)
 
 
@@ -115,12 +118,11 @@ class ManageModelMonitoring(Activity):
     """Create, update, start, stop and delete model monitoring schedules and
     the processing jobs they run, passing ``pass_roles`` as their role.
 
-    Guard-rails on ``CreateMonitoringSchedule``, ``UpdateMonitoringSchedule``
-    and ``CreateProcessingJob``: VPC (required), volume and output KMS keys,
-    network isolation, inter-container traffic encryption, instance types;
-    ``kms:CreateGrant`` on the volume key. ``pass_roles`` (required) defaults
-    to the persona's.
-    """
+    It may tag what it creates. Guard-rails on ``CreateMonitoringSchedule``,
+    ``UpdateMonitoringSchedule`` and ``CreateProcessingJob``: VPC (required),
+    volume and output KMS keys, network isolation, inter-container traffic
+    encryption, instance types; ``kms:CreateGrant`` on the volume key.
+    ``pass_roles`` (required) defaults to the persona's."""
 
     name: ClassVar[str] = "Manage Model Monitoring"
     requires: ClassVar[frozenset[Input]] = frozenset({"pass_roles"})
@@ -131,5 +133,6 @@ class ManageModelMonitoring(Activity):
 
     def statements(self, ctx: ActivityContext) -> Iterator[Statement]:
         yield from sagemaker_statements(ctx, MONITORING_ACTIONS)
+        yield from tag_on_create_statements(ctx, MONITORING_ACTIONS)
         yield pass_role_statement(ctx, self.pass_roles or ctx.pass_roles)
         yield from kms_grant_statements(ctx)

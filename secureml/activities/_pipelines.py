@@ -8,7 +8,12 @@ from typing import ClassVar
 import attrs
 
 from secureml.activities._base import Activity, ActivityContext, Input
-from secureml.activities._guardrails import pass_role_statement, role_inputs, sagemaker_statements
+from secureml.activities._guardrails import (
+    pass_role_statement,
+    role_inputs,
+    sagemaker_statements,
+    tag_on_create_statements,
+)
 from secureml.policy import Statement
 
 __all__ = ["ManagePipelines"]
@@ -44,10 +49,9 @@ class ManagePipelines(Activity):
     """Create, update, run, retry, stop, describe and delete SageMaker
     Pipelines, passing ``pass_roles`` as the pipeline's role.
 
-    Pipeline steps run jobs with the pipeline's role, so the guard-rails of
-    those jobs belong on that role (a Compute persona). ``pass_roles``
-    (required) defaults to the persona's.
-    """
+    It may tag the pipelines it creates. Pipeline steps run jobs with the
+    pipeline's role, so the guard-rails of those jobs belong on that role (a
+    Compute persona). ``pass_roles`` (required) defaults to the persona's."""
 
     name: ClassVar[str] = "Manage Pipelines"
     requires: ClassVar[frozenset[Input]] = frozenset({"pass_roles"})
@@ -56,4 +60,5 @@ class ManagePipelines(Activity):
 
     def statements(self, ctx: ActivityContext) -> Iterator[Statement]:
         yield from sagemaker_statements(ctx, ACTIONS)
+        yield from tag_on_create_statements(ctx, ACTIONS)
         yield pass_role_statement(ctx, self.pass_roles or ctx.pass_roles)
