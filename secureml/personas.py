@@ -19,11 +19,14 @@ from secureml._validation import (
     check_arn,
     check_bucket_name,
     check_ecr_repository,
+    check_glue_database,
     check_iam_name,
     check_session_duration,
+    check_workgroup,
     checker,
 )
 from secureml.activities._base import Activity, ActivityContext, PersonaKind
+from secureml.activities._guardrails import compact_statements
 from secureml.errors import ValidationError
 from secureml.policy import (
     LIMITS,
@@ -110,6 +113,10 @@ class Persona:
     tags: Mapping[str, str] = attrs.field(factory=dict, converter=_tags, hash=False)
     description: str | None = None
     max_session_duration: str = "PT1H"
+    workgroups: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
+    """Athena workgroups for Query Athena Workgroups (unless the activity names its own)."""
+    glue_databases: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
+    """Glue databases for Manage AWS Glue Tables (unless the activity names its own)."""
 
     def __attrs_post_init__(self) -> None:
         problems = self.problems()
@@ -132,6 +139,10 @@ class Persona:
             check(check_bucket_name, b, "buckets")
         for r in self.ecr_repositories:
             check(check_ecr_repository, r, "ecr_repositories")
+        for g in self.workgroups:
+            check(check_workgroup, g, "workgroups")
+        for d in self.glue_databases:
+            check(check_glue_database, d, "glue_databases")
         for r in self.pass_roles:
             if r.startswith("arn:"):
                 check(check_arn, r, "pass_roles", service="iam")
@@ -174,6 +185,8 @@ class Persona:
             buckets=self.buckets,
             ecr_repositories=self.ecr_repositories,
             pass_roles=self.pass_roles,
+            workgroups=self.workgroups,
+            glue_databases=self.glue_databases,
             network=self.network,
             encryption=self.encryption,
             guardrails=self.guardrails,
@@ -182,11 +195,16 @@ class Persona:
     def statements(
         self, account_id: str | None = None, region: str | None = None, partition: str = "aws"
     ) -> tuple[Statement, ...]:
-        """Every statement of every activity, merged where only actions differ."""
+        """Every statement of every activity, in canonical form: statements that
+        differ only in actions merged, and SageMaker statements with the same
+        conditions sharing one statement wherever that grants exactly the same
+        (see :func:`~secureml.activities._guardrails.compact_statements`)."""
         if account_id is not None:
             check_account_id(account_id)
         ctx = self.context(account_id, region, partition)
-        return merge_statements(s for a in self.activities for s in a.statements(ctx))
+        return compact_statements(
+            ctx, merge_statements(s for a in self.activities for s in a.statements(ctx))
+        )
 
     def policy_document(
         self, account_id: str | None = None, region: str | None = None, partition: str = "aws"
@@ -342,6 +360,8 @@ def DataScientist(  # noqa: N802 - a builder that reads like a class, as in the 
     *,
     buckets: Iterable[str] = (),
     pass_roles: Iterable[Persona | str] = (),
+    workgroups: Iterable[str] = (),
+    glue_databases: Iterable[str] = (),
     activities: Iterable[Activity] | None = None,
     network: NetworkSettings | None = None,
     encryption: EncryptionSettings | None = None,
@@ -357,7 +377,9 @@ def DataScientist(  # noqa: N802 - a builder that reads like a class, as in the 
     Visualize Experiments, S3 Bucket Access (on ``buckets``).
 
     ``pass_roles`` (personas or role names/ARNs) are the execution roles it may
-    pass to SageMaker; ``activities`` replaces the defaults.
+    pass to SageMaker; ``workgroups`` and ``glue_databases`` feed Query Athena
+    Workgroups and Manage AWS Glue Tables when added; ``activities`` replaces
+    the defaults.
     """
     return _build(
         "DataScientist",
@@ -367,6 +389,8 @@ def DataScientist(  # noqa: N802 - a builder that reads like a class, as in the 
         {
             "buckets": buckets,
             "pass_roles": pass_roles,
+            "workgroups": workgroups,
+            "glue_databases": glue_databases,
             "network": network,
             "encryption": encryption,
             "guardrails": guardrails,
@@ -420,6 +444,9 @@ def Compute(  # noqa: N802
     *,
     buckets: Iterable[str] = (),
     ecr_repositories: Iterable[str] = (),
+    pass_roles: Iterable[Persona | str] = (),
+    workgroups: Iterable[str] = (),
+    glue_databases: Iterable[str] = (),
     activities: Iterable[Activity] | None = None,
     network: NetworkSettings | None = None,
     encryption: EncryptionSettings | None = None,
@@ -432,7 +459,14 @@ def Compute(  # noqa: N802
 ) -> Persona:
     """A SageMaker Compute persona (the execution role of jobs, models and
     endpoints) with Role Manager's default: Access Required AWS Services, on
-    ``buckets`` and ``ecr_repositories``."""
+    ``buckets`` and ``ecr_repositories``.
+
+    The default activity passes no role. ``pass_roles`` serves activities
+    added for a role that starts SageMaker work itself (a pipeline's role
+    passing itself to its steps' jobs with Manage ML Jobs or Manage
+    Pipelines); ``workgroups`` and ``glue_databases`` serve Query Athena
+    Workgroups and Manage AWS Glue Tables.
+    """
     return _build(
         "Compute",
         _act.COMPUTE_DEFAULTS,
@@ -441,6 +475,9 @@ def Compute(  # noqa: N802
         {
             "buckets": buckets,
             "ecr_repositories": ecr_repositories,
+            "pass_roles": pass_roles,
+            "workgroups": workgroups,
+            "glue_databases": glue_databases,
             "network": network,
             "encryption": encryption,
             "guardrails": guardrails,

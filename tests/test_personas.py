@@ -307,6 +307,20 @@ def test_personas_lint_clean(persona: sm.Persona) -> None:
         (lambda: sm.DataScientist("ds", buckets=["b-data"]), "'Manage ML Jobs' needs pass_roles"),
         (lambda: sm.MLOps("m"), "'Manage Pipelines' needs pass_roles"),
         (lambda: sm.Compute("c"), "'Access Required AWS Services' needs buckets"),
+        (
+            lambda: sm.DataScientist("ds", buckets=["b"], pass_roles=["r"], workgroups=["a b"]),
+            "workgroups: 'a b' is not an Athena workgroup name",
+        ),
+        (
+            lambda: sm.Compute("c", buckets=["b-data"], glue_databases=["db.x"]),
+            "glue_databases: 'db.x' is not a Glue database name",
+        ),
+        (
+            lambda: sm.Compute(
+                "c", buckets=["b-data"], activities=[act.ManagePipelines()]
+            ),
+            r"'Manage Pipelines' needs pass_roles \(give pass_roles=\[...\] to the persona",
+        ),
     ],
 )
 def test_bad_input_raises_validation_error(build: object, message: str) -> None:
@@ -314,6 +328,32 @@ def test_bad_input_raises_validation_error(build: object, message: str) -> None:
         build()  # type: ignore[operator]
     assert isinstance(info.value, ValueError)
     assert isinstance(info.value, sm.SecureMLError)
+
+
+def test_persona_inputs_the_activities_ask_for_are_persona_fields() -> None:
+    """An activity missing an input says "give it to the persona": every persona
+    that may have the activity takes it."""
+    ds = sm.DataScientist(
+        "ds",
+        buckets=["team-a-data"],
+        pass_roles=["team-a-compute"],
+        workgroups=["primary"],
+        glue_databases=["team_a"],
+    ).with_activities(act.QueryAthenaWorkgroups(), act.ManageGlueTables())
+    doc = ds.policy_document(ACCOUNT, REGION).to_json()
+    assert f"arn:aws:athena:{REGION}:{ACCOUNT}:workgroup/primary" in doc
+    assert f"arn:aws:glue:{REGION}:{ACCOUNT}:database/team_a" in doc
+    pipeline_role = sm.Compute(
+        "team-a-pipelines",
+        buckets=["team-a-data"],
+        pass_roles=["team-a-pipelines"],
+        activities=[act.AccessRequiredAWSServices(), act.ManagePipelines()],
+    )
+    passes = [s for s in pipeline_role.statements(ACCOUNT) if "iam:PassRole" in s.actions]
+    assert [s.resources for s in passes] == [(f"arn:aws:iam::{ACCOUNT}:role/team-a-pipelines",)]
+    # An activity's own input still wins over the persona's.
+    own = ds.with_activities(act.QueryAthenaWorkgroups(workgroups=["adhoc"]))
+    assert "workgroup/primary" not in own.policy_document(ACCOUNT, REGION).to_json()
 
 
 def test_every_problem_is_reported_at_once() -> None:
