@@ -235,6 +235,15 @@ def test_account_id_is_read_once_even_from_many_threads(
         t.join()
     assert results == ["123456789012"] * 8
     assert calls.operations() == ["sts:GetCallerIdentity"]
+    # A context for another region (S3 buckets, Identity Center) knows it too.
+    regional = ctx.for_region("eu-west-1")
+    assert regional.region == "eu-west-1"
+    assert regional.account_id == "123456789012"
+    assert regional.for_region("ap-south-1").account_id == "123456789012"
+    assert ctx.for_region("eu-west-1") is regional
+    assert regional.for_region("us-east-1") is ctx
+    assert regional.for_region("ap-south-1") is ctx.for_region("ap-south-1")
+    assert calls.operations() == ["sts:GetCallerIdentity"]
 
 
 # -- IAM eventual consistency during apply -------------------------------------------------

@@ -67,6 +67,7 @@ class AwsContext:
     _lock: threading.Lock = attrs.field(factory=threading.Lock, init=False, repr=False)
     _cache: dict[str, Any] = attrs.field(factory=dict, init=False, repr=False)
     _key_locks: dict[str, threading.Lock] = attrs.field(factory=dict, init=False, repr=False)
+    _home: AwsContext | None = attrs.field(default=None, init=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         if self.region is None:
@@ -153,22 +154,32 @@ class AwsContext:
     @property
     def account_id(self) -> str:
         """The caller's account id (one STS call, cached)."""
-        account: str = self.cached(
-            "account_id", lambda: str(self.call("sts", "get_caller_identity")["Account"])
-        )
+        def load() -> str:
+            if self._home is not None:  # a regional context: the same caller
+                return self._home.account_id
+            return str(self.call("sts", "get_caller_identity")["Account"])
+
+        account: str = self.cached("account_id", load)
         return account
 
     def for_region(self, region: str | None) -> AwsContext:
         """A context like this one for another region (S3 bucket calls go to the
         bucket's region, Identity Center calls to its home region); created once
-        per region and sharing this context's session and retry policy."""
+        per region and sharing this context's session, retry policy and account id."""
         if not region or region == self.region:
             return self
-        other: AwsContext = self.cached(
-            f"secureml.regional-context:{region}",
-            lambda: AwsContext(self.session, self.blueprint, retry=self.retry, region=region),
-        )
-        return other
+        if self._home is not None:  # one regional context per region, kept by the first
+            return self._home.for_region(region)
+
+        def make() -> AwsContext:
+            other = AwsContext(self.session, self.blueprint, retry=self.retry, region=region)
+            # The caller is the same in every region: no second STS call (which
+            # would also fail in a region whose STS endpoint is not enabled).
+            other._home = self._home or self
+            return other
+
+        regional: AwsContext = self.cached(f"secureml.regional-context:{region}", make)
+        return regional
 
     @property
     def partition(self) -> str:
