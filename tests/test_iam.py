@@ -9,6 +9,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.awsrequest import AWSResponse
 
 import secureml as sm
 from secureml.aws import RetryPolicy
@@ -393,6 +394,40 @@ def test_description_duration_boundary_and_managed_policies_update_in_place(
     assert "PermissionsBoundary" not in role
     assert CANVAS not in attached(iam, "c")
     assert blueprint(compute.role()).plan(session).is_empty
+
+
+def test_swapping_a_managed_policy_at_the_quota_of_ten_detaches_first(
+    session: boto3.Session, calls: CallRecorder
+) -> None:
+    # moto does not enforce IAM's quota of 10 managed policies per role: answer as IAM.
+    def quota(params: dict[str, Any], **_: Any) -> Any:
+        role = params["body"]["RoleName"]
+        listed = session.client("iam").list_attached_role_policies(RoleName=role)
+        if len(listed["AttachedPolicies"]) >= 10:
+            return AWSResponse("https://iam.amazonaws.com", 409, {}, None), {
+                "Error": {"Code": "LimitExceeded", "Message": "Cannot exceed quota for "
+                          "PoliciesPerRole: 10"},
+                "ResponseMetadata": {"HTTPStatusCode": 409},
+            }
+        return None
+
+    session.events.register("before-call.iam.AttachRolePolicy", quota)
+    docs = [
+        sm.PolicyDocument([sm.Statement(actions="s3:ListBucket", resources=f"arn:aws:s3:::b{i}")])
+        for i in range(9)
+    ]
+    blueprint(sm.Role("full", policies=docs, managed_policies=[CANVAS])).apply(session)
+    iam = session.client("iam")
+    assert len(attached(iam, "full")) == 10
+    calls.clear()
+
+    bp = blueprint(sm.Role("full", policies=docs, managed_policies=[ADMIN]))
+    bp.apply(session)
+
+    assert ADMIN in attached(iam, "full")
+    assert CANVAS not in attached(iam, "full")
+    assert [c.operation for c in calls.mutating] == ["DetachRolePolicy", "AttachRolePolicy"]
+    assert bp.plan(session).is_empty
 
 
 def test_a_new_path_replaces_the_role(session: boto3.Session) -> None:

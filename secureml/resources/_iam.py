@@ -813,7 +813,8 @@ class Role(Resource):
     ) -> None:
         """Own policies created or versioned, attachments added, extra
         attachments removed, own policies no longer wanted deleted: in that
-        order, so the role never lacks a permission it keeps."""
+        order, so the role never lacks a permission it keeps (extra attachments
+        go first only when adding first would pass the role's quota of 10)."""
         where = self.describe()
         path = role_policy_path(ctx.blueprint, self.name)
         have = before.get("policies", {})
@@ -829,16 +830,22 @@ class Role(Resource):
                 _set_document(ctx, arns.get(name) or policy_arn(ctx, path, name), doc, where)
         attached = set(before.get("attached_policies", ()))
         new_own = {policy_arn(ctx, path, n) for n in desired["policies"] if n not in have}
-        for arn in desired["attached_policies"]:
-            if arn not in attached:
-                # NoSuchEntity right after a create: the role or policy is not visible
-                # yet. Otherwise (a mistyped ARN) it fails at once.
-                codes = _JUST_CREATED if just_created or arn in new_own else frozenset()
-                ctx.call(
-                    "iam", "attach_role_policy", resource=where, extra_codes=codes,
-                    RoleName=self.name, PolicyArn=arn,
-                )
-        for arn in sorted(attached - set(desired["attached_policies"])):
+        missing = [arn for arn in desired["attached_policies"] if arn not in attached]
+        extra = sorted(attached - set(desired["attached_policies"]))
+        # IAM refuses an attachment past the role's quota (LimitExceeded): when adding
+        # first would go over it, remove first (what is removed is not kept anyway).
+        detach_first = len(attached) + len(missing) > MANAGED_POLICIES_PER_ROLE
+        for arn in extra if detach_first else ():
+            _ignore_missing(ctx, "detach_role_policy", where, RoleName=self.name, PolicyArn=arn)
+        for arn in missing:
+            # NoSuchEntity right after a create: the role or policy is not visible
+            # yet. Otherwise (a mistyped ARN) it fails at once.
+            codes = _JUST_CREATED if just_created or arn in new_own else frozenset()
+            ctx.call(
+                "iam", "attach_role_policy", resource=where, extra_codes=codes,
+                RoleName=self.name, PolicyArn=arn,
+            )
+        for arn in () if detach_first else extra:
             _ignore_missing(ctx, "detach_role_policy", where, RoleName=self.name, PolicyArn=arn)
         for name in sorted(set(have) - set(desired["policies"])):
             _delete_policy(ctx, arns.get(name) or policy_arn(ctx, path, name), where)
