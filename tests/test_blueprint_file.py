@@ -398,18 +398,47 @@ def test_kind_specific_inputs() -> None:
     issues = _issues(
         """
         personas:
-          - {name: m, kind: MLOps, buckets: [x-data],
+          - {name: m, kind: MLOps, buckets: [x-data], workgroups: [wg],
              pass_roles: [arn:aws:iam::123456789012:role/x]}
           - {name: d, kind: DataScientist, buckets: [x-data], ecr_repositories: [r/x],
              pass_roles: [arn:aws:iam::123456789012:role/x]}
-          - {name: c, kind: Compute, pass_roles: [arn:aws:iam::123456789012:role/x]}
         """
     )
-    assert [(i.path, i.message.split(":")[0]) for i in issues] == [
-        ("personas[0].buckets", "kind MLOps"),
-        ("personas[1].ecr_repositories", "kind DataScientist"),
-        ("personas[2].pass_roles", "kind Compute"),
+    assert [(i.path, i.message) for i in issues] == [
+        ("personas[0].buckets", "kind MLOps: MLOps personas have no data access; give "
+         "buckets to a DataScientist or Compute persona"),
+        ("personas[0].workgroups", "kind MLOps: MLOps personas have no data access; give "
+         "workgroups to a DataScientist or Compute persona"),
+        ("personas[1].ecr_repositories", "kind DataScientist: only Compute personas take "
+         "ecr_repositories"),
     ]
+
+
+def test_persona_level_inputs_feed_the_activities_added() -> None:
+    # A pipeline's role passing itself to its steps' jobs; Athena and Glue inputs given
+    # once on the persona, as the Python API takes them.
+    bf = _load(
+        """
+        personas:
+          - name: pipeline
+            kind: Compute
+            buckets: [lake-data]
+            pass_roles: [pipeline]
+            workgroups: [etl]
+            glue_databases: [features]
+            add_activities: [Manage Pipelines, Query Athena Workgroups, Manage AWS Glue Tables]
+            role: {}
+        """
+    )
+    persona = bf.personas["pipeline"]
+    assert persona == sm.Compute(
+        "pipeline", buckets=["lake-data"], pass_roles=["pipeline"], workgroups=["etl"],
+        glue_databases=["features"],
+    ).with_activities(act.ManagePipelines(), act.QueryAthenaWorkgroups(), act.ManageGlueTables())
+    policy = persona.policy_document("123456789012", "us-east-1").to_json()
+    assert "arn:aws:iam::123456789012:role/pipeline" in policy
+    assert "arn:aws:athena:us-east-1:123456789012:workgroup/etl" in policy
+    assert "arn:aws:glue:us-east-1:123456789012:database/features" in policy
 
 
 def test_python_api_errors_go_down_to_the_bad_item() -> None:
@@ -552,7 +581,7 @@ def test_examples_validate_against_the_schema() -> None:
         {"assignments": [{"permission_set": "p", "accounts": ["1"]}]},
         {"assignments": [{"group": "g", "permission_set": "p"}]},
         {"assignments": [{"user": "u", "permission_set": "p", "accounts": []}]},
-        {"personas": [{"name": "x", "kind": "Compute", "pass_roles": ["y"]}]},
+        {"personas": [{"name": "x", "kind": "MLOps", "glue_databases": ["y"]}]},
         {"audit_trail": {"name": "t"}},
     ],
 )
@@ -667,9 +696,15 @@ personas:
     description: Jobs of the platform
     buckets: [full-data]
     ecr_repositories: ["team/*"]
+    pass_roles: [exec]
+    workgroups: [etl]
+    glue_databases: [features]
     activities:
       - Access Required AWS Services
       - {{activity: S3 Bucket Access, buckets: [full-data]}}
+      - Query Athena Workgroups
+      - Manage AWS Glue Tables
+      - Manage Pipelines
     remove_activities: [S3 Bucket Access]
     managed_policies: [arn:aws:iam::aws:policy/CloudWatchLogsReadOnlyAccess]
     permissions_boundary: "{BOUNDARY}"
@@ -744,7 +779,13 @@ def test_every_key_reaches_the_python_objects() -> None:
     net = sm.NetworkSettings(subnets=["subnet-0abc1234"], security_groups=["sg-0abc1234"])
 
     exec_ = bf.personas["exec"]
-    assert [a.name for a in exec_.activities] == ["Access Required AWS Services"]
+    assert [a.name for a in exec_.activities] == [
+        "Access Required AWS Services", "Query Athena Workgroups", "Manage AWS Glue Tables",
+        "Manage Pipelines",
+    ]
+    assert (exec_.pass_roles, exec_.workgroups, exec_.glue_databases) == (
+        ("ml-exec",), ("etl",), ("features",)
+    )
     assert exec_.network == net
     assert exec_.encryption == sm.EncryptionSettings(volume_kms_key=KEY, output_kms_key=KEY)
     assert exec_.guardrails == sm.Guardrails(

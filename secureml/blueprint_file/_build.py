@@ -48,16 +48,18 @@ _BUILDERS: Mapping[str, Callable[..., Persona]] = {
     "Compute": _personas.Compute,
 }
 # Inputs a kind's builder does not take, and why (said in the error).
+_DATA = (
+    "MLOps personas have no data access; give {} to a DataScientist or Compute persona"
+)
 _NOT_FOR: Mapping[str, Mapping[str, str]] = {
     "MLOps": {
-        "buckets": "MLOps personas have no S3 data access; give buckets to a DataScientist "
-        "or Compute persona",
+        "buckets": _DATA.format("buckets"),
         "ecr_repositories": "only Compute personas take ecr_repositories",
+        "workgroups": _DATA.format("workgroups"),
+        "glue_databases": _DATA.format("glue_databases"),
     },
     "DataScientist": {"ecr_repositories": "only Compute personas take ecr_repositories"},
-    "Compute": {
-        "pass_roles": "a Compute persona passes no roles (it is the role that others pass)"
-    },
+    "Compute": {},
 }
 _QUOTED = re.compile(r"'([^']*)'")
 
@@ -333,12 +335,13 @@ class _Builder:
         }
         if p.max_session_duration is not None:
             kwargs["max_session_duration"] = p.max_session_duration
+        kwargs["pass_roles"] = pass_roles
         if p.kind != "MLOps":
             kwargs["buckets"] = p.buckets
+            kwargs["workgroups"] = p.workgroups
+            kwargs["glue_databases"] = p.glue_databases
         if p.kind == "Compute":
             kwargs["ecr_repositories"] = p.ecr_repositories
-        else:
-            kwargs["pass_roles"] = pass_roles
         locate = _locator(base, attrs.asdict(p, recurse=False))
 
         def locate_activity(message: str) -> tuple[Path, str]:

@@ -162,15 +162,14 @@ def _refine(defs: dict[str, Any]) -> None:
     persona["allOf"] = [
         {
             "if": {"properties": {"kind": {"const": "MLOps"}}, "required": ["kind"]},
-            "then": {"not": {"anyOf": [given("buckets"), given("ecr_repositories")]}},
+            "then": {"not": {"anyOf": [
+                given(key) for key in ("buckets", "ecr_repositories", "workgroups",
+                                       "glue_databases")
+            ]}},
         },
         {
             "if": {"properties": {"kind": {"const": "DataScientist"}}, "required": ["kind"]},
             "then": {"not": given("ecr_repositories")},
-        },
-        {
-            "if": {"properties": {"kind": {"const": "Compute"}}, "required": ["kind"]},
-            "then": {"not": given("pass_roles")},
         },
     ]
     assignment = defs["Assignment"]

@@ -200,6 +200,15 @@ class PersonaSpec:
         "(deployed as roles) or role ARNs.",
         (),
     )
+    workgroups: tuple[str, ...] = _field(
+        "Athena workgroups for Query Athena Workgroups, when added (DataScientist and "
+        "Compute).",
+        (),
+    )
+    glue_databases: tuple[str, ...] = _field(
+        "Glue databases for Manage AWS Glue Tables, when added (DataScientist and Compute).",
+        (),
+    )
     activities: tuple[ActivitySpec, ...] | None = _field(
         "The persona's activities, replacing the kind's defaults.", None
     )
