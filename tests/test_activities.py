@@ -606,3 +606,23 @@ def test_import_secureml_does_not_import_boto3() -> None:
         text=True,
         cwd=Path(__file__).resolve().parents[1],
     )
+
+
+def test_studio_classic_can_start_under_an_instance_type_guard_rail() -> None:
+    """JupyterServer apps only run on the 'system' instance type: CreateApp allows it
+    beside the persona's types, and no other action does."""
+    persona = sm.MLOps(
+        "ops", pass_roles=["compute"], guardrails=sm.Guardrails(instance_types=["ml.m5.*"])
+    )
+    create_app_seen = False
+    for stmt in persona.statements():
+        values = {c.values for c in stmt.conditions if c.key == "sagemaker:InstanceTypes"}
+        if not values:
+            continue
+        if "sagemaker:CreateApp" in stmt.actions:
+            create_app_seen = True
+            assert stmt.actions == ("sagemaker:CreateApp",)
+            assert values == {("ml.m5.*", "system")}
+        else:
+            assert values == {("ml.m5.*",)}, stmt.to_dict()
+    assert create_app_seen

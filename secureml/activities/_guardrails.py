@@ -494,6 +494,13 @@ def compact_statements(
     return merge_statements(kept)
 
 
+SYSTEM_INSTANCE_ACTIONS = frozenset({"CreateApp"})
+"""Actions whose ``sagemaker:InstanceTypes`` guard-rail also allows ``system``:
+Studio Classic's JupyterServer app only runs on the ``system`` instance type, so
+without it no Studio Classic user could open Studio. (A KernelGateway app asked
+for ``system`` runs on ml.t3.medium.)"""
+
+
 def guardrail_conditions(ctx: ActivityContext, action: str) -> list[Condition]:
     """The guard-rail conditions of ``ctx`` that ``sagemaker:<action>`` supports."""
     keys = GUARDRAIL_KEYS.get(action, frozenset())
@@ -527,11 +534,10 @@ def guardrail_conditions(ctx: ActivityContext, action: str) -> list[Condition]:
         if rails.inter_container_traffic_encryption and "InterContainerTrafficEncryption" in keys:
             conds.append(Condition("Bool", "sagemaker:InterContainerTrafficEncryption", "true"))
         if rails.instance_types and "InstanceTypes" in keys:
-            conds.append(
-                Condition(
-                    "ForAllValues:StringLike", "sagemaker:InstanceTypes", rails.instance_types
-                )
-            )
+            allowed = rails.instance_types
+            if action in SYSTEM_INSTANCE_ACTIONS:
+                allowed = (*allowed, "system")
+            conds.append(Condition("ForAllValues:StringLike", "sagemaker:InstanceTypes", allowed))
     return conds
 
 
