@@ -255,24 +255,28 @@ class _Directory:
 
     # permission sets
 
+    def permission_set_arns(self) -> list[str]:
+        """Every permission set ARN of the instance (one paginated listing per run)."""
+        return list(self._once("permission-set-arns", lambda: list(self.ctx.paginate(
+            "sso-admin", "list_permission_sets", "PermissionSets",
+            InstanceArn=self.instance.arn,
+        ))))
+
+    def _describe(self, arn: str) -> _PermissionSetInfo:
+        described = self.ctx.call(
+            "sso-admin", "describe_permission_set",
+            InstanceArn=self.instance.arn, PermissionSetArn=arn,
+        )["PermissionSet"]
+        return _PermissionSetInfo(described["Name"], arn, MappingProxyType(described))
+
     def permission_sets(self) -> dict[str, list[_PermissionSetInfo]]:
         """Every permission set of the instance by name (AWS keeps names unique;
-        a list so that a duplicate, which only emulators allow, is reported)."""
-
-        def describe(arn: str) -> _PermissionSetInfo:
-            described = self.ctx.call(
-                "sso-admin", "describe_permission_set",
-                InstanceArn=self.instance.arn, PermissionSetArn=arn,
-            )["PermissionSet"]
-            return _PermissionSetInfo(described["Name"], arn, MappingProxyType(described))
+        a list so that a duplicate, which only emulators allow, is reported).
+        AWS has no lookup by name, so each permission set is described once."""
 
         def load() -> dict[str, list[_PermissionSetInfo]]:
-            arns = list(self.ctx.paginate(
-                "sso-admin", "list_permission_sets", "PermissionSets",
-                InstanceArn=self.instance.arn,
-            ))
             by_name: dict[str, list[_PermissionSetInfo]] = {}
-            for info in self._map(describe, arns):
+            for info in self._map(self._describe, self.permission_set_arns()):
                 by_name.setdefault(info.name, []).append(info)
             return by_name
 
@@ -294,7 +298,12 @@ class _Directory:
         with self._lock:
             index = self._values.get("permission-sets")
             if index is not None:
+                old = {i.arn for i in index.get(name, [])}
                 index[name] = [info] if info else []
+                arns = self._values.get("permission-set-arns")
+                if arns is not None:
+                    kept = [a for a in arns if a not in old]
+                    self._values["permission-set-arns"] = kept + ([info.arn] if info else [])
 
     def tags(self, arn: str) -> dict[str, str]:
         def load() -> dict[str, str]:
@@ -313,11 +322,18 @@ class _Directory:
             self._values[("tags", arn)] = dict(tags)
 
     def owned_permission_sets(self, blueprint: str) -> list[_PermissionSetInfo]:
-        """Permission sets tagged for ``blueprint`` (one tag listing per permission set,
-        several at once)."""
-        infos = [info for found in self.permission_sets().values() for info in found]
-        tags = self._map(lambda info: self.tags(info.arn), infos)
-        return [info for info, t in zip(infos, tags, strict=True) if t.get(OWNER_TAG) == blueprint]
+        """Permission sets tagged for ``blueprint``: one tag listing per permission
+        set (several at once), then a description of the owned ones only, unless
+        this run has described every permission set already (a blueprint with
+        permission sets of its own does, to find them by name)."""
+        arns = self.permission_set_arns()
+        tags = self._map(self.tags, arns)
+        owned = [arn for arn, t in zip(arns, tags, strict=True) if t.get(OWNER_TAG) == blueprint]
+        with self._lock:
+            index = self._values.get("permission-sets")
+        if index is not None:
+            return [info for found in index.values() for info in found if info.arn in owned]
+        return self._map(self._describe, owned)
 
     # principals
 
@@ -1010,6 +1026,7 @@ class PermissionSet(Resource):
         except _ExistsError:
             log.info("%s: already exists (an earlier run created it); reading it", self.key)
             d._forget("permission-sets")
+            d._forget("permission-set-arns")
             return None
         except ClientError as exc:
             raise ctx.wrap_error(self.key, "CreatePermissionSet", exc) from exc
