@@ -374,3 +374,14 @@ def test_document_takes_statement_dicts_and_a_single_statement() -> None:
     assert PolicyDocument(stmt) == PolicyDocument([stmt.to_dict()]) == PolicyDocument([stmt])
     with pytest.raises(ValidationError, match="is not a Statement"):
         PolicyDocument(["s3:GetObject"])  # type: ignore[list-item]
+
+
+def test_a_document_without_version_is_the_legacy_language_not_ours() -> None:
+    """IAM reads a policy without Version as 2008-10-17 (no policy variables): a stored
+    policy stripped of its Version is drift, not equal to the one secureml wrote."""
+    stmt = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}
+    stripped = PolicyDocument.from_dict({"Statement": [stmt]})
+    ours = PolicyDocument.from_dict({"Version": "2012-10-17", "Statement": [stmt]})
+
+    assert stripped.version == "2008-10-17"
+    assert stripped != ours

@@ -415,7 +415,9 @@ class PolicyDocument:
             )
         return cls(
             statements=[Statement.from_dict(s) for s in items],
-            version=data.get("Version", VERSION),
+            # IAM reads a document without Version as the legacy 2008-10-17
+            # language (no policy variables), so it is not equal to ours.
+            version=data.get("Version", _VERSIONS[1]),
             id=data.get("Id"),
         )
 
