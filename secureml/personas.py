@@ -8,12 +8,12 @@ activities. ``with_*``/``without_*`` return a new persona; nothing mutates.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from secureml import activities as _act
+from secureml._convert import frozen_tags, string_tuple
 from secureml._validation import (
     check_account_id,
     check_arn,
@@ -49,13 +49,6 @@ _KINDS: tuple[PersonaKind, ...] = ("DataScientist", "MLOps", "Compute")
 _SAGEMAKER = "sagemaker.amazonaws.com"
 
 
-def _tuple(value: Iterable[str] | str | None) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        return (value,)
-    return tuple(dict.fromkeys(value))
-
 
 def _pass_roles(value: Iterable[Persona | str] | None) -> tuple[str, ...]:
     if value is None:
@@ -64,9 +57,6 @@ def _pass_roles(value: Iterable[Persona | str] | None) -> tuple[str, ...]:
         value = [value]
     return tuple(dict.fromkeys(v.name if isinstance(v, Persona) else v for v in value))
 
-
-def _tags(value: Mapping[str, str] | None) -> Mapping[str, str]:
-    return MappingProxyType(dict(sorted((value or {}).items())))
 
 
 def _activities(value: Iterable[Activity]) -> tuple[Activity, ...]:
@@ -102,20 +92,20 @@ class Persona:
     name: str
     kind: PersonaKind
     activities: tuple[Activity, ...] = attrs.field(converter=_activities)
-    buckets: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
-    ecr_repositories: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
+    buckets: tuple[str, ...] = attrs.field(default=(), converter=string_tuple)
+    ecr_repositories: tuple[str, ...] = attrs.field(default=(), converter=string_tuple)
     pass_roles: tuple[str, ...] = attrs.field(default=(), converter=_pass_roles)
     network: NetworkSettings | None = None
     encryption: EncryptionSettings | None = None
     guardrails: Guardrails | None = None
-    managed_policies: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
+    managed_policies: tuple[str, ...] = attrs.field(default=(), converter=string_tuple)
     permissions_boundary: str | None = None
-    tags: Mapping[str, str] = attrs.field(factory=dict, converter=_tags, hash=False)
+    tags: Mapping[str, str] = attrs.field(factory=dict, converter=frozen_tags, hash=False)
     description: str | None = None
     max_session_duration: str = "PT1H"
-    workgroups: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
+    workgroups: tuple[str, ...] = attrs.field(default=(), converter=string_tuple)
     """Athena workgroups for Query Athena Workgroups (unless the activity names its own)."""
-    glue_databases: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
+    glue_databases: tuple[str, ...] = attrs.field(default=(), converter=string_tuple)
     """Glue databases for Manage AWS Glue Tables (unless the activity names its own)."""
 
     def __attrs_post_init__(self) -> None:

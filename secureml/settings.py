@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 
 import attrs
 
+from secureml._convert import string_tuple
 from secureml._validation import check_arn
 from secureml.errors import ValidationError
 
@@ -17,15 +17,6 @@ _SUBNET = re.compile(r"^subnet-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
 _SG = re.compile(r"^sg-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
 _INSTANCE = re.compile(r"^ml\.[a-z0-9-]+\.[a-z0-9-]+$|^ml\.\*$|^ml\.[a-z0-9-]+\.\*$")
 
-
-def _tuple(value: Iterable[str] | str | None) -> tuple[str, ...]:
-    # Invalid entries stay in place so that __attrs_post_init__ reports them
-    # as a ValidationError with the field's name.
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        return (value,)
-    return tuple(dict.fromkeys(value))
 
 
 def _bad_ids(values: tuple[object, ...], pattern: re.Pattern[str]) -> list[object]:
@@ -45,8 +36,8 @@ class NetworkSettings:
     ('subnet-0abc1234',)
     """
 
-    subnets: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
-    security_groups: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
+    subnets: tuple[str, ...] = attrs.field(default=(), converter=string_tuple)
+    security_groups: tuple[str, ...] = attrs.field(default=(), converter=string_tuple)
 
     def __attrs_post_init__(self) -> None:
         problems = []
@@ -127,7 +118,7 @@ class Guardrails:
 
     network_isolation: bool = False
     inter_container_traffic_encryption: bool = False
-    instance_types: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
+    instance_types: tuple[str, ...] = attrs.field(default=(), converter=string_tuple)
 
     def __attrs_post_init__(self) -> None:
         problems = [

@@ -29,12 +29,12 @@ import json
 import logging
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 from botocore.exceptions import ClientError
 
+from secureml._convert import frozen_tags
 from secureml._validation import check_arn, check_iam_name, checker, parse_duration_hours
 from secureml.aws import EVENTUAL_CONSISTENCY_CODES, error_code
 from secureml.errors import OwnershipError, ValidationError
@@ -75,9 +75,6 @@ _SAGEMAKER = "sagemaker.amazonaws.com"
 _PLACEHOLDER_ACCOUNT = "123456789012"
 _PLACEHOLDER_REGION = "ap-southeast-2"
 
-
-def _tags(value: Mapping[str, str] | None) -> Mapping[str, str]:
-    return MappingProxyType(dict(sorted((value or {}).items())))
 
 
 def _tag_list(tags: Mapping[str, str]) -> list[dict[str, str]]:
@@ -400,7 +397,7 @@ class ManagedPolicy(Resource):
     document: PolicyDocument = attrs.field(converter=_document)
     path: str | None = None
     description: str | None = None
-    tags: Mapping[str, str] = attrs.field(factory=dict, converter=_tags, hash=False)
+    tags: Mapping[str, str] = attrs.field(factory=dict, converter=frozen_tags, hash=False)
     adopt: bool = False
 
     def effective_path(self, ctx: AwsContext) -> str:
@@ -554,7 +551,7 @@ class Role(Resource):
     path: str = "/"
     description: str | None = None
     max_session_duration: str = "PT1H"
-    tags: Mapping[str, str] = attrs.field(factory=dict, converter=_tags, hash=False)
+    tags: Mapping[str, str] = attrs.field(factory=dict, converter=frozen_tags, hash=False)
     adopt: bool = False
 
     @classmethod

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar, cast
 import attrs
 from botocore.exceptions import ClientError
 
+from secureml._convert import frozen_tags, string_tuple
 from secureml._validation import (
     check_account_id,
     check_arn,
@@ -607,16 +608,6 @@ def _is_aws_managed(arn: str) -> bool:
     return bool(re.match(r"^arn:aws(-[a-z]+)*:iam::aws:policy/", arn))
 
 
-def _tuple(value: Iterable[str] | str | None) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        return (value,)
-    return tuple(dict.fromkeys(value))
-
-
-def _frozen_tags(value: Mapping[str, str] | None) -> Mapping[str, str]:
-    return MappingProxyType(dict(sorted((value or {}).items())))
 
 
 def _problems(fn: Callable[[], object]) -> list[str]:
@@ -669,14 +660,14 @@ class PermissionSet(Resource):
     description, so there is always one, and a plan settles on it)."""
     session_duration: str = "PT1H"
     inline_policy: PolicyDocument | None = None
-    managed_policies: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
-    customer_managed_policies: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
+    managed_policies: tuple[str, ...] = attrs.field(default=(), converter=string_tuple)
+    customer_managed_policies: tuple[str, ...] = attrs.field(default=(), converter=string_tuple)
     permissions_boundary: str | None = None
     relay_state: str | None = None
     """The URL users land on after signing in. ``None`` leaves the permission set's
     relay state as it is and out of plans: AWS can change a relay state but never
     remove one, so asking for none could never converge."""
-    tags: Mapping[str, str] = attrs.field(factory=dict, converter=_frozen_tags, hash=False)
+    tags: Mapping[str, str] = attrs.field(factory=dict, converter=frozen_tags, hash=False)
     identity_center: IdentityCenter = attrs.field(factory=IdentityCenter)
     _adopt: bool = attrs.field(default=False, alias="adopt")
     persona: Persona | None = None
@@ -1257,8 +1248,8 @@ class _Assignment(Resource):
 
     principal: str
     _permission_set: str | PermissionSet = attrs.field(alias="permission_set")
-    accounts: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
-    organizational_units: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
+    accounts: tuple[str, ...] = attrs.field(default=(), converter=string_tuple)
+    organizational_units: tuple[str, ...] = attrs.field(default=(), converter=string_tuple)
     _identity_center: IdentityCenter | None = attrs.field(default=None, alias="identity_center")
     _removed_only: bool = attrs.field(default=False, alias="_removed_only", repr=False)
     """Set by discovery only: this object stands for the accounts beyond the targets."""
