@@ -65,3 +65,34 @@ def test_least_privilege_personas_bring_no_finding(session: boto3.Session) -> No
     bp = sm.Blueprint("bp", [compute.role(), ds.role()])
 
     assert bp.plan(session=session).findings == []
+
+
+def test_a_role_whose_path_changes_is_shown_as_replaced(session: boto3.Session) -> None:
+    compute = sm.Compute("c", buckets=["team-a-data"], ecr_repositories=["team-a/*"])
+    sm.Blueprint("bp", [compute.role()]).apply(session=session)
+    iam = session.client("iam")
+    old_id = iam.get_role(RoleName="c")["Role"]["RoleId"]
+    moved = sm.Blueprint("bp", [compute.role(path="/ml/")])
+
+    plan = moved.plan(session=session)
+
+    [change] = [c for c in plan.changes if c.key == "iam-role/c"]
+    assert change.action == "update"
+    [finding] = [f for f in change.findings if f.code == "SM030"]
+    assert "path / -> /ml/" in finding.message
+    assert "deleted and created again" in finding.message
+    moved.apply(session=session)
+    assert iam.get_role(RoleName="c")["Role"]["RoleId"] != old_id
+    assert all(f.code != "SM030" for _, f in moved.plan(session=session).findings)
+
+
+def test_an_update_in_place_carries_no_replacement_finding(session: boto3.Session) -> None:
+    compute = sm.Compute("c", buckets=["team-a-data"], ecr_repositories=["team-a/*"])
+    sm.Blueprint("bp", [compute.role()]).apply(session=session)
+    changed = sm.Compute("c", buckets=["team-b-data"], ecr_repositories=["team-a/*"])
+
+    plan = sm.Blueprint("bp", [changed.role()]).plan(session=session)
+
+    [change] = plan.pending
+    assert change.action == "update"
+    assert plan.findings == []

@@ -28,6 +28,7 @@ from secureml.errors import (
     SecureMLError,
     ValidationError,
 )
+from secureml.policy._findings import Finding
 from secureml.resources import OWNER_TAG, Observed, Resource
 
 __all__ = [
@@ -113,6 +114,10 @@ def _change_for(a: _Assessed, blueprint: str) -> Change:
         )
         raise OwnershipError(r.describe(), detail)
     action: Action = "no-op" if a.observed.state == a.desired else "update"
+    if action == "update":
+        reason = r.replacement(a.observed.state, a.desired)
+        if reason:
+            findings += (Finding.of("SM030", f"{r.describe()}: {reason}"),)
     return Change(
         action, r, a.observed.state, a.desired, observed=a.observed, findings=findings
     )

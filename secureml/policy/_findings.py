@@ -67,6 +67,11 @@ FINDING_CODES: MappingProxyType[str, FindingCode] = MappingProxyType(
                 "condition key that an action of the statement does not support",
             ),
             FindingCode("SM020", Severity.WARNING, "an S3 Block Public Access setting turned off"),
+            FindingCode(
+                "SM030",
+                Severity.WARNING,
+                "the update replaces the resource: it is deleted and created again",
+            ),
         )
     }
 )

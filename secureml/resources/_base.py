@@ -140,6 +140,12 @@ class Resource(abc.ABC):
         widened silently."""
         return []
 
+    def replacement(self, before: State, after: State) -> str | None:
+        """Why going from ``before`` to ``after`` deletes and re-creates the resource
+        (a setting AWS cannot change in place), or ``None`` for an update in place.
+        The plan shows the reason as finding SM030 so nobody is surprised."""
+        return None
+
     def describe(self) -> str:
         """A one-line human description for plans (defaults to the key)."""
         return self.key

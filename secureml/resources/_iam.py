@@ -847,6 +847,16 @@ class Role(Resource):
         for name in sorted(set(have) - set(desired["policies"])):
             _delete_policy(ctx, arns.get(name) or policy_arn(ctx, path, name), where)
 
+    def replacement(self, before: State, after: State) -> str | None:
+        """A new path: IAM cannot move a role, so it is deleted and created again."""
+        if before.get("path") != after.get("path"):
+            return (
+                f"path {before.get('path')} -> {after.get('path')}: IAM cannot move a role, so "
+                "it is deleted and created again with a new unique id (resource policies "
+                "that name the old role stop matching, and sessions of it end)"
+            )
+        return None
+
     def update(self, ctx: AwsContext, observed: Observed, desired: State) -> None:
         """Each differing field with its own call: trust policy, description and
         session duration, boundary, tags, inline policies removed, then the
