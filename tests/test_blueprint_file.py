@@ -736,6 +736,12 @@ public_access_block:
   ignore_public_acls: true
   block_public_policy: false
   restrict_public_buckets: true
+  bucket_settings:
+    - bucket: public-site
+      block_public_acls: false
+      ignore_public_acls: false
+      block_public_policy: false
+      restrict_public_buckets: false
 audit_trail:
   name: full-audit
   bucket: full-audit-logs-123456789012
@@ -828,6 +834,9 @@ def test_every_key_reaches_the_python_objects() -> None:
         block = bf.blueprint[key]
         assert (block.block_public_acls, block.ignore_public_acls, block.block_public_policy,
                 block.restrict_public_buckets) == settings, key
+    own = bf.blueprint["s3-public-access-block/public-site"]
+    assert (own.block_public_acls, own.ignore_public_acls, own.block_public_policy,
+            own.restrict_public_buckets) == (False, False, False, False)
 
     trail = bf.blueprint["cloudtrail-audit-trail/full-audit"]
     assert trail.bucket == "full-audit-logs-123456789012"
@@ -838,3 +847,42 @@ def test_every_key_reaches_the_python_objects() -> None:
     assert trail.object_lock == sm.ObjectLock(365, "COMPLIANCE")
     assert trail.tags["purpose"] == "audit"
     assert trail.adopt is True
+
+
+
+def test_a_bucket_can_have_settings_of_its_own_and_inherits_the_rest() -> None:
+    bf = _load("""
+blueprint: bpa
+public_access_block:
+  buckets: [data-a]
+  block_public_policy: false
+  bucket_settings:
+    - {bucket: data-a, block_public_acls: false}
+    - {bucket: site-b, block_public_policy: true}
+""")
+
+    a = bf.blueprint["s3-public-access-block/data-a"]
+    b = bf.blueprint["s3-public-access-block/site-b"]
+    assert (a.block_public_acls, a.ignore_public_acls, a.block_public_policy,
+            a.restrict_public_buckets) == (False, True, False, True)
+    assert (b.block_public_acls, b.ignore_public_acls, b.block_public_policy,
+            b.restrict_public_buckets) == (True, True, True, True)
+    assert [r.key for r in bf.blueprint.resources] == [
+        "s3-public-access-block/data-a", "s3-public-access-block/site-b"
+    ]
+
+
+def test_a_bad_bucket_in_bucket_settings_points_at_its_entry() -> None:
+    with pytest.raises(BlueprintFileError) as info:
+        _load("""
+blueprint: bpa
+public_access_block:
+  bucket_settings:
+    - {bucket: Not_A_Bucket}
+    - {bucket: fine-bucket, block_public_acl: false}
+""")
+    text = str(info.value)
+    assert "public_access_block.bucket_settings[0].bucket: 'Not_A_Bucket'" in text
+    assert "Not_A_Bucket" in text
+    assert "public_access_block.bucket_settings[1]" in text
+    assert "block_public_acl" in text

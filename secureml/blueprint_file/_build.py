@@ -457,18 +457,26 @@ class _Builder:
         buckets = set(spec.buckets)
         if spec.persona_buckets:
             buckets.update(b for p in self.personas.values() for b in p.buckets)
+        own: dict[str, tuple[Path, dict[str, Any]]] = {}
+        for index, entry in enumerate(spec.bucket_settings):
+            given = {k: getattr(entry, k) for k in settings if getattr(entry, k) is not None}
+            own[entry.bucket] = ((*path, "bucket_settings", index), {**settings, **given})
+
         def locate(message: str) -> tuple[Path, str]:
-            # "BucketPublicAccessBlock.bucket: 'X' is not...": X is one of the listed buckets.
+            # "BucketPublicAccessBlock.bucket: 'X' is not...": X is a bucket of the file.
             quoted = _QUOTED.search(message)
+            rest = message.split(": ", 1)[-1]
+            if quoted and quoted.group(1) in own:
+                return (*own[quoted.group(1)][0], "bucket"), rest
             if quoted and quoted.group(1) in spec.buckets:
-                rest = message.split(": ", 1)[-1]
                 return (*path, "buckets", spec.buckets.index(quoted.group(1))), rest
             return path, message
 
-        for bucket in sorted(buckets):
+        for bucket in sorted(buckets | set(own)):
+            where, chosen = own.get(bucket, (path, settings))
             self.add(
-                path,
-                self.c.call(path, res.BucketPublicAccessBlock, bucket, locate=locate, **settings),
+                where,
+                self.c.call(where, res.BucketPublicAccessBlock, bucket, locate=locate, **chosen),
             )
         if spec.account:
             self.add(path, self.c.call(path, res.AccountPublicAccessBlock, **settings))

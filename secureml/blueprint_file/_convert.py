@@ -289,6 +289,7 @@ _WHAT = {
     "PermissionSetSpec": "permission_set",
     "AssignmentSpec": "an assignment",
     "PublicAccessBlockSpec": "public_access_block",
+    "BucketPublicAccessSpec": "a bucket's settings",
     "AuditTrailSpec": "audit_trail",
     "LifecycleSpec": "lifecycle",
     "ObjectLockSpec": "object_lock",

@@ -31,6 +31,7 @@ __all__ = [
     "AssignmentSpec",
     "AuditTrailSpec",
     "BlueprintSpec",
+    "BucketPublicAccessSpec",
     "EncryptionSpec",
     "GuardrailsSpec",
     "IdentityCenterSpec",
@@ -261,6 +262,22 @@ class AssignmentSpec:
 
 
 @attrs.frozen
+class BucketPublicAccessSpec:
+    """One bucket's own Block Public Access settings; a setting left out takes
+    the value of ``public_access_block``."""
+
+    bucket: str = _field("The bucket.", minLength=3)
+    block_public_acls: bool | None = _field("Refuse new public ACLs on this bucket.", None)
+    ignore_public_acls: bool | None = _field("Ignore existing public ACLs.", None)
+    block_public_policy: bool | None = _field(
+        "Refuse bucket policies that grant public access.", None
+    )
+    restrict_public_buckets: bool | None = _field(
+        "Limit a public bucket policy to AWS services and the bucket owner's account.", None
+    )
+
+
+@attrs.frozen
 class PublicAccessBlockSpec:
     """S3 Block Public Access: the account's setting and buckets' settings."""
 
@@ -280,6 +297,11 @@ class PublicAccessBlockSpec:
     block_public_policy: bool = _field("Refuse bucket policies that grant public access.", True)
     restrict_public_buckets: bool = _field(
         "Limit a public bucket policy to AWS services and the bucket owner's account.", True
+    )
+    bucket_settings: tuple[BucketPublicAccessSpec, ...] = _field(
+        "Buckets with settings of their own (each also blocked; a setting left out "
+        "takes the value above).",
+        (),
     )
 
 
@@ -397,6 +419,7 @@ SPEC_CLASSES: tuple[type, ...] = (
     PermissionSetSpec,
     AssignmentSpec,
     PublicAccessBlockSpec,
+    BucketPublicAccessSpec,
     AuditTrailSpec,
     LifecycleSpec,
     ObjectLockSpec,
