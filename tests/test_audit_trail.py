@@ -18,7 +18,7 @@ from botocore.stub import Stubber
 from policy_sentry.querying.actions import get_action_data
 
 from secureml.aws import AwsContext, RetryPolicy
-from secureml.errors import AWSCallError, ValidationError
+from secureml.errors import AWSCallError, OwnershipError, ValidationError
 from secureml.resources import (
     OWNER_TAG,
     SAGEMAKER_DATA_EVENT_TYPES,
@@ -615,3 +615,39 @@ def test_bucket_of_another_account_is_reported_clearly() -> None:
         stub.add_client_error("get_bucket_policy", "AccessDenied", http_status_code=403)
         with pytest.raises(AWSCallError, match="choose another bucket name"):
             AuditTrail("ml-audit", bucket="taken-name").read(ctx)
+
+
+def test_a_bucket_that_appears_after_the_plan_is_not_taken_over(session: boto3.Session) -> None:
+    """The plan saw neither trail nor bucket, so it plans a create; if someone else's
+    bucket of that name appears before the apply, the create must refuse it rather than
+    replace its tags and policy (CreateBucket in us-east-1 answers 200 for it)."""
+    ctx = _ctx(session)
+    trail = AuditTrail("ml-audit", bucket="ml-audit-logs")
+    assert trail.read(ctx) is None
+    s3 = session.client("s3")
+    s3.create_bucket(Bucket="ml-audit-logs")
+    s3.put_bucket_tagging(Bucket="ml-audit-logs",
+                          Tagging={"TagSet": [{"Key": "team", "Value": "other"}]})
+    theirs = json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Deny", "Principal": "*", "Action": "s3:DeleteObject",
+        "Resource": "arn:aws:s3:::ml-audit-logs/*"}]})
+    s3.put_bucket_policy(Bucket="ml-audit-logs", Policy=theirs)
+    with pytest.raises(OwnershipError, match="ml-audit-logs"):
+        trail.create(_ctx(session), trail.desired(ctx))
+    assert s3.get_bucket_policy(Bucket="ml-audit-logs")["Policy"] == theirs
+    assert s3.get_bucket_tagging(Bucket="ml-audit-logs")["TagSet"] == [
+        {"Key": "team", "Value": "other"}
+    ]
+    assert session.client("cloudtrail").describe_trails()["trailList"] == []
+
+
+def test_a_bucket_an_earlier_apply_made_is_finished_by_create(session: boto3.Session) -> None:
+    """A bucket made and tagged by an apply that died before the trail: create goes on."""
+    ctx = _ctx(session)
+    trail = AuditTrail("ml-audit", bucket="ml-audit-logs")
+    session.client("s3").create_bucket(Bucket="ml-audit-logs")
+    session.client("s3").put_bucket_tagging(
+        Bucket="ml-audit-logs", Tagging={"TagSet": [{"Key": OWNER_TAG, "Value": "bp"}]}
+    )
+    trail.create(ctx, trail.desired(ctx))
+    assert _in_sync(trail, _ctx(session))

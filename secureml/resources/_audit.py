@@ -29,7 +29,7 @@ from botocore.exceptions import ClientError
 
 from secureml._validation import check_arn, check_bucket_name, checker
 from secureml.aws import AwsContext, error_code
-from secureml.errors import AWSCallError, ValidationError
+from secureml.errors import AWSCallError, OwnershipError, ValidationError
 from secureml.policy import PolicyDocument, Statement
 from secureml.resources._base import OWNER_TAG, Observed, Resource, State
 from secureml.resources._public_access import SETTINGS, _bucket_region
@@ -672,10 +672,12 @@ class AuditTrail(Resource):
 
         fresh_policy = False
         if have_bucket is None:
-            self._create_bucket(ctx)
-            extra["bucket_region"] = ctx.region
-            extra["bucket_tags_all"] = {}
-            have_bucket = {}
+            if self._create_bucket(ctx):
+                extra["bucket_region"] = ctx.region
+                extra["bucket_tags_all"] = {}
+                have_bucket = {}
+            else:
+                have_bucket = self._existing_bucket(ctx, extra)
         bctx = ctx.for_region(extra.get("bucket_region"))
         fresh_policy = self._converge_bucket(bctx, have_bucket, want_bucket, extra)
 
@@ -697,7 +699,27 @@ class AuditTrail(Resource):
             }
         self._converge_trail(ctx, have_trail, want_trail, retry_codes)
 
-    def _create_bucket(self, ctx: AwsContext) -> None:
+    def _existing_bucket(self, ctx: AwsContext, extra: dict[str, Any]) -> State:
+        """The state of a bucket the plan did not see (made since, by an earlier apply
+        or by someone else), refused unless it is this blueprint's or adopted: its
+        policy, tags and settings are about to be replaced."""
+        region = _bucket_region(ctx, self.bucket) or ctx.region
+        extra["bucket_region"] = region
+        state = self._read_bucket(ctx.for_region(region), extra)
+        owner = extra["bucket_tags_all"].get(OWNER_TAG)
+        if owner != ctx.blueprint and not self.adopt:
+            raise OwnershipError(
+                f"S3 bucket {self.bucket} of {self.key}",
+                f"it appeared after the plan and its {OWNER_TAG} tag is {owner!r}, "
+                f"not {ctx.blueprint!r}",
+            )
+        return state
+
+    def _create_bucket(self, ctx: AwsContext) -> bool:
+        """Create the bucket and tag it; ``False`` when it exists already (CreateBucket
+        in us-east-1 answers 200 for a bucket the account owns, so look first)."""
+        if _bucket_region(ctx, self.bucket) is not None:
+            return False
         kwargs: dict[str, Any] = {"Bucket": self.bucket}
         if ctx.region != "us-east-1":
             kwargs["CreateBucketConfiguration"] = {"LocationConstraint": ctx.region}
@@ -707,7 +729,7 @@ class AuditTrail(Resource):
             ctx.call("s3", "create_bucket", resource=self.key, **kwargs)
         except ClientError as exc:
             if error_code(exc) == "BucketAlreadyOwnedByYou":
-                return  # an earlier apply got this far
+                return False  # made since the look: the caller checks whose it is
             if error_code(exc) == "BucketAlreadyExists":
                 raise AWSCallError(
                     self.key,
@@ -719,6 +741,7 @@ class AuditTrail(Resource):
         # Tag at once: if this apply dies now, the next one still knows the bucket is ours.
         self._call(ctx, "s3", "put_bucket_tagging", Bucket=self.bucket,
                    Tagging={"TagSet": [{"Key": OWNER_TAG, "Value": ctx.blueprint}]})
+        return True
 
     def _converge_bucket(
         self, ctx: AwsContext, have: State, want: State, extra: Mapping[str, Any]
