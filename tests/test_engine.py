@@ -429,3 +429,105 @@ def test_session_may_be_a_callable(store: Store, session: boto3.Session) -> None
 
 def test_owner_tag_name() -> None:
     assert OWNER_TAG == "secureml:blueprint"
+
+
+# -- every shipped kind: a plan never writes, and prune=False never deletes ------------
+
+
+def _every_kind(session: boto3.Session, *, full: bool) -> sm.Blueprint:
+    """One resource (or more) of every shipped kind; without ``full`` some are left
+    out so that they become orphans."""
+    from secureml.resources import (
+        AccountPublicAccessBlock,
+        AuditTrail,
+        BucketPublicAccessBlock,
+        GroupAssignment,
+        ManagedPolicy,
+        PermissionSet,
+        Role,
+        UserAssignment,
+    )
+
+    doc = sm.PolicyDocument(
+        [sm.Statement(actions="s3:ListBucket", resources="arn:aws:s3:::team-a-data")]
+    )
+    policy = ManagedPolicy("team-a-list", doc)
+    kept = [
+        policy,
+        Role("team-a-role", policies=[doc], managed_policies=[policy]),
+        PermissionSet(name="team-a-ps",
+                      managed_policies=["arn:aws:iam::aws:policy/ReadOnlyAccess"]),
+        GroupAssignment(group="DataScientists", permission_set="team-a-ps",
+                        accounts=["111122223333"]),
+        UserAssignment(user="alice", permission_set="team-a-ps", accounts=["111122223333"]),
+        BucketPublicAccessBlock("team-a-data"),
+        AccountPublicAccessBlock(),
+        AuditTrail("ml-audit", bucket="ml-audit-logs-bp"),
+    ]
+    extra = [
+        ManagedPolicy("gone-policy", doc),
+        Role("gone-role", policies=[doc]),
+        PermissionSet(name="gone-ps"),
+        GroupAssignment(group="DataScientists", permission_set="gone-ps",
+                        accounts=["111122223333"]),
+        AuditTrail("gone-audit", bucket="gone-audit-logs-bp"),
+    ]
+    return sm.Blueprint("every-kind", [*kept, *(extra if full else [])], retry=NO_SLEEP)
+
+
+def test_plan_of_every_kind_only_reads_and_prune_false_deletes_nothing(
+    session: boto3.Session,
+) -> None:
+    """Invariant: plan() makes only Get/List/Describe/Head calls, for every kind, with
+    drift and orphans to find; apply(prune=False) then deletes nothing."""
+    from secureml._moto_sso import moto_identity_center
+    from secureml.testing import READ_PREFIXES
+
+    with moto_identity_center():
+        instance = session.client("sso-admin").list_instances()["Instances"][0]
+        store = instance["IdentityStoreId"]
+        ids = session.client("identitystore")
+        ids.create_group(IdentityStoreId=store, DisplayName="DataScientists")
+        ids.create_user(IdentityStoreId=store, UserName="alice", DisplayName="alice",
+                        Name={"GivenName": "alice", "FamilyName": "Doe"})
+        session.client("s3").create_bucket(Bucket="team-a-data")
+        doc_json = {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*"}]}
+        _every_kind(session, full=True).apply(session)
+        # Drift on every kind, and five resources left out of the blueprint.
+        iam = session.client("iam")
+        theirs = iam.create_policy(
+            PolicyName="theirs", PolicyDocument=json.dumps(doc_json)
+        )["Policy"]["Arn"]
+        iam.attach_role_policy(RoleName="team-a-role", PolicyArn=theirs)
+        session.client("s3").delete_public_access_block(Bucket="team-a-data")
+        session.client("s3").delete_bucket_policy(Bucket="ml-audit-logs-bp")
+        session.client("cloudtrail").stop_logging(Name="ml-audit")
+        smaller = _every_kind(session, full=False)
+        calls = CallRecorder.attach(session)
+        for prune in (False, True):
+            plan = smaller.plan(session, prune=prune)
+            assert plan.warnings == ()
+            assert {c.key for c in plan.changes if c.orphan} == {
+                "iam-policy/gone-policy", "iam-role/gone-role", "sso-permission-set/gone-ps",
+                "sso-group-assignment/DataScientists:gone-ps",
+                "cloudtrail-audit-trail/gone-audit",
+            }, str(plan)
+            assert not plan.is_empty
+            role = next(c for c in plan.changes if c.key == "iam-role/team-a-role")
+            # The detach of a policy the user attached shows in the plan, by ARN.
+            assert f'  - "{theirs}"' in role.diff(), role.diff()
+        assert calls.calls, "the plans must have read something"
+        assert [c for c in calls.calls if not c.operation.startswith(READ_PREFIXES)] == []
+        calls.clear()
+        result = smaller.apply(session)
+        assert result.kept, "the orphans are kept"
+        deletes = [
+            c.operation for c in calls.mutating
+            if c.operation.startswith(("Delete", "Detach", "Remove", "Untag", "Stop"))
+        ]
+        # The only detach allowed is the drifted attachment on a role the blueprint owns.
+        assert deletes == ["DetachRolePolicy"], deletes
+        assert iam.get_role(RoleName="gone-role")
+        assert iam.get_policy(PolicyArn=theirs), "detached, never deleted: not ours"
+        assert session.client("cloudtrail").get_trail(Name="gone-audit")
