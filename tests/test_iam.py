@@ -13,7 +13,7 @@ from botocore.awsrequest import AWSResponse
 
 import secureml as sm
 from secureml.aws import RetryPolicy
-from secureml.errors import OwnershipError, ValidationError
+from secureml.errors import ConvergenceError, OwnershipError, ValidationError
 from secureml.resources import OWNER_TAG
 from secureml.resources._iam import MAX_POLICY_VERSIONS, _canonical, sagemaker_trust_policy
 from secureml.testing import CallRecorder
@@ -576,6 +576,33 @@ def test_prune_deletes_a_removed_managed_policy_after_detaching_it(session: boto
         iam.list_policies(Scope="Local", PathPrefix="/secureml/ml-platform/shared")["Policies"]
         == []
     )
+    assert bp.plan(session, prune=True).is_empty
+
+
+def test_prune_never_detaches_a_policy_from_a_role_or_user_it_does_not_own(
+    session: boto3.Session,
+) -> None:
+    """Another team attached the blueprint's policy to their own role and user: pruning
+    the policy must not strip it from them (that changes resources not ours)."""
+    policy = sm.ManagedPolicy("shared-read", _doc("s3:ListBucket"))
+    blueprint(policy).apply(session)
+    iam = session.client("iam")
+    arn = f"arn:aws:iam::{ACCOUNT}:policy/secureml/ml-platform/shared-read"
+    _foreign_role(session, "their-role")
+    iam.attach_role_policy(RoleName="their-role", PolicyArn=arn)
+    iam.create_user(UserName="their-user")
+    iam.attach_user_policy(UserName="their-user", PolicyArn=arn)
+    bp = blueprint(sm.Role("plain", policies=[_doc("s3:GetObject")]))
+    with pytest.raises(ConvergenceError, match="role their-role, user their-user"):
+        bp.apply(session, prune=True)
+    assert attached(iam, "their-role") == [arn]
+    assert [p["PolicyArn"] for p in
+            iam.list_attached_user_policies(UserName="their-user")["AttachedPolicies"]] == [arn]
+    assert iam.get_policy(PolicyArn=arn)
+    # Once they detach it themselves, the prune finishes.
+    iam.detach_role_policy(RoleName="their-role", PolicyArn=arn)
+    iam.detach_user_policy(UserName="their-user", PolicyArn=arn)
+    bp.apply(session, prune=True)
     assert bp.plan(session, prune=True).is_empty
 
 

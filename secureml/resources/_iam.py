@@ -37,7 +37,7 @@ from botocore.exceptions import ClientError
 from secureml._convert import frozen_tags
 from secureml._validation import check_arn, check_iam_name, checker, parse_duration_hours
 from secureml.aws import EVENTUAL_CONSISTENCY_CODES, error_code
-from secureml.errors import OwnershipError, ValidationError
+from secureml.errors import AWSCallError, OwnershipError, ValidationError
 from secureml.policy import (
     LIMITS,
     MANAGED_POLICIES_PER_ROLE,
@@ -279,15 +279,48 @@ def _ensure_policy(
 
 
 def _delete_policy(ctx: AwsContext, arn: str, where: str) -> None:
-    """Detach the policy from everything, delete its old versions, then the policy."""
+    """Detach the policy from this blueprint's roles, delete its old versions, then
+    the policy.
+
+    A role, user or group this blueprint does not own that still has the policy
+    attached stops the delete before any change (:class:`AWSCallError`):
+    detaching it there would change a resource that is not ours, behind the plan's
+    back (the plan shows only the policy's delete)."""
     try:
-        for kind, key, detach, arg in (
-            ("PolicyRoles", "RoleName", "detach_role_policy", "RoleName"),
-            ("PolicyUsers", "UserName", "detach_user_policy", "UserName"),
-            ("PolicyGroups", "GroupName", "detach_group_policy", "GroupName"),
+        attached: dict[str, list[str]] = {}
+        for kind, key in (
+            ("PolicyRoles", "RoleName"),
+            ("PolicyUsers", "UserName"),
+            ("PolicyGroups", "GroupName"),
         ):
-            for entity in ctx.paginate("iam", "list_entities_for_policy", kind, PolicyArn=arn):
-                _ignore_missing(ctx, detach, where, PolicyArn=arn, **{arg: entity[key]})
+            attached[kind] = sorted(
+                e[key] for e in ctx.paginate("iam", "list_entities_for_policy", kind,
+                                             PolicyArn=arn)
+            )
+        foreign = [f"user {u}" for u in attached["PolicyUsers"]]
+        foreign += [f"group {g}" for g in attached["PolicyGroups"]]
+        ours: list[str] = []
+        for role in attached["PolicyRoles"]:
+            try:
+                found = ctx.call("iam", "get_role", resource=where, RoleName=role)["Role"]
+            except ClientError as exc:
+                if _missing(exc):
+                    continue
+                raise
+            if _tag_dict(found.get("Tags")).get(OWNER_TAG) == ctx.blueprint:
+                ours.append(role)
+            else:
+                foreign.append(f"role {role}")
+        if foreign:
+            raise AWSCallError(
+                where,
+                "DeletePolicy",
+                f"{arn} is still attached to {', '.join(sorted(foreign))}, which this "
+                "blueprint does not own and secureml will not change; detach it there "
+                "first, then apply again",
+            )
+        for role in ours:
+            _ignore_missing(ctx, "detach_role_policy", where, PolicyArn=arn, RoleName=role)
         for version in ctx.paginate("iam", "list_policy_versions", "Versions", PolicyArn=arn):
             if not version.get("IsDefaultVersion"):
                 _ignore_missing(
