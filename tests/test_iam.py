@@ -606,6 +606,31 @@ def test_prune_never_detaches_a_policy_from_a_role_or_user_it_does_not_own(
     assert bp.plan(session, prune=True).is_empty
 
 
+def test_an_untagged_policy_at_a_roles_policy_path_is_never_deleted(
+    session: boto3.Session,
+) -> None:
+    """A role's own policies are found by path; one put there by someone else (no owner
+    tag) shows in the plan but is neither deleted by an update nor by a prune."""
+    role = sm.Role("plain", policies=[_doc("s3:GetObject")])
+    blueprint(role).apply(session)
+    iam = session.client("iam")
+    stray = iam.create_policy(
+        PolicyName="stray", Path=policy_path("plain"),
+        PolicyDocument=_doc("s3:ListBucket").to_json(),
+    )["Policy"]["Arn"]
+    plan = blueprint(role).plan(session)
+    assert [c.action for c in plan.changes] == ["update"]
+    assert any("stray" in line for line in plan.changes[0].diff())
+    with pytest.raises(ConvergenceError, match="stray"):
+        blueprint(role).apply(session)
+    with pytest.raises(ConvergenceError, match="stray"):
+        blueprint(sm.Role("other", policies=[_doc("s3:GetObject")])).apply(session, prune=True)
+    assert iam.get_policy(PolicyArn=stray)
+    assert attached(iam, "plain") == [
+        f"arn:aws:iam::{ACCOUNT}:policy{policy_path('plain')}plain-policy-1"
+    ]
+
+
 # -- validation ---------------------------------------------------------------------------------
 
 

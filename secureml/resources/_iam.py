@@ -334,6 +334,21 @@ def _delete_policy(ctx: AwsContext, arn: str, where: str) -> None:
     _ignore_missing(ctx, "delete_policy", where, PolicyArn=arn)
 
 
+def _check_own_policy(ctx: AwsContext, arn: str, where: str) -> None:
+    """Refuse to change or delete a role's own policy unless it carries this blueprint's
+    owner tag: own policies are found by their path (``ListPolicies`` returns no tags),
+    and a policy someone else put at that path is not ours to rewrite."""
+    try:
+        policy = ctx.call("iam", "get_policy", resource=where, PolicyArn=arn)["Policy"]
+    except ClientError as exc:
+        if _missing(exc):
+            return
+        raise
+    owner = _tag_dict(policy.get("Tags")).get(OWNER_TAG)
+    if owner != ctx.blueprint:
+        raise OwnershipError(f"IAM policy {arn}", f"its {OWNER_TAG} tag is {owner!r}")
+
+
 def _ignore_missing(ctx: AwsContext, operation: str, where: str, **kwargs: Any) -> None:
     try:
         ctx.call("iam", operation, resource=where, **kwargs)
@@ -848,6 +863,9 @@ class Role(Resource):
         where = self.describe()
         path = role_policy_path(ctx.blueprint, self.name)
         have = before.get("policies", {})
+        # Before any change: only policies tagged for this blueprint are rewritten or deleted.
+        for name in sorted(n for n in have if have[n] != desired["policies"].get(n)):
+            _check_own_policy(ctx, arns.get(name) or policy_arn(ctx, path, name), where)
         for name, doc in desired["policies"].items():
             if name not in have:
                 _ensure_policy(
@@ -945,14 +963,17 @@ class Role(Resource):
         so an interrupted delete leaves a tagged role that the next prune finds)."""
         where = self.describe()
         state = observed.state
+        path = role_policy_path(ctx.blueprint, self.name)
+        arns = observed.extra.get("policy_arns", {})
+        own = [arns.get(n) or policy_arn(ctx, path, n) for n in sorted(state.get("policies", {}))]
+        for arn in own:  # before any change: a refused policy leaves the role whole
+            _check_own_policy(ctx, arn, where)
         for arn in state.get("attached_policies", ()):
             _ignore_missing(ctx, "detach_role_policy", where, RoleName=self.name, PolicyArn=arn)
         for name in state.get("inline_policies", ()):
             _ignore_missing(ctx, "delete_role_policy", where, RoleName=self.name, PolicyName=name)
-        path = role_policy_path(ctx.blueprint, self.name)
-        arns = observed.extra.get("policy_arns", {})
-        for name in sorted(state.get("policies", {})):
-            _delete_policy(ctx, arns.get(name) or policy_arn(ctx, path, name), where)
+        for arn in own:
+            _delete_policy(ctx, arn, where)
         _ignore_missing(ctx, "delete_role", where, RoleName=self.name)
 
     @classmethod
