@@ -301,12 +301,9 @@ def _delete_policy(ctx: AwsContext, arn: str, where: str) -> None:
         foreign += [f"group {g}" for g in attached["PolicyGroups"]]
         ours: list[str] = []
         for role in attached["PolicyRoles"]:
-            try:
-                found = ctx.call("iam", "get_role", resource=where, RoleName=role)["Role"]
-            except ClientError as exc:
-                if _missing(exc):
-                    continue
-                raise
+            found = _get_or_none(ctx, "get_role", where, "Role", RoleName=role)
+            if found is None:
+                continue
             if _tag_dict(found.get("Tags")).get(OWNER_TAG) == ctx.blueprint:
                 ours.append(role)
             else:
@@ -338,15 +335,25 @@ def _check_own_policy(ctx: AwsContext, arn: str, where: str) -> None:
     """Refuse to change or delete a role's own policy unless it carries this blueprint's
     owner tag: own policies are found by their path (``ListPolicies`` returns no tags),
     and a policy someone else put at that path is not ours to rewrite."""
-    try:
-        policy = ctx.call("iam", "get_policy", resource=where, PolicyArn=arn)["Policy"]
-    except ClientError as exc:
-        if _missing(exc):
-            return
-        raise
+    policy = _get_or_none(ctx, "get_policy", where, "Policy", PolicyArn=arn)
+    if policy is None:
+        return
     owner = _tag_dict(policy.get("Tags")).get(OWNER_TAG)
     if owner != ctx.blueprint:
         raise OwnershipError(f"IAM policy {arn}", f"its {OWNER_TAG} tag is {owner!r}")
+
+
+def _get_or_none(
+    ctx: AwsContext, operation: str, where: str, key: str, **kwargs: Any
+) -> dict[str, Any] | None:
+    """``response[key]`` of a Get call, or ``None`` when the entity does not exist."""
+    try:
+        found: dict[str, Any] = ctx.call("iam", operation, resource=where, **kwargs)[key]
+    except ClientError as exc:
+        if _missing(exc):
+            return None
+        raise
+    return found
 
 
 def _ignore_missing(ctx: AwsContext, operation: str, where: str, **kwargs: Any) -> None:
@@ -497,14 +504,9 @@ class ManagedPolicy(Resource):
     def read(self, ctx: AwsContext) -> Observed | None:
         """GetPolicy (tags, default version) and GetPolicyVersion."""
         arn = self.arn(ctx)
-        try:
-            policy = ctx.call(
-                "iam", "get_policy", resource=self.describe(), PolicyArn=arn
-            )["Policy"]
-        except ClientError as exc:
-            if _missing(exc):
-                return None
-            raise
+        policy = _get_or_none(ctx, "get_policy", self.describe(), "Policy", PolicyArn=arn)
+        if policy is None:
+            return None
         tags = _tag_dict(policy.get("Tags"))
         owner = tags.get(OWNER_TAG)
         state: State = {"name": policy["PolicyName"], "path": policy["Path"], "tags": tags}
@@ -763,12 +765,9 @@ class Role(Resource):
         ListAttachedRolePolicies, ListRolePolicies and the documents of its own
         policies (found by the blueprint's policy listing)."""
         where = self.describe()
-        try:
-            role = ctx.call("iam", "get_role", resource=where, RoleName=self.name)["Role"]
-        except ClientError as exc:
-            if _missing(exc):
-                return None
-            raise
+        role = _get_or_none(ctx, "get_role", where, "Role", RoleName=self.name)
+        if role is None:
+            return None
         tags = _tag_dict(role.get("Tags"))
         owner = tags.get(OWNER_TAG)
         boundary = role.get("PermissionsBoundary") or {}
