@@ -19,7 +19,7 @@ import secureml as sm
 from secureml.aws import AwsContext, RetryPolicy
 from secureml.engine import ApplyResult, Change, Plan, diff_lines, resource_kinds
 from secureml.errors import ConvergenceError, OwnershipError, ValidationError
-from secureml.resources import OWNER_TAG, Observed, Resource, State
+from secureml.resources import OWNER_TAG, Observed, Resource, State, register_kind
 from secureml.testing import CallRecorder
 
 NO_SLEEP = RetryPolicy(sleep=lambda _: None)
@@ -36,6 +36,7 @@ class Store:
     barrier: threading.Barrier | None = None
 
 
+@register_kind
 @attrs.frozen
 class Widget(Resource):
     """A toy kind: a named value owned through an ``owner`` field."""
@@ -149,7 +150,7 @@ def test_external_dependencies_may_be_absent(store: Store) -> None:
     assert blueprint.keys() == ["test-widget/a"]
 
 
-def test_the_widget_kind_registers_itself() -> None:
+def test_the_widget_kind_registers_by_declaration() -> None:
     kinds = resource_kinds()
     assert kinds["test-widget"] is Widget
     assert kinds["iam-role"] is sm.Role

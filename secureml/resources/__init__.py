@@ -1,6 +1,7 @@
 """Deployable resources: what a :class:`~secureml.Blueprint` is made of.
 
-Each kind subclasses :class:`Resource`; the engine needs nothing else.
+Each kind subclasses :class:`Resource` and registers with :func:`register_kind`;
+the engine needs nothing else.
 """
 
 from secureml.resources._audit import (
@@ -17,6 +18,7 @@ from secureml.resources._identity_center import (
     PermissionSet,
     UserAssignment,
 )
+from secureml.resources._kinds import register_kind, registered_kinds
 from secureml.resources._public_access import (
     AccountPublicAccessBlock,
     BucketPublicAccessBlock,
@@ -51,4 +53,6 @@ __all__ = [
     "UserAssignment",
     "block_public_access",
     "public_access_report",
+    "register_kind",
+    "registered_kinds",
 ]

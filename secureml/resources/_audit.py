@@ -32,6 +32,7 @@ from secureml.aws import AwsContext, error_code
 from secureml.errors import AWSCallError, OwnershipError, ValidationError
 from secureml.policy import PolicyDocument, Statement
 from secureml.resources._base import OWNER_TAG, Observed, Resource, State
+from secureml.resources._kinds import register_kind
 from secureml.resources._public_access import SETTINGS, _bucket_region
 
 __all__ = [
@@ -233,6 +234,7 @@ def _canonical_selectors(selectors: Iterable[Mapping[str, Any]]) -> list[dict[st
     return sorted(out, key=lambda s: (s["Name"], json.dumps(s["FieldSelectors"])))
 
 
+@register_kind
 @attrs.frozen
 class AuditTrail(Resource):
     """A multi-region CloudTrail trail into a dedicated, hardened S3 bucket.

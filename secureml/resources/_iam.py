@@ -48,6 +48,7 @@ from secureml.policy import (
 from secureml.policy._findings import Finding
 from secureml.policy._lint import lint
 from secureml.resources._base import OWNER_TAG, Observed, Resource, State
+from secureml.resources._kinds import register_kind
 
 if TYPE_CHECKING:
     from secureml.aws import AwsContext
@@ -429,6 +430,7 @@ def _aws_principals(doc: PolicyDocument) -> bool:
 # -- ManagedPolicy -----------------------------------------------------------------------
 
 
+@register_kind
 @attrs.frozen
 class ManagedPolicy(Resource):
     """A customer managed policy on its own, which roles can attach.
@@ -564,6 +566,7 @@ def _managed(value: Iterable[str | ManagedPolicy] | str | ManagedPolicy) -> tupl
     return tuple(dict.fromkeys(value))
 
 
+@register_kind
 @attrs.frozen
 class Role(Resource):
     """An IAM role: trust policy, its own customer managed policies, attached

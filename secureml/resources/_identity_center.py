@@ -49,6 +49,7 @@ from secureml.policy import LIMITS, MANAGED_POLICIES_PER_PERMISSION_SET, PolicyD
 from secureml.policy._findings import Finding
 from secureml.policy._lint import lint
 from secureml.resources._base import OWNER_TAG, Observed, Resource, State
+from secureml.resources._kinds import register_kind
 from secureml.resources._sso_async import (
     WAIT_TIMEOUT,
     AssignmentOp,
@@ -628,6 +629,7 @@ def _read_call(ctx: AwsContext, resource: str, operation: str, **kwargs: Any) ->
 # -- PermissionSet ------------------------------------------------------------------------------
 
 
+@register_kind
 @attrs.frozen(kw_only=True)
 class PermissionSet(Resource):
     """An IAM Identity Center permission set.
@@ -1495,6 +1497,7 @@ class _Assignment(Resource):
         return found
 
 
+@register_kind
 @attrs.frozen(kw_only=True)
 class GroupAssignment(_Assignment):
     """A group of the identity store given a permission set in accounts.
@@ -1522,6 +1525,7 @@ class GroupAssignment(_Assignment):
         return self.principal
 
 
+@register_kind
 @attrs.frozen(kw_only=True)
 class UserAssignment(_Assignment):
     """One user of the identity store (by user name, or id) given a permission set

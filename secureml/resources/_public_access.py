@@ -28,6 +28,7 @@ from secureml.aws import AwsContext, error_code
 from secureml.errors import NotFoundError, ValidationError
 from secureml.policy._findings import Finding
 from secureml.resources._base import Observed, Resource, State
+from secureml.resources._kinds import register_kind
 
 if TYPE_CHECKING:
     from secureml.personas import Persona
@@ -137,6 +138,7 @@ class _Settings:
         ]
 
 
+@register_kind
 @attrs.frozen
 class BucketPublicAccessBlock(_Settings, Resource):
     """S3 Block Public Access on one bucket, all four settings on by default.
@@ -247,6 +249,7 @@ class BucketPublicAccessBlock(_Settings, Resource):
         return True
 
 
+@register_kind
 @attrs.frozen
 class AccountPublicAccessBlock(_Settings, Resource):
     """S3 Block Public Access for the whole account (S3 Control), all four settings on.
