@@ -31,7 +31,7 @@ from secureml.errors import (
     ValidationError,
 )
 from secureml.resources import OWNER_TAG, GroupAssignment, PermissionSet, UserAssignment
-from secureml.resources._sso_async import RateLimiter
+from secureml.resources.identity_center import RateLimiter
 from secureml.testing import CallRecorder
 
 BP = "ml-platform"
