@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
@@ -24,9 +24,8 @@ from secureml.resources.identity_center._directory import (
     NOT_FOUND,
     Directory,
     PermissionSetInfo,
-    directory,
-    readable_directories,
-    register,
+    configured,
+    directories,
 )
 from secureml.resources.identity_center._instance import IdentityCenter
 from secureml.resources.identity_center._operations import (
@@ -292,7 +291,6 @@ class PermissionSet(Resource):
 
     def desired(self, ctx: AwsContext) -> State:
         """The permission set as it should be, in the shape :meth:`read` returns."""
-        register(ctx, self.identity_center)
         document = self.policy_document(ctx.partition)
         if document is not None:
             # Checked again here: another partition's ARNs are longer than validate()'s.
@@ -322,8 +320,7 @@ class PermissionSet(Resource):
     # -- reading ------------------------------------------------------------------------------
 
     def _dir(self, ctx: AwsContext) -> Directory:
-        register(ctx, self.identity_center)
-        return directory(ctx, self.identity_center)
+        return directories(ctx).directory(self.identity_center)
 
     def read(self, ctx: AwsContext) -> Observed | None:
         """The permission set in AWS (found by name), or ``None``."""
@@ -632,9 +629,17 @@ class PermissionSet(Resource):
 
     @classmethod
     def discover(cls, ctx: AwsContext, blueprint: str) -> Iterable[Resource]:
-        """Permission sets tagged for ``blueprint`` in the instances this run can see."""
+        """Permission sets tagged for ``blueprint`` in the default instance."""
+        return cls.discover_for(ctx, blueprint, ())
+
+    @classmethod
+    def discover_for(
+        cls, ctx: AwsContext, blueprint: str, resources: Sequence[Resource]
+    ) -> Iterable[Resource]:
+        """Permission sets tagged for ``blueprint`` in the default instance and in those
+        the blueprint's ``resources`` are configured with."""
         found: list[Resource] = []
-        for d in readable_directories(ctx):
+        for d in directories(ctx).readable(configured(resources)):
             ic = IdentityCenter(d.instance.arn, d.instance.identity_store_id, d.instance.region)
             found.extend(
                 cls(name=info.name, identity_center=ic)
