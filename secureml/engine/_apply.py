@@ -144,10 +144,9 @@ def build_plan(
             problems.extend(f"{r.key}: {p}" for p in exc.problems)
     if problems:
         raise ValidationError(problems)
-    keys = {r.key for r in resources}
     # Looking for orphans is independent of reading the blueprint's resources: both at once.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="secureml-discover") as side:
-        orphans_future = side.submit(_orphans, blueprint, keys, ctx, prune, max_workers)
+        orphans_future = side.submit(_orphans, blueprint, resources, ctx, prune, max_workers)
         assessed = _parallel_map(
             lambda pair: _assess(ctx, pair[0], pair[1]),
             list(zip(ordered, desired, strict=True)),
@@ -177,18 +176,19 @@ def _account(ctx: AwsContext) -> str | None:
 
 def _orphans(
     blueprint: str,
-    keys: set[str],
+    resources: Sequence[Resource],
     ctx: AwsContext,
     prune: bool,
     max_workers: int,
 ) -> tuple[list[Change], list[str]]:
     warnings: list[str] = []
     candidates: dict[str, Resource] = {}
+    keys = {r.key for r in resources}
 
     def discover(item: tuple[str, type[Resource]]) -> list[Resource] | str:
         kind, cls = item
         try:
-            return list(cls.discover(ctx, blueprint))
+            return list(cls.discover_for(ctx, blueprint, resources))
         except (ClientError, BotoCoreError, AWSCallError, NotFoundError) as exc:
             # Discovery only finds orphans; without prune they are only shown, so a
             # kind that cannot be listed (no permission, service not set up in the

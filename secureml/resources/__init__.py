@@ -12,12 +12,6 @@ from secureml.resources._audit import (
 )
 from secureml.resources._base import OWNER_TAG, Observed, Resource, State
 from secureml.resources._iam import ManagedPolicy, Role
-from secureml.resources._identity_center import (
-    GroupAssignment,
-    IdentityCenter,
-    PermissionSet,
-    UserAssignment,
-)
 from secureml.resources._kinds import register_kind, registered_kinds
 from secureml.resources._public_access import (
     AccountPublicAccessBlock,
@@ -29,6 +23,12 @@ from secureml.resources._public_access_report import (
     PublicAccessReport,
     PublicAccessSettings,
     public_access_report,
+)
+from secureml.resources.identity_center import (
+    GroupAssignment,
+    IdentityCenter,
+    PermissionSet,
+    UserAssignment,
 )
 
 __all__ = [

@@ -13,7 +13,7 @@ nothing needs doing.
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
@@ -132,6 +132,19 @@ class Resource(abc.ABC):
         nothing, without raising, when the service is not set up in the account.
         The default finds nothing; every kind that creates things overrides it."""
         return ()
+
+    @classmethod
+    def discover_for(
+        cls, ctx: AwsContext, blueprint: str, resources: Sequence[Resource]
+    ) -> Iterable[Resource]:
+        """:meth:`discover`, knowing the blueprint's own ``resources`` (of every kind).
+
+        The engine calls this one. Override it instead of :meth:`discover` when what
+        to look for depends on the blueprint's content (an Identity Center instance
+        configured on a resource, the targets of an assignment still in the blueprint),
+        so that no other method has to record it on the side. The default calls
+        :meth:`discover`."""
+        return cls.discover(ctx, blueprint)
 
     def lint(self) -> list[Finding]:
         """Findings about this resource's desired state (made without AWS): a
