@@ -13,7 +13,7 @@ nothing needs doing.
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
@@ -116,6 +116,16 @@ class Resource(abc.ABC):
     def owned_by(self, observed: Observed, blueprint: str) -> bool:
         """Whether ``observed`` belongs to ``blueprint`` (by default: its owner tag)."""
         return observed.owner == blueprint
+
+    @classmethod
+    def prepare(cls, ctx: AwsContext, resources: Sequence[Resource]) -> None:
+        """Called once per plan for every registered kind, before any ``read`` or
+        ``discover``, with all the blueprint's resources (of every kind). A kind
+        whose service offers a bulk read records here what the plan will need, so
+        its reads can share one snapshot (IAM does, see
+        the IAM snapshot in ``secureml.resources``). Makes no AWS call; the default
+        does nothing."""
+        return
 
     @classmethod
     def discover(cls, ctx: AwsContext, blueprint: str) -> Iterable[Resource]:
