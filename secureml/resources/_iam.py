@@ -244,6 +244,7 @@ def _set_document(ctx: AwsContext, arn: str, document: Mapping[str, Any], where:
             if _default_document(ctx, arn, policy["DefaultVersionId"], where) == dict(document):
                 log.info("%s: the lost CreatePolicyVersion of %s was carried out", where, arn)
                 return
+        ctx.note_write("iam", PolicyArn=arn)
         ctx.client("iam").create_policy_version(
             PolicyArn=arn, PolicyDocument=body, SetAsDefault=True
         )
