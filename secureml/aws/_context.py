@@ -28,6 +28,12 @@ SessionLike: TypeAlias = "boto3.Session | Callable[[], boto3.Session] | None"
 ``None`` for a new default session."""
 
 # botocore's own retries off: every retry is RetryPolicy's (secureml.aws._retry).
+# snake_case operations that only read; every other operation is a write for
+# note_write (the same rule as secureml.testing.READ_PREFIXES).
+_READ_OPERATIONS = ("get_", "list_", "describe_", "search_", "lookup_", "head_", "simulate_")
+# Parameters whose values name what a write changes (RoleName, PolicyArn, Path, ...).
+_IDENTIFYING_PARAMS = ("Name", "Arn", "Path")
+
 _CLIENT_CONFIG = Config(
     retries={"max_attempts": 1, "mode": "standard"}, user_agent_extra="secureml"
 )
@@ -68,6 +74,7 @@ class AwsContext:
     _cache: dict[str, Any] = attrs.field(factory=dict, init=False, repr=False)
     _key_locks: dict[str, threading.Lock] = attrs.field(factory=dict, init=False, repr=False)
     _home: AwsContext | None = attrs.field(default=None, init=False, repr=False)
+    _written: dict[str, set[str]] = attrs.field(factory=dict, init=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         if self.region is None:
@@ -102,6 +109,8 @@ class AwsContext:
         :meth:`wrap_error` to turn one into an :class:`~secureml.errors.AWSCallError`.
         """
         method = getattr(self.client(service), operation)
+        if not operation.startswith(_READ_OPERATIONS):
+            self.note_write(service, **kwargs)
         result: dict[str, Any] = self.retry.call(
             functools.partial(method, **kwargs),
             extra_codes=extra_codes,
@@ -208,6 +217,31 @@ class AwsContext:
         with self._lock:
             for key in [k for k in self._cache if k.startswith(prefix)]:
                 del self._cache[key]
+
+    def note_write(self, service: str, **params: Any) -> None:
+        """Record that a call which may change ``service`` is about to be made with
+        ``params``. :meth:`call` does it for every operation that is not a read;
+        code that calls a client directly calls it itself. Snapshots read in bulk
+        for a plan (see :meth:`written`) stop answering for what was written, so a
+        read after a write in the same context always asks AWS.
+
+        It is noted before the call is sent: a call that fails or whose answer is
+        lost may still have been carried out."""
+        names = {
+            str(value)
+            for key, value in params.items()
+            if isinstance(value, str) and key.endswith(_IDENTIFYING_PARAMS)
+        }
+        root = self._home or self
+        with root._lock:
+            root._written.setdefault(service, set()).update(names)
+
+    def written(self, service: str) -> frozenset[str]:
+        """The names, ARNs and paths that write calls through this context (and its
+        regional contexts) have named for ``service`` so far."""
+        root = self._home or self
+        with root._lock:
+            return frozenset(root._written.get(service, ()))
 
     @staticmethod
     def wrap_error(

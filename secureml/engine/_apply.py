@@ -144,6 +144,8 @@ def build_plan(
             problems.extend(f"{r.key}: {p}" for p in exc.problems)
     if problems:
         raise ValidationError(problems)
+    for cls in resource_kinds().values():
+        cls.prepare(ctx, resources)
     # Looking for orphans is independent of reading the blueprint's resources: both at once.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="secureml-discover") as side:
         orphans_future = side.submit(_orphans, blueprint, resources, ctx, prune, max_workers)

@@ -59,7 +59,7 @@ class Blueprint:
     name: str
     resources: tuple[Resource, ...] = attrs.field(converter=_resources)
     region: str | None = attrs.field(default=None, kw_only=True)
-    max_workers: int = attrs.field(default=4, kw_only=True)
+    max_workers: int = attrs.field(default=10, kw_only=True)
     retry: RetryPolicy | None = attrs.field(default=None, kw_only=True, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:

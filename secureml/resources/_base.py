@@ -118,6 +118,16 @@ class Resource(abc.ABC):
         return observed.owner == blueprint
 
     @classmethod
+    def prepare(cls, ctx: AwsContext, resources: Sequence[Resource]) -> None:
+        """Called once per plan for every registered kind, before any ``read`` or
+        ``discover``, with all the blueprint's resources (of every kind). A kind
+        whose service offers a bulk read records here what the plan will need, so
+        its reads can share one snapshot (IAM does, see
+        the IAM snapshot in ``secureml.resources``). Makes no AWS call; the default
+        does nothing."""
+        return
+
+    @classmethod
     def discover(cls, ctx: AwsContext, blueprint: str) -> Iterable[Resource]:
         """Resources of this kind that may be owned by ``blueprint``, as resource
         objects whose ``read``, ``owned_by`` and ``delete`` work (for pruning).

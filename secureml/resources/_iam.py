@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
@@ -48,6 +48,7 @@ from secureml.policy import (
 from secureml.policy._findings import Finding
 from secureml.policy._lint import lint
 from secureml.resources._base import OWNER_TAG, Observed, Resource, State
+from secureml.resources._iam_snapshot import note_demand, role_details, snapshot, untouched
 from secureml.resources._kinds import register_kind
 
 if TYPE_CHECKING:
@@ -171,6 +172,9 @@ def _blueprint_policies(ctx: AwsContext) -> list[dict[str, Any]]:
     """Every customer managed policy under the blueprint's path: one paginated
     listing shared by every role and policy of a plan."""
     prefix = blueprint_policy_path(ctx.blueprint)
+    snap = snapshot(ctx)
+    if snap is not None and untouched(ctx, prefixes=_policy_prefixes(ctx, prefix)):
+        return snap.policies_under(prefix)
 
     def load() -> list[dict[str, Any]]:
         return list(
@@ -188,7 +192,19 @@ def _forget_policies(ctx: AwsContext) -> None:
     ctx.forget(f"iam:policies:{blueprint_policy_path(ctx.blueprint)}")
 
 
+def _policy_prefixes(ctx: AwsContext, path: str) -> tuple[str, str]:
+    """What a write under IAM path ``path`` names: the path, or an ARN under it."""
+    return path, policy_arn(ctx, path, "")
+
+
 def _default_document(ctx: AwsContext, arn: str, version: str, where: str) -> dict[str, Any]:
+    snap = snapshot(ctx)
+    if snap is not None and untouched(ctx, arn):
+        policy = snap.policies.get(arn)
+        if policy is not None and policy.get("DefaultVersionId") == version:
+            document = snap.default_document(arn)
+            if document is not None:
+                return _canonical(document)
     out = ctx.call("iam", "get_policy_version", resource=where, PolicyArn=arn, VersionId=version)
     return _canonical(out["PolicyVersion"]["Document"])
 
@@ -229,6 +245,7 @@ def _set_document(ctx: AwsContext, arn: str, document: Mapping[str, Any], where:
             if _default_document(ctx, arn, policy["DefaultVersionId"], where) == dict(document):
                 log.info("%s: the lost CreatePolicyVersion of %s was carried out", where, arn)
                 return
+        ctx.note_write("iam", PolicyArn=arn)
         ctx.client("iam").create_policy_version(
             PolicyArn=arn, PolicyDocument=body, SetAsDefault=True
         )
@@ -547,6 +564,11 @@ class ManagedPolicy(Resource):
         _delete_policy(ctx, str(observed.extra.get("arn") or self.arn(ctx)), self.describe())
 
     @classmethod
+    def prepare(cls, ctx: AwsContext, resources: Sequence[Resource]) -> None:
+        """Note the blueprint's IAM reads for the plan's snapshot (no AWS call)."""
+        note_demand(ctx, resources)
+
+    @classmethod
     def discover(cls, ctx: AwsContext, blueprint: str) -> Iterator[ManagedPolicy]:
         """Policies directly under ``/secureml/<blueprint>/`` (one paginated listing)."""
         path = blueprint_policy_path(blueprint)
@@ -764,11 +786,25 @@ class Role(Resource):
         }
 
     def read(self, ctx: AwsContext) -> Observed | None:
-        """GetRole; then, for a role this blueprint owns (or adopts),
+        """From the plan's IAM snapshot when there is one (no call of its own),
+        otherwise GetRole; then, for a role this blueprint owns (or adopts),
         ListAttachedRolePolicies, ListRolePolicies and the documents of its own
         policies (found by the blueprint's policy listing)."""
         where = self.describe()
-        role = _get_or_none(ctx, "get_role", where, "Role", RoleName=self.name)
+        path = role_policy_path(ctx.blueprint, self.name)
+        snap = snapshot(ctx)
+        from_snapshot = snap is not None and untouched(
+            ctx, self.name, prefixes=_policy_prefixes(ctx, path)
+        )
+        role: Mapping[str, Any] | None = None
+        if snap is not None and from_snapshot:
+            role = snap.roles.get(self.name)
+            if role is None:
+                return None
+            # ListRoles had not seen it yet (created between the two listings): ask.
+            from_snapshot = "MaxSessionDuration" in role
+        if not from_snapshot:
+            role = _get_or_none(ctx, "get_role", where, "Role", RoleName=self.name)
         if role is None:
             return None
         tags = _tag_dict(role.get("Tags"))
@@ -788,16 +824,19 @@ class Role(Resource):
         extra: dict[str, Any] = {"arn": role["Arn"]}
         if owner != ctx.blueprint and not self.adopt:
             return Observed(state=state, owner=owner, extra=extra)
-        attached = sorted(
-            p["PolicyArn"]
-            for p in ctx.paginate(
-                "iam", "list_attached_role_policies", "AttachedPolicies", RoleName=self.name
+        if from_snapshot:
+            attached = sorted(p["PolicyArn"] for p in role.get("AttachedManagedPolicies", ()))
+            inline = sorted(p["PolicyName"] for p in role.get("RolePolicyList", ()))
+        else:
+            attached = sorted(
+                p["PolicyArn"]
+                for p in ctx.paginate(
+                    "iam", "list_attached_role_policies", "AttachedPolicies", RoleName=self.name
+                )
             )
-        )
-        inline = sorted(
-            ctx.paginate("iam", "list_role_policies", "PolicyNames", RoleName=self.name)
-        )
-        path = role_policy_path(ctx.blueprint, self.name)
+            inline = sorted(
+                ctx.paginate("iam", "list_role_policies", "PolicyNames", RoleName=self.name)
+            )
         own: dict[str, dict[str, Any]] = {}
         arns: dict[str, str] = {}
         for policy in _blueprint_policies(ctx):
@@ -979,12 +1018,15 @@ class Role(Resource):
         _ignore_missing(ctx, "delete_role", where, RoleName=self.name)
 
     @classmethod
+    def prepare(cls, ctx: AwsContext, resources: Sequence[Resource]) -> None:
+        """Note the blueprint's IAM reads for the plan's snapshot (no AWS call)."""
+        note_demand(ctx, resources)
+
+    @classmethod
     def discover(cls, ctx: AwsContext, blueprint: str) -> Iterator[Role]:
-        """Roles tagged for ``blueprint``: ``GetAccountAuthorizationDetails`` (roles
-        only, 1,000 a page) is the one listing that returns roles with their tags."""
-        for role in ctx.paginate(
-            "iam", "get_account_authorization_details", "RoleDetailList", Filter=["Role"],
-            MaxItems=1000,
-        ):
+        """Roles tagged for ``blueprint``: ``GetAccountAuthorizationDetails`` (1,000 a
+        page) is the one listing that returns roles with their tags; the plan's IAM
+        snapshot when it has one, otherwise a roles-only listing."""
+        for role in role_details(ctx):
             if _tag_dict(role.get("Tags")).get(OWNER_TAG) == blueprint:
                 yield cls(name=role["RoleName"], path=role["Path"])
