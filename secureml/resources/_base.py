@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 
+from secureml.errors import OwnershipError
 from secureml.policy._findings import Finding
 
 if TYPE_CHECKING:
@@ -116,6 +117,17 @@ class Resource(abc.ABC):
     def owned_by(self, observed: Observed, blueprint: str) -> bool:
         """Whether ``observed`` belongs to ``blueprint`` (by default: its owner tag)."""
         return observed.owner == blueprint
+
+    def ownership_error(self, observed: Observed, blueprint: str) -> OwnershipError:
+        """The error the plan raises when ``observed`` is not ``blueprint``'s and the
+        resource does not adopt it; a kind made of several AWS objects names the one
+        that is not ours."""
+        detail = (
+            f"it has no {OWNER_TAG} tag"
+            if observed.owner is None
+            else f"its {OWNER_TAG} tag is {observed.owner!r}, not {blueprint!r}"
+        )
+        return OwnershipError(self.describe(), detail)
 
     @classmethod
     def discover(cls, ctx: AwsContext, blueprint: str) -> Iterable[Resource]:
