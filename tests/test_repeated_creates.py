@@ -38,12 +38,13 @@ def _code(exc: pytest.ExceptionInfo[ClientError]) -> str:
 
 def test_iam_creates_twice_are_entity_already_exists(session: boto3.Session) -> None:
     iam = session.client("iam")
-    for _ in range(2):
-        try:
-            iam.create_role(RoleName="r", AssumeRolePolicyDocument=TRUST)
-            iam.create_policy(PolicyName="p", PolicyDocument=DOC)
-        except ClientError as exc:
-            assert exc.response["Error"]["Code"] == "EntityAlreadyExists"
+    iam.create_role(RoleName="r", AssumeRolePolicyDocument=TRUST)
+    iam.create_policy(PolicyName="p", PolicyDocument=DOC)
+    with pytest.raises(ClientError) as role:
+        iam.create_role(RoleName="r", AssumeRolePolicyDocument=TRUST)
+    with pytest.raises(ClientError) as policy:
+        iam.create_policy(PolicyName="p", PolicyDocument=DOC)
+    assert _code(role) == _code(policy) == "EntityAlreadyExists"
     assert len(iam.list_roles()["Roles"]) == 1
     assert len(iam.list_policies(Scope="Local")["Policies"]) == 1
 
