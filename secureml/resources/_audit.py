@@ -32,7 +32,7 @@ from typing import Any, ClassVar
 import attrs
 from botocore.exceptions import ClientError
 
-from secureml._validation import check_arn, check_bucket_name, checker
+from secureml._validation import adopt_flag, check_arn, check_bucket_name, checker
 from secureml.aws import AwsContext, error_code
 from secureml.errors import OwnershipError, ValidationError
 from secureml.policy import PolicyDocument
@@ -44,7 +44,7 @@ from secureml.resources._audit_bucket import (
     ObjectLock,
 )
 from secureml.resources._audit_trail import SAGEMAKER_DATA_EVENT_TYPES, Trail
-from secureml.resources._base import OWNER_TAG, Observed, Resource, State
+from secureml.resources._base import OWNER_TAG, Claim, Observed, Resource, State
 from secureml.resources._kinds import register_kind
 from secureml.resources._public_access import _bucket_region
 
@@ -154,7 +154,7 @@ class AuditTrail(Resource):
     lifecycle: Lifecycle | None = attrs.field(default=None, kw_only=True)
     object_lock: ObjectLock | None = attrs.field(default=None, kw_only=True)
     tags: Mapping[str, str] = attrs.field(factory=dict, converter=dict, hash=False, kw_only=True)
-    adopt: bool = attrs.field(default=False, kw_only=True)
+    adopt: bool = attrs.field(default=False, kw_only=True, validator=adopt_flag)
 
     def __attrs_post_init__(self) -> None:
         problems = self._problems()
@@ -245,6 +245,16 @@ class AuditTrail(Resource):
     def trail_arn(self, ctx: AwsContext) -> str:
         """This trail's ARN (home region: the context's region)."""
         return self.trail.arn(ctx)
+
+    def claims(self, blueprint: str) -> Iterator[Claim]:
+        """The trail, and the bucket's policy, Block Public Access and settings."""
+        yield Claim(f"cloudtrail:trail:{self.name}", f"the CloudTrail trail {self.name}")
+        b = self.bucket
+        yield Claim(f"s3:bucket-policy:{b}",
+                    f"the bucket policy of s3://{b} (it names one trail, so a second trail "
+                    "could not deliver to it)")
+        yield Claim(f"s3:public-access-block:{b}", f"the Block Public Access of s3://{b}")
+        yield Claim(f"s3:bucket-settings:{b}", f"the encryption, versioning and tags of s3://{b}")
 
     def ownership_error(self, observed: Observed, blueprint: str) -> OwnershipError:
         """Names the part (trail or bucket) that is not this blueprint's."""

@@ -31,6 +31,7 @@ from botocore.exceptions import ClientError
 
 from secureml._convert import frozen_tags, string_tuple
 from secureml._validation import (
+    adopt_flag,
     check_account_id,
     check_arn,
     check_iam_name,
@@ -671,7 +672,7 @@ class PermissionSet(Resource):
     remove one, so asking for none could never converge."""
     tags: Mapping[str, str] = attrs.field(factory=dict, converter=frozen_tags, hash=False)
     identity_center: IdentityCenter = attrs.field(factory=IdentityCenter)
-    _adopt: bool = attrs.field(default=False, alias="adopt")
+    _adopt: bool = attrs.field(default=False, alias="adopt", validator=adopt_flag)
     persona: Persona | None = None
     """The persona whose policy is the inline policy (set by :meth:`from_persona`)."""
     region: str | None = None
