@@ -11,6 +11,7 @@ from typing import Any
 from secureml.errors import ValidationError
 
 __all__ = [
+    "adopt_flag",
     "check_account_id",
     "check_arn",
     "check_bucket_name",
@@ -200,6 +201,22 @@ def check_session_duration(value: str, field: str = "session_duration") -> str:
             "PT1H to PT12H (1 to 12 hours)"
         )
     return value
+
+
+def adopt_flag(instance: object, attribute: Any, value: object) -> None:
+    """attrs validator of an ``adopt`` field: ``True`` or ``False``, nothing else.
+
+    ``adopt`` is the one switch that lets a blueprint take over (and re-tag, re-write)
+    something it did not make, so it is never read from a truthy value such as
+    ``"false"``, ``"no"`` or ``0.5``.
+    """
+    if type(value) is not bool:
+        name = str(getattr(attribute, "alias", None) or getattr(attribute, "name", "adopt"))
+        raise ValidationError(
+            f"{type(instance).__name__}.{name.lstrip('_')}: {value!r} ({type(value).__name__}) "
+            "is not allowed: adopt takes True or False only (True takes over an existing "
+            "resource this blueprint did not create)"
+        )
 
 
 def check_unique(names: Iterable[str], what: str) -> None:

@@ -402,7 +402,7 @@ def test_an_apply_that_died_after_the_bucket_is_finished_next_time(
 ) -> None:
     ctx = _ctx(session)
     trail = AuditTrail("ml-audit", bucket="ml-audit-logs")
-    trail._create_bucket(ctx)  # the first apply stopped right after CreateBucket
+    trail.log_bucket.create(ctx, {OWNER_TAG: "bp"})  # the apply stopped after CreateBucket
     observed = trail.read(ctx)
     assert observed is not None
     assert observed.owner == "bp"  # tagged at creation, so still ours
@@ -417,7 +417,7 @@ def test_create_again_after_a_crash_reuses_the_bucket(session: boto3.Session) ->
     with mock_session(region="eu-west-1") as eu:
         ctx = _ctx(eu)
         trail = AuditTrail("ml-audit", bucket="ml-audit-logs")
-        trail._create_bucket(ctx)
+        trail.log_bucket.create(ctx, {OWNER_TAG: "bp"})
         trail.create(ctx, trail.desired(ctx))  # BucketAlreadyOwnedByYou is fine
         assert _in_sync(trail, ctx)
 
@@ -522,12 +522,12 @@ def test_insufficient_policy_is_not_retried_when_nothing_was_written(
 ) -> None:
     ctx = _ctx(session)
     trail = AuditTrail("ml-audit", bucket="ml-audit-logs")
-    trail._create_bucket(ctx)
+    trail.log_bucket.create(ctx, {OWNER_TAG: "bp"})
     observed = trail.read(ctx)
     assert observed is not None
     # The bucket exists with the right policy already: a refusal now is real, not lag.
-    trail._converge_bucket(ctx, observed.state["bucket"], trail.desired(ctx)["bucket"],
-                           observed.extra)
+    trail.log_bucket.converge(ctx, observed.state["bucket"], trail.desired(ctx)["bucket"],
+                              observed.extra)
     observed = trail.read(ctx)
     assert observed is not None
     with Stubber(ctx.client("cloudtrail")) as stub:

@@ -15,6 +15,7 @@ import threading
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
+from unittest import mock
 
 import attrs
 import boto3
@@ -440,9 +441,16 @@ def test_create_after_a_crash_does_not_duplicate_the_permission_set(
 
 
 def test_duplicate_names_left_by_an_emulator_are_reported(sso: SSO) -> None:
+    from moto.ssoadmin.models import SSOAdminBackend
+
+    from secureml import _moto_aws
+
     client = sso.session.client("sso-admin")
-    for _ in range(2):
-        client.create_permission_set(InstanceArn=sso.instance_arn, Name="dup")
+    # moto's own create (not the completion, which refuses a name in use, as AWS does).
+    with mock.patch.object(SSOAdminBackend, "create_permission_set",
+                           _moto_aws._original_create_permission_set):
+        for _ in range(2):
+            client.create_permission_set(InstanceArn=sso.instance_arn, Name="dup")
     with pytest.raises(AWSCallError, match="2 permission sets are named 'dup'"):
         PermissionSet(name="dup").read(sso.ctx())
 

@@ -24,12 +24,11 @@ from secureml.errors import (
     AWSCallError,
     ConvergenceError,
     NotFoundError,
-    OwnershipError,
     SecureMLError,
     ValidationError,
 )
 from secureml.policy._findings import Finding
-from secureml.resources import OWNER_TAG, Observed, Resource
+from secureml.resources import Observed, Resource
 
 __all__ = [
     "ApplyResult",
@@ -107,12 +106,7 @@ def _change_for(a: _Assessed, blueprint: str) -> Change:
     if a.observed is None:
         return Change("create", r, None, a.desired, findings=findings)
     if not r.owned_by(a.observed, blueprint) and not r.adopt:
-        detail = (
-            f"it has no {OWNER_TAG} tag"
-            if a.observed.owner is None
-            else f"its {OWNER_TAG} tag is {a.observed.owner!r}, not {blueprint!r}"
-        )
-        raise OwnershipError(r.describe(), detail)
+        raise r.ownership_error(a.observed, blueprint)
     action: Action = "no-op" if a.observed.state == a.desired else "update"
     if action == "update":
         reason = r.replacement(a.observed.state, a.desired)

@@ -14,7 +14,7 @@ import attrs
 from secureml.engine._apply import ApplyResult, ProgressCallback, apply_plan, build_plan
 from secureml.engine._plan import Plan
 from secureml.errors import PlanChangedError, ValidationError
-from secureml.resources import Resource
+from secureml.resources import Claim, Resource
 
 if TYPE_CHECKING:
     from secureml.aws import AwsContext, RetryPolicy, SessionLike
@@ -129,6 +129,8 @@ class Blueprint:
         cycle = _find_cycle(good)
         if cycle:
             problems.append("dependency cycle: " + " -> ".join(cycle))
+        if isinstance(self.name, str):
+            problems.extend(_conflicts(good, self.name))
         return problems
 
     def validate(self) -> None:
@@ -230,6 +232,30 @@ def _check_expected(blueprint: str, expected: Plan, fresh: Plan) -> None:
         added = sorted(k for k in have if want.get(k) != have[k])
         removed = sorted(k for k in want if k not in have)
         raise PlanChangedError(blueprint, added, removed)
+
+
+def _conflicts(resources: list[Resource], blueprint: str) -> list[str]:
+    """Two resources that manage one AWS object would undo each other on every apply."""
+    claimed: list[tuple[Resource, Claim]] = []
+    for r in resources:
+        try:
+            claimed.extend((r, c) for c in r.claims(blueprint))
+        except ValidationError:  # bad input: reported by the resource's own validation
+            continue
+    problems: list[str] = []
+    seen: set[tuple[str, str]] = set()
+    for i, (a, ca) in enumerate(claimed):
+        for b, cb in claimed[i + 1:]:
+            if a is b or a.key == b.key or (a.key, b.key) in seen or not ca.overlaps(cb):
+                continue
+            seen.add((a.key, b.key))
+            what = ca.what if ca.prefix or not cb.prefix else cb.what
+            problems.append(
+                f"{a.key} and {b.key} both manage {what}: each apply would undo the "
+                "other's change and the plan would never settle; keep one, or give one "
+                "another name, bucket or path"
+            )
+    return problems
 
 
 def _find_cycle(resources: list[Resource]) -> list[str]:

@@ -10,7 +10,7 @@ from secureml.resources._audit import (
     Lifecycle,
     ObjectLock,
 )
-from secureml.resources._base import OWNER_TAG, Observed, Resource, State
+from secureml.resources._base import OWNER_TAG, Claim, Observed, Resource, State
 from secureml.resources._iam import ManagedPolicy, Role
 from secureml.resources._kinds import register_kind, registered_kinds
 from secureml.resources._public_access import (
@@ -38,6 +38,7 @@ __all__ = [
     "AuditTrail",
     "BucketExposure",
     "BucketPublicAccessBlock",
+    "Claim",
     "GroupAssignment",
     "IdentityCenter",
     "Lifecycle",

@@ -10,6 +10,11 @@ parts, ``trail`` and ``bucket``; drift in any setting of either shows in the
 plan and is repaired by the next apply, one API call per setting that
 differs.
 
+Behind the one resource, two collaborating parts do the work: the log bucket
+(:class:`~secureml.resources._audit_bucket.LogBucket`) and the trail
+(:class:`~secureml.resources._audit_trail.Trail`); this module validates the
+input, checks the KMS key, and orders the two.
+
 Deleting an ``AuditTrail`` (prune) deletes the trail but keeps the bucket:
 audit logs are evidence, and S3 refuses to delete a bucket that holds
 objects anyway.
@@ -22,18 +27,26 @@ import json
 import logging
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 import attrs
 from botocore.exceptions import ClientError
 
-from secureml._validation import check_arn, check_bucket_name, checker
+from secureml._validation import adopt_flag, check_arn, check_bucket_name, checker
 from secureml.aws import AwsContext, error_code
-from secureml.errors import AWSCallError, OwnershipError, ValidationError
-from secureml.policy import PolicyDocument, Statement
-from secureml.resources._base import OWNER_TAG, Observed, Resource, State
+from secureml.errors import OwnershipError, ValidationError
+from secureml.policy import PolicyDocument
+from secureml.resources._audit_bucket import (
+    CLOUDTRAIL,
+    STORAGE_CLASSES,
+    Lifecycle,
+    LogBucket,
+    ObjectLock,
+)
+from secureml.resources._audit_trail import SAGEMAKER_DATA_EVENT_TYPES, Trail
+from secureml.resources._base import OWNER_TAG, Claim, Observed, Resource, State
 from secureml.resources._kinds import register_kind
-from secureml.resources._public_access import SETTINGS, _bucket_region
+from secureml.resources._public_access import _bucket_region
 
 __all__ = [
     "SAGEMAKER_DATA_EVENT_TYPES",
@@ -44,26 +57,10 @@ __all__ = [
 
 log = logging.getLogger("secureml.resources.audit")
 
-SAGEMAKER_DATA_EVENT_TYPES: tuple[str, ...] = (
-    "AWS::SageMaker::Endpoint",
-    "AWS::SageMaker::ExperimentTrialComponent",
-    "AWS::SageMaker::FeatureGroup",
-    "AWS::SageMaker::MlflowTrackingServer",
-)
-"""The ``resources.type`` values CloudTrail's data event table lists for SageMaker AI:
-``InvokeEndpointWithResponseStream`` on endpoints (the only inference call CloudTrail
-records: ``InvokeEndpoint`` and ``InvokeEndpointAsync`` are not recorded at all),
-SageMaker metrics on experiment trial components, Feature Store record operations
-on feature groups (``PutRecord``, ``GetRecord``, ``DeleteRecord``,
-``BatchGetRecord``) and MLflow API activity on tracking servers. See
-``docs/audit.rst``."""
-
-_LIFECYCLE_RULE_ID = "secureml-audit-log-retention"
-_STORAGE_CLASSES = ("GLACIER", "DEEP_ARCHIVE", "GLACIER_IR", "STANDARD_IA", "ONEZONE_IA",
-                    "INTELLIGENT_TIERING")
+_STORAGE_CLASSES = STORAGE_CLASSES  # the blueprint file's schema lists them
+_CLOUDTRAIL = CLOUDTRAIL
 _TRAIL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,126}[A-Za-z0-9]$")
 _KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+$")
-_CLOUDTRAIL = "cloudtrail.amazonaws.com"
 # Right after the bucket policy (or a key policy) is written, CloudTrail may not
 # see it yet and refuses the bucket; these are worth retrying then, and only then.
 _AFTER_POLICY_WRITE = frozenset(
@@ -74,119 +71,6 @@ _AFTER_POLICY_WRITE = frozenset(
     }
 )
 _MAX_SELECTOR_VALUES = 500  # CloudTrail: values across all advanced event selectors of a trail
-
-
-@attrs.frozen
-class Lifecycle:
-    """How long audit logs are kept, and when they move to colder storage.
-
-    ``expiration_days`` deletes log files (and their noncurrent versions) that
-    many days after they were written; ``transition_days`` moves them to
-    ``storage_class`` first. Either may be omitted, not both.
-
-    >>> Lifecycle(expiration_days=2555, transition_days=90).storage_class
-    'GLACIER'
-    """
-
-    expiration_days: int | None = None
-    transition_days: int | None = None
-    storage_class: str = "GLACIER"
-
-    def __attrs_post_init__(self) -> None:
-        problems = []
-        for field in ("expiration_days", "transition_days"):
-            value = getattr(self, field)
-            if value is not None and (not isinstance(value, int) or isinstance(value, bool)
-                                      or value < 1):
-                problems.append(f"Lifecycle.{field}: {value!r} is not a whole number of days >= 1")
-        if self.expiration_days is None and self.transition_days is None:
-            problems.append("Lifecycle: give expiration_days, transition_days or both")
-        if self.storage_class not in _STORAGE_CLASSES:
-            problems.append(
-                f"Lifecycle.storage_class: {self.storage_class!r} is not one of "
-                f"{list(_STORAGE_CLASSES)}"
-            )
-        if (
-            not problems
-            and self.expiration_days is not None
-            and self.transition_days is not None
-            and self.transition_days >= self.expiration_days
-        ):
-            problems.append(
-                f"Lifecycle: transition_days ({self.transition_days}) must be less than "
-                f"expiration_days ({self.expiration_days})"
-            )
-        if problems:
-            raise ValidationError(problems)
-
-    def state(self) -> State:
-        """The canonical state compared in plans."""
-        return {
-            "ExpirationDays": self.expiration_days,
-            "TransitionDays": self.transition_days,
-            "StorageClass": self.storage_class if self.transition_days is not None else None,
-        }
-
-    def rule(self) -> dict[str, Any]:
-        """The S3 lifecycle rule (ID ``secureml-audit-log-retention``)."""
-        rule: dict[str, Any] = {
-            "ID": _LIFECYCLE_RULE_ID,
-            "Status": "Enabled",
-            "Filter": {"Prefix": ""},
-        }
-        if self.expiration_days is not None:
-            rule["Expiration"] = {"Days": self.expiration_days}
-            rule["NoncurrentVersionExpiration"] = {"NoncurrentDays": self.expiration_days}
-        if self.transition_days is not None:
-            rule["Transitions"] = [
-                {"Days": self.transition_days, "StorageClass": self.storage_class}
-            ]
-            rule["NoncurrentVersionTransitions"] = [
-                {"NoncurrentDays": self.transition_days, "StorageClass": self.storage_class}
-            ]
-        return rule
-
-
-def _lifecycle_state(rule: Mapping[str, Any]) -> State:
-    transitions = rule.get("Transitions") or [{}]
-    return {
-        "ExpirationDays": (rule.get("Expiration") or {}).get("Days"),
-        "TransitionDays": transitions[0].get("Days"),
-        "StorageClass": transitions[0].get("StorageClass"),
-    }
-
-
-@attrs.frozen
-class ObjectLock:
-    """S3 Object Lock default retention for the log bucket (WORM).
-
-    Set it when the bucket is created: secureml creates the bucket with Object
-    Lock enabled. On an existing bucket, S3 accepts enabling Object Lock only
-    if versioning is on (secureml turns it on first); once enabled, Object Lock
-    can never be turned off, and ``COMPLIANCE`` retention cannot be shortened,
-    even by the root user.
-
-    >>> ObjectLock(days=365).mode
-    'GOVERNANCE'
-    """
-
-    days: int
-    mode: Literal["GOVERNANCE", "COMPLIANCE"] = "GOVERNANCE"
-
-    def __attrs_post_init__(self) -> None:
-        problems = []
-        if not isinstance(self.days, int) or isinstance(self.days, bool) or not (
-            1 <= self.days <= 36500
-        ):
-            problems.append(f"ObjectLock.days: {self.days!r} is not a whole number from 1 to 36500")
-        if self.mode not in ("GOVERNANCE", "COMPLIANCE"):
-            problems.append(f"ObjectLock.mode: {self.mode!r} is not 'GOVERNANCE' or 'COMPLIANCE'")
-        if problems:
-            raise ValidationError(problems)
-
-    def state(self) -> State:
-        """The canonical state compared in plans."""
-        return {"Enabled": True, "Mode": self.mode, "Days": self.days}
 
 
 def _data_buckets(value: Iterable[Any] | str | None) -> tuple[str, ...]:
@@ -214,24 +98,6 @@ def _strings(value: Iterable[str] | str | None) -> tuple[str, ...]:
     if isinstance(value, str):
         return (value,)
     return tuple(sorted(set(value)))
-
-
-def _canonical_selectors(selectors: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Advanced event selectors in one order: by name, fields by field, values sorted,
-    empty operators dropped (AWS may or may not echo them)."""
-    out = []
-    for selector in selectors:
-        fields = []
-        for field in selector.get("FieldSelectors", []):
-            item: dict[str, Any] = {"Field": field["Field"]}
-            for op in sorted(k for k in field if k != "Field"):
-                if field[op]:
-                    item[op] = sorted(field[op])
-            fields.append(item)
-        out.append(
-            {"Name": selector.get("Name", ""), "FieldSelectors": sorted(fields, key=json.dumps)}
-        )
-    return sorted(out, key=lambda s: (s["Name"], json.dumps(s["FieldSelectors"])))
 
 
 @register_kind
@@ -288,7 +154,7 @@ class AuditTrail(Resource):
     lifecycle: Lifecycle | None = attrs.field(default=None, kw_only=True)
     object_lock: ObjectLock | None = attrs.field(default=None, kw_only=True)
     tags: Mapping[str, str] = attrs.field(factory=dict, converter=dict, hash=False, kw_only=True)
-    adopt: bool = attrs.field(default=False, kw_only=True)
+    adopt: bool = attrs.field(default=False, kw_only=True, validator=adopt_flag)
 
     def __attrs_post_init__(self) -> None:
         problems = self._problems()
@@ -350,6 +216,22 @@ class AuditTrail(Resource):
             problems.append(f"{where}: object_lock must be an ObjectLock, got {self.object_lock!r}")
         return problems
 
+
+    # -- the two parts -----------------------------------------------------------------------
+
+    @property
+    def log_bucket(self) -> LogBucket:
+        """The log bucket part."""
+        return LogBucket(self.bucket, self.key, kms_key_arn=self.kms_key_arn,
+                         lifecycle=self.lifecycle, object_lock=self.object_lock, tags=self.tags)
+
+    @property
+    def trail(self) -> Trail:
+        """The trail part."""
+        return Trail(self.name, self.bucket, self.key, kms_key_arn=self.kms_key_arn,
+                     data_event_buckets=self.data_event_buckets,
+                     sagemaker_data_events=self.sagemaker_data_events, tags=self.tags)
+
     # -- identity --------------------------------------------------------------------------
 
     def describe(self) -> str:
@@ -362,7 +244,31 @@ class AuditTrail(Resource):
 
     def trail_arn(self, ctx: AwsContext) -> str:
         """This trail's ARN (home region: the context's region)."""
-        return f"arn:{ctx.partition}:cloudtrail:{ctx.region}:{ctx.account_id}:trail/{self.name}"
+        return self.trail.arn(ctx)
+
+    def claims(self, blueprint: str) -> Iterator[Claim]:
+        """The trail, and the bucket's policy, Block Public Access and settings."""
+        yield Claim(f"cloudtrail:trail:{self.name}", f"the CloudTrail trail {self.name}")
+        b = self.bucket
+        yield Claim(f"s3:bucket-policy:{b}",
+                    f"the bucket policy of s3://{b} (it names one trail, so a second trail "
+                    "could not deliver to it)")
+        yield Claim(f"s3:public-access-block:{b}", f"the Block Public Access of s3://{b}")
+        yield Claim(f"s3:bucket-settings:{b}", f"the encryption, versioning and tags of s3://{b}")
+
+    def ownership_error(self, observed: Observed, blueprint: str) -> OwnershipError:
+        """Names the part (trail or bucket) that is not this blueprint's."""
+        trail_owner = observed.extra.get("trail_owner")
+        if observed.state.get("trail") is not None and trail_owner != blueprint:
+            return OwnershipError(self.trail.label, _owner_detail(trail_owner, blueprint))
+        bucket_owner = observed.extra.get("bucket_tags_all", {}).get(OWNER_TAG)
+        detail = _owner_detail(bucket_owner, blueprint)
+        if bucket_owner is None:
+            detail += (
+                "; if an earlier apply created it and stopped before tagging it (possible only "
+                "without s3:TagResource), pass adopt=True once"
+            )
+        return OwnershipError(self.log_bucket.label, detail)
 
     # -- desired state ---------------------------------------------------------------------
 
@@ -376,39 +282,7 @@ class AuditTrail(Resource):
         >>> sorted(s.sid for s in doc)
         ['AWSCloudTrailAclCheck', 'AWSCloudTrailWrite', 'DenyInsecureTransport']
         """
-        bucket_arn = f"arn:{partition}:s3:::{self.bucket}"
-        service = {"Service": _CLOUDTRAIL}
-        return PolicyDocument(
-            [
-                Statement(
-                    sid="AWSCloudTrailAclCheck",
-                    principals=service,
-                    actions="s3:GetBucketAcl",
-                    resources=bucket_arn,
-                    conditions={"StringEquals": {"aws:SourceArn": trail_arn}},
-                ),
-                Statement(
-                    sid="AWSCloudTrailWrite",
-                    principals=service,
-                    actions="s3:PutObject",
-                    resources=f"{bucket_arn}/AWSLogs/{account_id}/*",
-                    conditions={
-                        "StringEquals": {
-                            "aws:SourceArn": trail_arn,
-                            "s3:x-amz-acl": "bucket-owner-full-control",
-                        }
-                    },
-                ),
-                Statement(
-                    sid="DenyInsecureTransport",
-                    effect="Deny",
-                    principals="*",
-                    actions="s3:*",
-                    resources=[bucket_arn, f"{bucket_arn}/*"],
-                    conditions={"Bool": {"aws:SecureTransport": "false"}},
-                ),
-            ]
-        )
+        return self.log_bucket.policy(account_id, trail_arn, partition)
 
     def event_selectors(self, partition: str = "aws") -> list[dict[str, Any]]:
         """The trail's advanced event selectors: all management events, plus the data events
@@ -417,75 +291,13 @@ class AuditTrail(Resource):
         >>> [s["Name"] for s in AuditTrail("t-1", bucket="logs-b").event_selectors()]
         ['Management events']
         """
-        selectors: list[dict[str, Any]] = [
-            {
-                "Name": "Management events",
-                "FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]}],
-            }
-        ]
-        if self.data_event_buckets:
-            selectors.append(
-                {
-                    "Name": "S3 object-level events on ML data buckets",
-                    "FieldSelectors": [
-                        {"Field": "eventCategory", "Equals": ["Data"]},
-                        {"Field": "resources.type", "Equals": ["AWS::S3::Object"]},
-                        {
-                            "Field": "resources.ARN",
-                            "StartsWith": [
-                                f"arn:{partition}:s3:::{b}/" for b in self.data_event_buckets
-                            ],
-                        },
-                    ],
-                }
-            )
-        for resource_type in self.sagemaker_data_events:
-            selectors.append(
-                {
-                    "Name": f"SageMaker data events on {resource_type.rsplit(':', 1)[-1]}",
-                    "FieldSelectors": [
-                        {"Field": "eventCategory", "Equals": ["Data"]},
-                        {"Field": "resources.type", "Equals": [resource_type]},
-                    ],
-                }
-            )
-        return _canonical_selectors(selectors)
-
-    def _encryption(self) -> State:
-        if self.kms_key_arn is None:
-            return {"SSEAlgorithm": "AES256"}
-        return {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": self.kms_key_arn,
-                "BucketKeyEnabled": True}
+        return self.trail.event_selectors(partition)
 
     def desired(self, ctx: AwsContext) -> State:
         """The trail's and the bucket's settings."""
-        owner = {OWNER_TAG: ctx.blueprint, **self.tags}
-        bucket: State = {
-            "Policy": self.bucket_policy(ctx.account_id, self.trail_arn(ctx), ctx.partition)
-            .to_dict(),
-            "PublicAccessBlock": dict.fromkeys(SETTINGS, True),
-            "Encryption": self._encryption(),
-            "Versioning": "Enabled",
-            "Tags": owner,
-        }
-        if self.object_lock is not None:
-            bucket["ObjectLock"] = self.object_lock.state()
-        if self.lifecycle is not None:
-            bucket["Lifecycle"] = self.lifecycle.state()
         return {
-            "trail": {
-                "S3BucketName": self.bucket,
-                # The bucket policy allows writes under AWSLogs/ only: no key prefix.
-                "S3KeyPrefix": None,
-                "IsMultiRegionTrail": True,
-                "IncludeGlobalServiceEvents": True,
-                "LogFileValidationEnabled": True,
-                "KmsKeyId": self.kms_key_arn,
-                "IsLogging": True,
-                "AdvancedEventSelectors": self.event_selectors(ctx.partition),
-                "Tags": dict(owner),
-            },
-            "bucket": bucket,
+            "trail": self.trail.desired(ctx),
+            "bucket": self.log_bucket.desired(ctx, self.trail_arn(ctx)),
         }
 
     # -- reading ---------------------------------------------------------------------------
@@ -496,8 +308,8 @@ class AuditTrail(Resource):
         if self.kms_key_arn is not None:
             self.check_kms_key(ctx, bucket_region=region or ctx.region)
         extra: dict[str, Any] = {"bucket_region": region}
-        bucket = self._read_bucket(ctx.for_region(region), extra) if region else None
-        trail = self._read_trail(ctx, extra)
+        bucket = self.log_bucket.read(ctx.for_region(region), extra) if region else None
+        trail = self.trail.read(ctx, extra)
         if bucket is None and trail is None:
             return None
         owners = []
@@ -511,92 +323,6 @@ class AuditTrail(Resource):
             owner=foreign[0] if foreign else ctx.blueprint,
             extra=extra,
         )
-
-    def _read_trail(self, ctx: AwsContext, extra: dict[str, Any]) -> State | None:
-        try:
-            trail = ctx.call("cloudtrail", "get_trail", resource=self.key, Name=self.name)["Trail"]
-        except ClientError as exc:
-            if error_code(exc) == "TrailNotFoundException":
-                return None
-            raise ctx.wrap_error(self.key, "GetTrail", exc) from exc
-        arn = trail["TrailARN"]
-        extra["trail_arn"] = arn
-        status = ctx.call("cloudtrail", "get_trail_status", resource=self.key, Name=arn)
-        selectors = ctx.call("cloudtrail", "get_event_selectors", resource=self.key, TrailName=arn)
-        tag_lists = ctx.call(
-            "cloudtrail", "list_tags", resource=self.key, ResourceIdList=[arn]
-        ).get("ResourceTagList", [])
-        tags = {
-            t["Key"]: t.get("Value", "")
-            for entry in tag_lists
-            if entry.get("ResourceId") == arn
-            for t in entry.get("TagsList", [])
-        }
-        extra["trail_owner"] = tags.get(OWNER_TAG)
-        advanced = selectors.get("AdvancedEventSelectors") or []
-        managed = {OWNER_TAG, *self.tags}
-        return {
-            "S3BucketName": trail.get("S3BucketName"),
-            "S3KeyPrefix": trail.get("S3KeyPrefix") or None,
-            "IsMultiRegionTrail": bool(trail.get("IsMultiRegionTrail")),
-            "IncludeGlobalServiceEvents": bool(trail.get("IncludeGlobalServiceEvents")),
-            "LogFileValidationEnabled": bool(trail.get("LogFileValidationEnabled")),
-            "KmsKeyId": trail.get("KmsKeyId") or None,
-            "IsLogging": bool(status.get("IsLogging")),
-            # None: the trail still uses basic event selectors (AWS's default for a new trail).
-            "AdvancedEventSelectors": _canonical_selectors(advanced) if advanced else None,
-            "Tags": {k: v for k, v in tags.items() if k in managed},
-        }
-
-    def _read_bucket(self, ctx: AwsContext, extra: dict[str, Any]) -> State:
-        def get(operation: str, missing: set[str], **kwargs: Any) -> dict[str, Any] | None:
-            try:
-                return ctx.call("s3", operation, resource=self.key, Bucket=self.bucket, **kwargs)
-            except ClientError as exc:
-                if error_code(exc) in missing:
-                    return None
-                if error_code(exc) in ("AccessDenied", "AllAccessDisabled"):
-                    raise AWSCallError(
-                        self.key,
-                        operation,
-                        f"bucket {self.bucket!r} exists but cannot be read with this session "
-                        f"({error_code(exc)}); if it belongs to another account (bucket names "
-                        "are global), choose another bucket name",
-                    ) from exc
-                raise ctx.wrap_error(self.key, operation, exc) from exc
-
-        state: State = {}
-        policy = get("get_bucket_policy", {"NoSuchBucketPolicy"})
-        state["Policy"] = _policy_state(policy["Policy"]) if policy else None
-
-        pab = get("get_public_access_block", {"NoSuchPublicAccessBlockConfiguration"})
-        config = (pab or {}).get("PublicAccessBlockConfiguration", {})
-        state["PublicAccessBlock"] = {k: bool(config.get(k, False)) for k in SETTINGS}
-
-        enc = get("get_bucket_encryption", {"ServerSideEncryptionConfigurationNotFoundError"})
-        state["Encryption"] = _encryption_state(enc)
-
-        versioning = get("get_bucket_versioning", set()) or {}
-        state["Versioning"] = versioning.get("Status") or "Disabled"
-
-        tagging = get("get_bucket_tagging", {"NoSuchTagSet", "NoSuchTagSetError"}) or {}
-        all_tags = {t["Key"]: t["Value"] for t in tagging.get("TagSet", [])}
-        extra["bucket_tags_all"] = all_tags
-        managed = {OWNER_TAG, *self.tags}
-        state["Tags"] = {k: v for k, v in all_tags.items() if k in managed}
-
-        if self.object_lock is not None:
-            lock = get("get_object_lock_configuration", {"ObjectLockConfigurationNotFoundError"})
-            state["ObjectLock"] = _object_lock_state(lock)
-        if self.lifecycle is not None:
-            lifecycle = get(
-                "get_bucket_lifecycle_configuration", {"NoSuchLifecycleConfiguration"}
-            ) or {}
-            rules = lifecycle.get("Rules", [])
-            ours = [r for r in rules if r.get("ID") == _LIFECYCLE_RULE_ID]
-            extra["other_lifecycle_rules"] = [r for r in rules if r.get("ID") != _LIFECYCLE_RULE_ID]
-            state["Lifecycle"] = _lifecycle_state(ours[0]) if ours else None
-        return state
 
     def check_kms_key(self, ctx: AwsContext, bucket_region: str | None = None) -> None:
         """Check that CloudTrail can use ``kms_key_arn``; raise ``ValidationError`` if not.
@@ -671,190 +397,29 @@ class AuditTrail(Resource):
         have_trail: State | None = state.get("trail")
         want_bucket: State = desired["bucket"]
         want_trail: State = desired["trail"]
+        bucket, trail = self.log_bucket, self.trail
 
-        fresh_policy = False
         if have_bucket is None:
-            if self._create_bucket(ctx):
+            if bucket.create(ctx, want_bucket["Tags"]):
                 extra["bucket_region"] = ctx.region
-                extra["bucket_tags_all"] = {}
-                have_bucket = {}
+                extra["bucket_tags_all"] = dict(want_bucket["Tags"])
+                have_bucket = {"Tags": dict(want_bucket["Tags"])}
             else:
-                have_bucket = self._existing_bucket(ctx, extra)
+                have_bucket = bucket.existing(ctx, extra, adopt=self.adopt)
         bctx = ctx.for_region(extra.get("bucket_region"))
-        fresh_policy = self._converge_bucket(bctx, have_bucket, want_bucket, extra)
+        fresh_policy = bucket.converge(bctx, have_bucket, want_bucket, extra)
 
         retry_codes = _AFTER_POLICY_WRITE if fresh_policy or not state.get("bucket") else (
             frozenset()
         )
         if have_trail is None:
-            self._create_trail(ctx, want_trail, retry_codes)
-            have_trail = {
-                "S3BucketName": want_trail["S3BucketName"],
-                "S3KeyPrefix": None,
-                "IsMultiRegionTrail": True,
-                "IncludeGlobalServiceEvents": True,
-                "LogFileValidationEnabled": True,
-                "KmsKeyId": want_trail["KmsKeyId"],
-                "IsLogging": False,
-                "AdvancedEventSelectors": None,
-                "Tags": want_trail["Tags"],
-            }
-        self._converge_trail(ctx, have_trail, want_trail, retry_codes)
-
-    def _existing_bucket(self, ctx: AwsContext, extra: dict[str, Any]) -> State:
-        """The state of a bucket the plan did not see (made since, by an earlier apply
-        or by someone else), refused unless it is this blueprint's or adopted: its
-        policy, tags and settings are about to be replaced."""
-        region = _bucket_region(ctx, self.bucket) or ctx.region
-        extra["bucket_region"] = region
-        state = self._read_bucket(ctx.for_region(region), extra)
-        owner = extra["bucket_tags_all"].get(OWNER_TAG)
-        if owner != ctx.blueprint and not self.adopt:
-            raise OwnershipError(
-                f"S3 bucket {self.bucket} of {self.key}",
-                f"it appeared after the plan and its {OWNER_TAG} tag is {owner!r}, "
-                f"not {ctx.blueprint!r}",
-            )
-        return state
-
-    def _create_bucket(self, ctx: AwsContext) -> bool:
-        """Create the bucket and tag it; ``False`` when it exists already (CreateBucket
-        in us-east-1 answers 200 for a bucket the account owns, so look first)."""
-        if _bucket_region(ctx, self.bucket) is not None:
-            return False
-        kwargs: dict[str, Any] = {"Bucket": self.bucket}
-        if ctx.region != "us-east-1":
-            kwargs["CreateBucketConfiguration"] = {"LocationConstraint": ctx.region}
-        if self.object_lock is not None:
-            kwargs["ObjectLockEnabledForBucket"] = True
-        try:
-            ctx.call("s3", "create_bucket", resource=self.key, **kwargs)
-        except ClientError as exc:
-            if error_code(exc) == "BucketAlreadyOwnedByYou":
-                return False  # made since the look: the caller checks whose it is
-            if error_code(exc) == "BucketAlreadyExists":
-                raise AWSCallError(
-                    self.key,
-                    "CreateBucket",
-                    f"bucket name {self.bucket!r} is taken by another AWS account; bucket names "
-                    "are global, choose another (e.g. with your account id in it)",
-                ) from exc
-            raise ctx.wrap_error(self.key, "CreateBucket", exc) from exc
-        # Tag at once: if this apply dies now, the next one still knows the bucket is ours.
-        self._call(ctx, "s3", "put_bucket_tagging", Bucket=self.bucket,
-                   Tagging={"TagSet": [{"Key": OWNER_TAG, "Value": ctx.blueprint}]})
-        return True
-
-    def _converge_bucket(
-        self, ctx: AwsContext, have: State, want: State, extra: Mapping[str, Any]
-    ) -> bool:
-        """Bring the bucket to ``want``; return whether its policy was (re)written."""
-        b = self.bucket
-        if have.get("Tags") != want["Tags"]:
-            tags = {**extra.get("bucket_tags_all", {}), **want["Tags"]}
-            tag_set = [{"Key": k, "Value": v} for k, v in sorted(tags.items())]
-            self._call(ctx, "s3", "put_bucket_tagging", Bucket=b, Tagging={"TagSet": tag_set})
-        if have.get("PublicAccessBlock") != want["PublicAccessBlock"]:
-            self._call(ctx, "s3", "put_public_access_block", Bucket=b,
-                       PublicAccessBlockConfiguration=want["PublicAccessBlock"])
-        if have.get("Encryption") != want["Encryption"]:
-            enc = want["Encryption"]
-            default = {k: v for k, v in enc.items() if k != "BucketKeyEnabled"}
-            rule: dict[str, Any] = {"ApplyServerSideEncryptionByDefault": default}
-            if "BucketKeyEnabled" in enc:
-                rule["BucketKeyEnabled"] = enc["BucketKeyEnabled"]
-            self._call(ctx, "s3", "put_bucket_encryption", Bucket=b,
-                       ServerSideEncryptionConfiguration={"Rules": [rule]})
-        if have.get("Versioning") != want["Versioning"]:
-            self._call(ctx, "s3", "put_bucket_versioning", Bucket=b,
-                       VersioningConfiguration={"Status": "Enabled"})
-        if "ObjectLock" in want and have.get("ObjectLock") != want["ObjectLock"]:
-            lock = want["ObjectLock"]
-            self._call(ctx, "s3", "put_object_lock_configuration", Bucket=b,
-                       ObjectLockConfiguration={
-                           "ObjectLockEnabled": "Enabled",
-                           "Rule": {"DefaultRetention": {"Mode": lock["Mode"],
-                                                         "Days": lock["Days"]}},
-                       })
-        if (
-            "Lifecycle" in want
-            and self.lifecycle is not None
-            and have.get("Lifecycle") != want["Lifecycle"]
-        ):
-            rules = [*extra.get("other_lifecycle_rules", []), self.lifecycle.rule()]
-            self._call(ctx, "s3", "put_bucket_lifecycle_configuration", Bucket=b,
-                       LifecycleConfiguration={"Rules": rules})
-        if have.get("Policy") != want["Policy"]:
-            self._call(ctx, "s3", "put_bucket_policy", Bucket=b,
-                       Policy=json.dumps(want["Policy"], sort_keys=True))
-            return True
-        return False
-
-    def _create_trail(self, ctx: AwsContext, want: State, retry_codes: frozenset[str]) -> None:
-        kwargs: dict[str, Any] = {
-            "Name": self.name,
-            "S3BucketName": self.bucket,
-            "IsMultiRegionTrail": True,
-            "IncludeGlobalServiceEvents": True,
-            "EnableLogFileValidation": True,
-            "TagsList": [{"Key": k, "Value": v} for k, v in sorted(want["Tags"].items())],
-        }
-        if want["KmsKeyId"]:
-            kwargs["KmsKeyId"] = want["KmsKeyId"]
-        self._call(ctx, "cloudtrail", "create_trail", extra_codes=retry_codes, **kwargs)
-
-    def _converge_trail(
-        self, ctx: AwsContext, have: State, want: State, retry_codes: frozenset[str]
-    ) -> None:
-        settings = ("S3BucketName", "S3KeyPrefix", "IsMultiRegionTrail",
-                    "IncludeGlobalServiceEvents", "LogFileValidationEnabled", "KmsKeyId")
-        if any(have.get(k) != want[k] for k in settings):
-            self._call(
-                ctx, "cloudtrail", "update_trail", extra_codes=retry_codes,
-                Name=self.name,
-                S3BucketName=self.bucket,
-                S3KeyPrefix="",
-                IsMultiRegionTrail=True,
-                IncludeGlobalServiceEvents=True,
-                EnableLogFileValidation=True,
-                # An empty KmsKeyId turns SSE-KMS of the log files off again.
-                KmsKeyId=want["KmsKeyId"] or "",
-            )
-        if have.get("Tags") != want["Tags"]:
-            changed = {k: v for k, v in want["Tags"].items() if have.get("Tags", {}).get(k) != v}
-            self._call(ctx, "cloudtrail", "add_tags", ResourceId=self.trail_arn(ctx),
-                       TagsList=[{"Key": k, "Value": v} for k, v in sorted(changed.items())])
-        if have.get("AdvancedEventSelectors") != want["AdvancedEventSelectors"]:
-            self._call(ctx, "cloudtrail", "put_event_selectors", TrailName=self.name,
-                       AdvancedEventSelectors=want["AdvancedEventSelectors"])
-        if not have.get("IsLogging"):
-            self._call(ctx, "cloudtrail", "start_logging", Name=self.name)
-
-    def _call(
-        self,
-        ctx: AwsContext,
-        service: str,
-        operation: str,
-        *,
-        extra_codes: frozenset[str] = frozenset(),
-        **kwargs: Any,
-    ) -> dict[str, Any]:
-        try:
-            return ctx.call(service, operation, resource=self.key, extra_codes=extra_codes,
-                            **kwargs)
-        except ClientError as exc:
-            api = "".join(part.title() for part in operation.split("_"))
-            raise ctx.wrap_error(self.key, api, exc) from exc
+            have_trail = trail.create(ctx, want_trail, retry_codes, adopt=self.adopt)
+        trail.converge(ctx, have_trail, want_trail, retry_codes)
 
     def delete(self, ctx: AwsContext, observed: Observed) -> None:
         """Delete the trail; keep the bucket and its logs (audit evidence)."""
         if observed.state.get("trail") is not None:
-            try:
-                # By name: the trail's home region is this context's region.
-                ctx.call("cloudtrail", "delete_trail", resource=self.key, Name=self.name)
-            except ClientError as exc:
-                if error_code(exc) != "TrailNotFoundException":
-                    raise ctx.wrap_error(self.key, "DeleteTrail", exc) from exc
+            self.trail.delete(ctx)
         if observed.state.get("bucket") is not None:
             log.info("%s: trail deleted; bucket s3://%s and its logs are kept", self.key,
                      self.bucket)
@@ -882,36 +447,10 @@ class AuditTrail(Resource):
                     yield cls(t["Name"], bucket=trail["S3BucketName"])
 
 
-def _policy_state(text: str) -> State | dict[str, str]:
-    try:
-        return PolicyDocument.from_json(text).to_dict()
-    except (ValidationError, ValueError):
-        # Not a document secureml can model: show it as it is; the plan replaces it.
-        return {"unparsed": text}
-
-
-def _encryption_state(response: Mapping[str, Any] | None) -> State | None:
-    if not response:
-        return None
-    rules = response.get("ServerSideEncryptionConfiguration", {}).get("Rules", [])
-    if not rules:
-        return None
-    default = rules[0].get("ApplyServerSideEncryptionByDefault", {})
-    state: State = {"SSEAlgorithm": default.get("SSEAlgorithm")}
-    if default.get("SSEAlgorithm") in ("aws:kms", "aws:kms:dsse"):
-        state["KMSMasterKeyID"] = default.get("KMSMasterKeyID")
-        state["BucketKeyEnabled"] = bool(rules[0].get("BucketKeyEnabled"))
-    return state
-
-
-def _object_lock_state(response: Mapping[str, Any] | None) -> State:
-    config = (response or {}).get("ObjectLockConfiguration", {})
-    retention = config.get("Rule", {}).get("DefaultRetention", {})
-    return {
-        "Enabled": config.get("ObjectLockEnabled") == "Enabled",
-        "Mode": retention.get("Mode"),
-        "Days": retention.get("Days"),
-    }
+def _owner_detail(owner: str | None, blueprint: str) -> str:
+    if owner is None:
+        return f"it has no {OWNER_TAG} tag"
+    return f"its {OWNER_TAG} tag is {owner!r}, not {blueprint!r}"
 
 
 def _key_policy_allows_cloudtrail(text: str) -> bool:

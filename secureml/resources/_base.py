@@ -18,12 +18,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 
+from secureml.errors import OwnershipError
 from secureml.policy._findings import Finding
 
 if TYPE_CHECKING:
     from secureml.aws import AwsContext
 
-__all__ = ["OWNER_TAG", "Observed", "Resource", "State"]
+__all__ = ["OWNER_TAG", "Claim", "Observed", "Resource", "State"]
 
 OWNER_TAG = "secureml:blueprint"
 """The tag every resource secureml creates carries, with the blueprint's name."""
@@ -44,6 +45,31 @@ class Observed:
     state: State
     owner: str | None
     extra: Mapping[str, Any] = attrs.field(factory=dict)
+
+
+@attrs.frozen
+class Claim:
+    """An AWS object a resource manages, for finding conflicts inside a blueprint.
+
+    ``target`` identifies the object (``"s3:bucket-policy:logs-b"``); with
+    ``prefix`` the resource manages every object whose target starts with it
+    (a role's own policy path). ``what`` names it for people. Two resources of
+    one blueprint that claim the same target, or one a target under the other's
+    prefix, would undo each other's changes on every apply: the blueprint is a
+    :class:`~secureml.errors.ValidationError` before any call.
+    """
+
+    target: str
+    what: str
+    prefix: bool = False
+
+    def overlaps(self, other: Claim) -> bool:
+        """Whether the two claims cover a common object."""
+        if self.prefix and other.target.startswith(self.target):
+            return True
+        if other.prefix and self.target.startswith(other.target):
+            return True
+        return self.target == other.target
 
 
 class Resource(abc.ABC):
@@ -90,6 +116,12 @@ class Resource(abc.ABC):
         """Problems with this resource's own input, found without AWS (empty when valid)."""
         return []
 
+    def claims(self, blueprint: str) -> Iterable[Claim]:
+        """The AWS objects this resource manages in ``blueprint`` (see :class:`Claim`);
+        the blueprint refuses two resources whose claims overlap. By default none
+        beyond the key, which is unique in a blueprint anyway."""
+        return ()
+
     @abc.abstractmethod
     def desired(self, ctx: AwsContext) -> State:
         """The state this resource should have (may read the account id/region from ``ctx``,
@@ -116,6 +148,17 @@ class Resource(abc.ABC):
     def owned_by(self, observed: Observed, blueprint: str) -> bool:
         """Whether ``observed`` belongs to ``blueprint`` (by default: its owner tag)."""
         return observed.owner == blueprint
+
+    def ownership_error(self, observed: Observed, blueprint: str) -> OwnershipError:
+        """The error the plan raises when ``observed`` is not ``blueprint``'s and the
+        resource does not adopt it; a kind made of several AWS objects names the one
+        that is not ours."""
+        detail = (
+            f"it has no {OWNER_TAG} tag"
+            if observed.owner is None
+            else f"its {OWNER_TAG} tag is {observed.owner!r}, not {blueprint!r}"
+        )
+        return OwnershipError(self.describe(), detail)
 
     @classmethod
     def prepare(cls, ctx: AwsContext, resources: Sequence[Resource]) -> None:

@@ -35,7 +35,13 @@ import attrs
 from botocore.exceptions import ClientError
 
 from secureml._convert import frozen_tags
-from secureml._validation import check_arn, check_iam_name, checker, parse_duration_hours
+from secureml._validation import (
+    adopt_flag,
+    check_arn,
+    check_iam_name,
+    checker,
+    parse_duration_hours,
+)
 from secureml.aws import EVENTUAL_CONSISTENCY_CODES, error_code
 from secureml.errors import AWSCallError, OwnershipError, ValidationError
 from secureml.policy import (
@@ -47,7 +53,7 @@ from secureml.policy import (
 )
 from secureml.policy._findings import Finding
 from secureml.policy._lint import lint
-from secureml.resources._base import OWNER_TAG, Observed, Resource, State
+from secureml.resources._base import OWNER_TAG, Claim, Observed, Resource, State
 from secureml.resources._iam_snapshot import note_demand, role_details, snapshot, untouched
 from secureml.resources._kinds import register_kind
 
@@ -472,11 +478,18 @@ class ManagedPolicy(Resource):
     path: str | None = None
     description: str | None = None
     tags: Mapping[str, str] = attrs.field(factory=dict, converter=frozen_tags, hash=False)
-    adopt: bool = False
+    adopt: bool = attrs.field(default=False, validator=adopt_flag)
 
     def effective_path(self, ctx: AwsContext) -> str:
         """The path given, or the blueprint's policy path."""
         return self.path if self.path is not None else blueprint_policy_path(ctx.blueprint)
+
+    def claims(self, blueprint: str) -> Iterator[Claim]:
+        """The policy, by path and name."""
+        path = self.path if self.path is not None else blueprint_policy_path(blueprint)
+        yield Claim(f"iam:policy:{path}{self.name}", f"the IAM policy {path}{self.name}")
+        # IAM policy names are unique in an account whatever the path, and ignore case.
+        yield Claim(f"iam:policy-name:{self.name.lower()}", f"the IAM policy name {self.name}")
 
     def arn(self, ctx: AwsContext) -> str:
         """The policy's ARN in ``ctx``'s account."""
@@ -627,7 +640,7 @@ class Role(Resource):
     description: str | None = None
     max_session_duration: str = "PT1H"
     tags: Mapping[str, str] = attrs.field(factory=dict, converter=frozen_tags, hash=False)
-    adopt: bool = False
+    adopt: bool = attrs.field(default=False, validator=adopt_flag)
 
     @classmethod
     def from_persona(
@@ -658,6 +671,16 @@ class Role(Resource):
     def describe(self) -> str:
         """``IAM role <name>``."""
         return f"IAM role {self.name}"
+
+    def claims(self, blueprint: str) -> Iterator[Claim]:
+        """The role, and every policy under its own policy path."""
+        yield Claim(f"iam:role:{self.name}", f"the IAM role {self.name}")
+        path = role_policy_path(blueprint, self.name)
+        yield Claim(f"iam:policy:{path}", f"the policy path {path} (the role {self.name}'s "
+                    "own policies, which it rewrites and deletes)", prefix=True)
+        own = self.policy_name(1)[:-1]
+        yield Claim(f"iam:policy-name:{own.lower()}", f"the policy names {own}N (the role "
+                    f"{self.name}'s own policies)", prefix=True)
 
     def dependencies(self) -> Iterator[str]:
         """The :class:`ManagedPolicy` resources it attaches."""

@@ -5,9 +5,14 @@ explicit argument and shows as a :class:`~secureml.Finding` (``lint()``), so a
 widening is never silent.
 
 Ownership: a public access block cannot carry tags, so it cannot say which
-blueprint wrote it. secureml therefore treats it as *adopted on sight*: an
-existing configuration is simply brought to the desired one (with all four
-settings on, that can only tighten access). It is never deleted on prune:
+blueprint wrote it; its bucket can. secureml changes a bucket's block when
+the bucket is tagged for this blueprint, or when the bucket is untagged and
+the change only tightens (no setting that is on is turned off: the default,
+all four on, can only tighten). Loosening an untagged bucket, or any change
+to a bucket tagged for another blueprint, needs ``adopt=True``
+(:class:`~secureml.errors.OwnershipError` at plan time otherwise): a blueprint
+never opens up, or fights over, a bucket that is not its own. The account's
+block is the account's: it is brought to the desired state. It is never deleted on prune:
 ``discover()`` finds nothing, because deleting a public access block widens
 access and must not happen as a side effect of removing a line from a
 blueprint. To loosen a block, declare it with a setting turned off (which
@@ -23,11 +28,11 @@ from typing import TYPE_CHECKING, Any, ClassVar, cast
 import attrs
 from botocore.exceptions import ClientError
 
-from secureml._validation import check_account_id, check_bucket_name
+from secureml._validation import adopt_flag, check_account_id, check_bucket_name
 from secureml.aws import AwsContext, error_code
-from secureml.errors import NotFoundError, ValidationError
+from secureml.errors import NotFoundError, OwnershipError, ValidationError
 from secureml.policy._findings import Finding
-from secureml.resources._base import Observed, Resource, State
+from secureml.resources._base import OWNER_TAG, Claim, Observed, Resource, State
 from secureml.resources._kinds import register_kind
 
 if TYPE_CHECKING:
@@ -144,7 +149,9 @@ class BucketPublicAccessBlock(_Settings, Resource):
     """S3 Block Public Access on one bucket, all four settings on by default.
 
     The bucket must exist (secureml does not create data buckets); the plan
-    fails with :class:`~secureml.errors.NotFoundError` if it does not.
+    fails with :class:`~secureml.errors.NotFoundError` if it does not. A bucket
+    tagged for another blueprint, or a loosening of an untagged bucket, needs
+    ``adopt=True`` (see the module docstring).
 
     >>> bpa = BucketPublicAccessBlock("team-a-data")
     >>> bpa.key, bpa.lint()
@@ -157,6 +164,7 @@ class BucketPublicAccessBlock(_Settings, Resource):
     taggable: ClassVar[bool] = False
 
     bucket: str = attrs.field()
+    adopt: bool = attrs.field(default=False, kw_only=True, validator=adopt_flag)
 
     @bucket.validator
     def _check_bucket(self, _: attrs.Attribute[str], value: str) -> None:
@@ -171,6 +179,11 @@ class BucketPublicAccessBlock(_Settings, Resource):
     def name(self) -> str:
         """The bucket name."""
         return self.bucket
+
+    def claims(self, blueprint: str) -> Iterator[Claim]:
+        """The bucket's Block Public Access."""
+        yield Claim(f"s3:public-access-block:{self.bucket}",
+                    f"the Block Public Access of s3://{self.bucket}")
 
     def describe(self) -> str:
         """One line for plans."""
@@ -188,7 +201,10 @@ class BucketPublicAccessBlock(_Settings, Resource):
         return self.configuration()
 
     def read(self, ctx: AwsContext) -> Observed | None:
-        """The bucket's public access block, or ``None`` when it has none."""
+        """The bucket's public access block, or ``None`` when it has none.
+
+        Raises :class:`~secureml.errors.OwnershipError` when the change this
+        resource would make is not the blueprint's to make (module docstring)."""
         region = _bucket_region(ctx, self.bucket)
         if region is None:
             raise NotFoundError(
@@ -201,16 +217,44 @@ class BucketPublicAccessBlock(_Settings, Resource):
                 "s3", "get_public_access_block", resource=self.key, Bucket=self.bucket
             )
         except ClientError as exc:
-            if error_code(exc) in _NO_CONFIG:
-                return None
-            raise rctx.wrap_error(self.key, "GetPublicAccessBlock", exc) from exc
-        # Untaggable and adopted on sight (see the module docstring): report this
-        # blueprint as the owner so the engine never refuses to tighten it.
-        return Observed(
-            state=_flags(response.get("PublicAccessBlockConfiguration", {})),
-            owner=ctx.blueprint,
-            extra={"region": region},
-        )
+            if error_code(exc) not in _NO_CONFIG:
+                raise rctx.wrap_error(self.key, "GetPublicAccessBlock", exc) from exc
+            response = None
+        have = _flags(response.get("PublicAccessBlockConfiguration", {})) if response else None
+        if have != self.configuration() and not self.adopt:
+            self._check_owner(rctx, have)
+        if have is None:
+            return None
+        # Untaggable: the ownership check above decided; report this blueprint as the
+        # owner so the engine does not refuse again.
+        return Observed(state=have, owner=ctx.blueprint, extra={"region": region})
+
+    def _check_owner(self, ctx: AwsContext, have: State | None) -> None:
+        try:
+            tagging = ctx.call("s3", "get_bucket_tagging", resource=self.key, Bucket=self.bucket)
+        except ClientError as exc:
+            if error_code(exc) not in ("NoSuchTagSet", "NoSuchTagSetError"):
+                raise ctx.wrap_error(self.key, "GetBucketTagging", exc) from exc
+            tagging = {}
+        owner = {t["Key"]: t["Value"] for t in tagging.get("TagSet", [])}.get(OWNER_TAG)
+        if owner == ctx.blueprint:
+            return
+        what = f"S3 Block Public Access on bucket {self.bucket}"
+        if owner is not None:
+            raise OwnershipError(
+                what,
+                f"the bucket's {OWNER_TAG} tag is {owner!r}, not {ctx.blueprint!r}, and this "
+                "blueprint would change its Block Public Access",
+            )
+        before = have or {}
+        turned_off = [k for k, on in self.configuration().items() if not on and before.get(k)]
+        if turned_off:
+            raise OwnershipError(
+                what,
+                f"the bucket has no {OWNER_TAG} tag and this blueprint would turn off "
+                f"{', '.join(turned_off)}; only tightening is done on a bucket the blueprint "
+                "does not own",
+            )
 
     def create(self, ctx: AwsContext, desired: State) -> None:
         """Put the public access block."""
@@ -245,7 +289,7 @@ class BucketPublicAccessBlock(_Settings, Resource):
             raise rctx.wrap_error(self.key, "DeletePublicAccessBlock", exc) from exc
 
     def owned_by(self, observed: Observed, blueprint: str) -> bool:
-        """Always: a public access block is adopted on sight (it cannot be tagged)."""
+        """Always: ``read`` has checked the bucket's owner tag already."""
         return True
 
 

@@ -13,7 +13,7 @@ import attrs
 from botocore.exceptions import ClientError
 
 from secureml._convert import frozen_tags, string_tuple
-from secureml._validation import check_arn, check_iam_name, check_session_duration
+from secureml._validation import adopt_flag, check_arn, check_iam_name, check_session_duration
 from secureml.aws import AwsContext, error_code
 from secureml.errors import AWSCallError, OwnershipError, PolicyTooLargeError, ValidationError
 from secureml.policy import LIMITS, MANAGED_POLICIES_PER_PERMISSION_SET, PolicyDocument
@@ -98,7 +98,7 @@ class PermissionSet(Resource):
     remove one, so asking for none could never converge."""
     tags: Mapping[str, str] = attrs.field(factory=dict, converter=frozen_tags, hash=False)
     identity_center: IdentityCenter = attrs.field(factory=IdentityCenter)
-    _adopt: bool = attrs.field(default=False, alias="adopt")
+    _adopt: bool = attrs.field(default=False, alias="adopt", validator=adopt_flag)
     persona: Persona | None = None
     """The persona whose policy is the inline policy (set by :meth:`from_persona`)."""
     region: str | None = None
