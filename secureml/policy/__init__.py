@@ -1,9 +1,11 @@
-"""IAM policy documents as canonical values: model, size limits, packing and lint.
+"""IAM policy documents as canonical values: model, size limits, packing, lint
+and a local evaluator.
 
 Nothing here touches the network or imports boto3.
 """
 
 from secureml.policy import _catalog as catalog
+from secureml.policy._conditions import ConditionResult, ContextValue
 from secureml.policy._document import (
     VERSION,
     Condition,
@@ -12,6 +14,7 @@ from secureml.policy._document import (
     merge_statements,
     policy_size,
 )
+from secureml.policy._evaluate import Decision, Evaluation, StatementMatch, evaluate
 from secureml.policy._findings import FINDING_CODES, Finding, FindingCode, Severity
 from secureml.policy._limits import (
     LIMITS,
@@ -31,13 +34,19 @@ __all__ = [
     "VERSION",
     "VPC_OPTIONAL_ACTIONS",
     "Condition",
+    "ConditionResult",
+    "ContextValue",
+    "Decision",
+    "Evaluation",
     "Finding",
     "FindingCode",
     "Limit",
     "PolicyDocument",
     "Severity",
     "Statement",
+    "StatementMatch",
     "catalog",
+    "evaluate",
     "lint",
     "lint_persona",
     "merge_statements",
