@@ -62,6 +62,27 @@ def test_denied_exits_2_and_says_which_condition_failed(
     assert "would apply, but a condition failed" in out
 
 
+def test_a_guarded_request_is_allowed(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(
+        capsys,
+        *_explain("--action", "sagemaker:CreateTrainingJob", "--resource", JOB, *GUARDED),
+    )
+    assert code == 0, out
+
+
+def test_the_deprecated_kms_keys_are_reported_not_ignored(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    old = [g.replace("KmsKeyArn=", "KmsKey=") for g in GUARDED]
+    code, out, _ = _run(
+        capsys,
+        *_explain("--action", "sagemaker:CreateTrainingJob", "--resource", JOB, *old),
+    )
+    assert code == 2, out
+    assert "sagemaker:VolumeKmsKey is deprecated" in out
+    assert "sagemaker:VolumeKmsKeyArn instead" in out
+
+
 def test_json_output(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = _run(
         capsys,

@@ -5,6 +5,7 @@ Nothing here touches the network or imports boto3.
 """
 
 from secureml.policy import _catalog as catalog
+from secureml.policy._catalog import CatalogVersion, ConditionKey, catalog_version
 from secureml.policy._conditions import ConditionResult, ContextValue
 from secureml.policy._document import (
     VERSION,
@@ -33,7 +34,9 @@ __all__ = [
     "STAR_RESOURCE_ACTIONS",
     "VERSION",
     "VPC_OPTIONAL_ACTIONS",
+    "CatalogVersion",
     "Condition",
+    "ConditionKey",
     "ConditionResult",
     "ContextValue",
     "Decision",
@@ -46,6 +49,7 @@ __all__ = [
     "Statement",
     "StatementMatch",
     "catalog",
+    "catalog_version",
     "evaluate",
     "lint",
     "lint_persona",

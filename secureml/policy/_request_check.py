@@ -14,6 +14,7 @@ import re
 from secureml.policy import _catalog as catalog
 from secureml.policy._arn import arn_matches
 from secureml.policy._conditions import RequestContext
+from secureml.policy._lint import STAR_RESOURCE_ACTIONS
 
 __all__ = ["check_request"]
 
@@ -45,7 +46,7 @@ def _check_action_resource(action: str, resource: str) -> tuple[str, ...]:
     problems = []
     types = info.resource_types
     if resource == "*":
-        if types:
+        if types and info.action not in STAR_RESOURCE_ACTIONS:
             problems.append(
                 f"{action} is authorized against resource types "
                 f"{', '.join(t.name for t in types)}; a request for it carries the resource's "
@@ -70,7 +71,17 @@ def _check_key(action: str, key: str) -> str | None:
     if catalog.action_info(action) is None:
         return None  # already reported
     low = key.lower()
+    known = catalog.condition_key(key)
+    if known is not None and known.deprecated:
+        instead = f"; requests carry {known.replaced_by} instead" if known.replaced_by else ""
+        return f"context key {key} is deprecated and not in real requests{instead}"
     if low.startswith("aws:") and not low.startswith(_TAG_KEYS):
+        if known is None:
+            return (
+                f"context key {key} is not a global condition key AWS documents; check "
+                "the spelling (https://docs.aws.amazon.com/IAM/latest/UserGuide/"
+                "reference_policies_condition-keys.html)"
+            )
         return None
     if catalog.supports_condition_key(action, key) and (
         not low.startswith(_TAG_KEYS)
