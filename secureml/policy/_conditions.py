@@ -332,6 +332,16 @@ def evaluate_condition(
         )
     request = context.get(condition.key)
     policy_values = condition.values
+    if variables is not None:
+        # A variable AWS cannot resolve makes the statement invalid: it applies to
+        # nothing, whatever the operator (negated ones included).
+        dangling = [v for v in policy_values if "${" in v and resolve(v, variables) is None]
+        if dangling:
+            return ConditionResult(
+                condition, False,
+                f"the policy variable in {_fmt(dangling)} has no value in the request and no "
+                f"default, so {name} cannot be evaluated and the statement does not apply",
+            )
     if op.base == "Null":
         absent = request is None or len(request) == 0
         want = {v.lower() for v in policy_values}
