@@ -18,6 +18,7 @@ from secureml.resources import Resource
 
 if TYPE_CHECKING:
     from secureml.aws import AwsContext, RetryPolicy, SessionLike
+    from secureml.export import CloudFormationExport, DeployResult
 
 __all__ = ["BLUEPRINT_NAME", "Blueprint"]
 
@@ -204,6 +205,25 @@ class Blueprint:
             log.info("blueprint %r: nothing to change", self.name)
             return ApplyResult(plan=plan, applied=())
         return apply_plan(plan, ctx, max_workers=self.max_workers, on_change=on_change)
+
+    # -- many accounts (secureml.export sits above the engine: imported when used) --------
+
+    def to_cloudformation(self, **kwargs: Any) -> CloudFormationExport:
+        """The blueprint as CloudFormation templates for many accounts: see
+        :func:`secureml.export.to_cloudformation` for the arguments."""
+        from secureml.export import to_cloudformation  # noqa: PLC0415
+
+        return to_cloudformation(self, **kwargs)
+
+    def deploy(
+        self, session: SessionLike = None, *, targets: Iterable[str], **kwargs: Any
+    ) -> DeployResult:
+        """Plan and deploy the templates of :meth:`to_cloudformation` to the target OUs
+        (a service-managed StackSet and the Identity Center stacks): see
+        :func:`secureml.export.deploy` for the arguments."""
+        from secureml.export import deploy  # noqa: PLC0415
+
+        return deploy(self, session=session, targets=targets, **kwargs)
 
 
 def _pending_signature(plan: Plan) -> dict[str, str]:
