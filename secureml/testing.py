@@ -41,18 +41,21 @@ def mock_session(region: str = "us-east-1") -> Iterator[boto3.Session]:
 
     moto's sso-admin emulation is completed for the duration (permission-set
     tags, permissions boundaries, provisioning status and provisioned accounts
-    as AWS reports them), so Identity Center blueprints can be tested too.
+    as AWS reports them), so Identity Center blueprints can be tested too, and
+    so are its StackSets (auto-deployment, capabilities and target OUs kept and
+    returned; instances deleted by OU), for ``deploy``.
     """
     import boto3  # noqa: PLC0415 - only when used: secureml must import without boto3
     from moto import mock_aws  # noqa: PLC0415 - moto is a test-only dependency
 
+    from secureml._moto_cfn import moto_stack_sets  # noqa: PLC0415
     from secureml._moto_sso import moto_identity_center  # noqa: PLC0415
 
     saved = {k: os.environ.get(k) for k in (*_FAKE_ENV, "AWS_PROFILE")}
     os.environ.update(_FAKE_ENV)
     os.environ.pop("AWS_PROFILE", None)
     try:
-        with mock_aws(), moto_identity_center():
+        with mock_aws(), moto_identity_center(), moto_stack_sets():
             yield boto3.Session(region_name=region)
     finally:
         for key, value in saved.items():

@@ -204,9 +204,11 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def _diff(old: Any, new: Template, name: str) -> str:
-    before = [] if old is None else json.dumps(
-        json.loads(old) if isinstance(old, str) else old, indent=1
-    ).splitlines()
+    if old is None:  # a new stack: its resources, not every line of the template
+        return "\n".join(
+            f"+ {logical} ({r['Type']})" for logical, r in new.body.get("Resources", {}).items()
+        )
+    before = json.dumps(json.loads(old) if isinstance(old, str) else old, indent=1).splitlines()
     after = new.text.splitlines()
     return "\n".join(difflib.unified_diff(before, after, f"{name} (deployed)",
                                           f"{name} (blueprint)", lineterm="", n=2))
