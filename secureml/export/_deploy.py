@@ -15,7 +15,7 @@ from __future__ import annotations
 import difflib
 import json
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -23,7 +23,7 @@ import tenacity
 from botocore.exceptions import ClientError
 
 from secureml.aws import AwsContext, error_code
-from secureml.errors import AWSCallError, SecureMLError, ValidationError
+from secureml.errors import AWSCallError, DeployError, ValidationError
 from secureml.export._cfn import Template, cfn_tags
 from secureml.export._export import CloudFormationExport, to_cloudformation
 from secureml.resources import OWNER_TAG
@@ -63,16 +63,6 @@ class AccountFailure:
 
     def __str__(self) -> str:
         return f"{self.account} {self.region}: {self.status}: {self.reason}"
-
-
-class DeployError(SecureMLError):
-    """A StackSet operation or a stack did not finish well. ``failures`` lists, per
-    account, the stack instances that failed (empty for a stack)."""
-
-    def __init__(self, message: str, failures: Sequence[AccountFailure] = ()) -> None:
-        self.failures = tuple(failures)
-        lines = [message, *(f"- {f}" for f in self.failures)]
-        super().__init__("\n".join(lines))
 
 
 @attrs.frozen
