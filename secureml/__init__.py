@@ -20,6 +20,7 @@ from secureml import activities
 from secureml.errors import (
     AWSCallError,
     ConvergenceError,
+    DeployError,
     NotFoundError,
     OwnershipError,
     PlanChangedError,
@@ -114,6 +115,7 @@ __all__ = [
     "Condition",
     "ConvergenceError",
     "DataScientist",
+    "DeployError",
     "EncryptionSettings",
     "Evaluation",
     "Finding",

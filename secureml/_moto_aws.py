@@ -34,6 +34,7 @@ from moto.s3.responses import S3Response
 from moto.ssoadmin.exceptions import ConflictException
 from moto.ssoadmin.models import SSOAdminBackend
 
+from secureml._moto_cfn import moto_stack_sets
 from secureml._moto_sso import moto_identity_center
 
 __all__ = ["moto_aws"]
@@ -129,6 +130,7 @@ def moto_aws() -> Iterator[None]:
     docstring, and its sso-admin has the operations :mod:`secureml._moto_sso` adds."""
     with contextlib.ExitStack() as stack:
         stack.enter_context(moto_identity_center())
+        stack.enter_context(moto_stack_sets())
         for owner, name, handler in _PATCHES:
             stack.enter_context(mock.patch.object(owner, name, handler))
         yield

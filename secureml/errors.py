@@ -13,6 +13,7 @@ from collections.abc import Sequence
 __all__ = [
     "AWSCallError",
     "ConvergenceError",
+    "DeployError",
     "NotFoundError",
     "OwnershipError",
     "PlanChangedError",
@@ -109,6 +110,19 @@ class ProvisioningError(SecureMLError):
         self.target = target
         self.reason = reason
         super().__init__(f"{operation} for {target} FAILED: {reason}")
+
+
+class DeployError(SecureMLError):
+    """A CloudFormation StackSet operation or stack of ``deploy`` did not finish well.
+
+    ``failures`` lists the stack instances that failed, one per account and region
+    (:class:`secureml.export.AccountFailure`: account, region, status and AWS's
+    reason), also one per line in the message; empty for a stack.
+    """
+
+    def __init__(self, message: str, failures: Sequence[object] = ()) -> None:
+        self.failures = tuple(failures)
+        super().__init__("\n".join([message, *(f"- {f}" for f in self.failures)]))
 
 
 class ConvergenceError(SecureMLError):

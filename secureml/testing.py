@@ -41,10 +41,12 @@ def mock_session(region: str = "us-east-1") -> Iterator[boto3.Session]:
 
     moto's sso-admin emulation is completed for the duration (permission-set
     tags, permissions boundaries, provisioning status and provisioned accounts
-    as AWS reports them), so Identity Center blueprints can be tested too; and
-    moto answers repeated creates as AWS does (``TrailAlreadyExistsException``,
-    a permission set name in use, one assignment per principal) and applies the
-    tags given to ``CreateBucket``.
+    as AWS reports them), so Identity Center blueprints can be tested too, and
+    so are its StackSets (auto-deployment, capabilities and target OUs kept and
+    returned; instances deleted by OU), for ``deploy``; and moto answers
+    repeated creates as AWS does (``TrailAlreadyExistsException``, a permission
+    set name in use, one assignment per principal) and applies the tags given
+    to ``CreateBucket``.
     """
     import boto3  # noqa: PLC0415 - only when used: secureml must import without boto3
     from moto import mock_aws  # noqa: PLC0415 - moto is a test-only dependency

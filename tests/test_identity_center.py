@@ -164,16 +164,25 @@ def test_persona_permission_set_name_over_32_chars_raises_before_any_call(
     assert calls.calls == []
 
 
-def test_persona_policy_over_the_inline_limit_suggests_customer_managed_policies(
+def test_persona_policy_over_the_inline_limit_is_split_into_customer_managed_policies(
     calls: CallRecorder,
 ) -> None:
     buckets = [f"team-a-bucket-with-a-long-name-{i:03d}" for i in range(150)]
     persona = sm.DataScientist("big-ds", buckets=buckets, pass_roles=["team-a-compute"])
+    ps = persona.permission_set()
+    parts = ps.split_policies()
+    assert len(parts) >= 2
+    assert [p.name for p in parts] == [f"big-ds-sso-policy-{i}" for i in range(1, len(parts) + 1)]
+    assert all(p.document.size <= 6_144 for p in parts)
+    assert ps.validate() == []
+    # No room for the parts beside 19 managed policies: refused, naming both limits.
     with pytest.raises(PolicyTooLargeError) as err:
-        persona.permission_set()
+        PermissionSet.from_persona(
+            persona, managed_policies=[f"arn:aws:iam::aws:policy/P{i}" for i in range(19)]
+        )
     message = str(err.value)
     assert "10,240" in message
-    assert "customer_managed_policies" in message
+    assert "20" in message
     assert err.value.limit == 10_240
     assert err.value.sizes[0] > 10_240
     assert calls.calls == []

@@ -1,5 +1,5 @@
 """The ``secureml`` command line: plan and apply YAML blueprints, print and lint
-their policies, run a local AWS emulator.
+their policies, export and deploy them to many accounts, run a local AWS emulator.
 
 Exit codes, for pipelines: 0 success and nothing to change, 2 ``plan`` found
 changes (``explain``: the request is denied), 1 any error (bad file, bad
@@ -200,6 +200,11 @@ def _parser() -> argparse.ArgumentParser:
         "schema", parents=[common], help="print the JSON Schema of blueprint files"
     )
     p.set_defaults(func=_cmd_schema)
+
+    from secureml.cli._export import add_commands
+
+    add_commands(sub, file_arg=file_arg, common=common, aws=aws, parser_class=_Parser,
+                 session=_aws_session, load=_load)
 
     local = sub.add_parser("local", help="a local AWS emulator (moto)")
     local_sub = local.add_subparsers(dest="local_command", metavar="COMMAND", parser_class=_Parser)

@@ -14,10 +14,11 @@ import attrs
 from secureml.engine._apply import ApplyResult, ProgressCallback, apply_plan, build_plan
 from secureml.engine._plan import Plan
 from secureml.errors import PlanChangedError, ValidationError
-from secureml.resources import Claim, Resource
+from secureml.resources import Claim, GroupAssignment, PermissionSet, Resource, UserAssignment
 
 if TYPE_CHECKING:
     from secureml.aws import AwsContext, RetryPolicy, SessionLike
+    from secureml.export import CloudFormationExport, DeployResult
 
 __all__ = ["BLUEPRINT_NAME", "Blueprint"]
 
@@ -29,9 +30,15 @@ digits, ``.``, ``_`` and ``-``, starting with a letter or digit."""
 
 
 def _resources(value: Iterable[Any]) -> tuple[Any, ...]:
-    if isinstance(value, Resource):
-        return (value,)
-    return tuple(value)
+    items = (value,) if isinstance(value, Resource) else tuple(value)
+    # The parts a resource brings along (a large permission set's policies) join the
+    # blueprint; a resource of the same key given as well is kept, so a different one
+    # shows as a duplicate key.
+    out = list(items)
+    for r in items:
+        if isinstance(r, Resource):
+            out.extend(p for p in r.parts() if p not in out)
+    return tuple(out)
 
 
 @attrs.frozen
@@ -197,6 +204,7 @@ class Blueprint:
         """
         self.validate()
         ctx = self.context(session)
+        _check_split_permission_sets(self.resources, ctx)
         plan = build_plan(
             self.name, self.resources, ctx, prune=prune, max_workers=self.max_workers
         )
@@ -206,6 +214,64 @@ class Blueprint:
             log.info("blueprint %r: nothing to change", self.name)
             return ApplyResult(plan=plan, applied=())
         return apply_plan(plan, ctx, max_workers=self.max_workers, on_change=on_change)
+
+    # -- many accounts (secureml.export sits above the engine: imported when used) --------
+
+    def to_cloudformation(self, **kwargs: Any) -> CloudFormationExport:
+        """The blueprint as CloudFormation templates for many accounts: see
+        :func:`secureml.export.to_cloudformation` for the arguments."""
+        from secureml.export import to_cloudformation  # noqa: PLC0415
+
+        return to_cloudformation(self, **kwargs)
+
+    def deploy(
+        self, session: SessionLike = None, *, targets: Iterable[str], **kwargs: Any
+    ) -> DeployResult:
+        """Plan and deploy the templates of :meth:`to_cloudformation` to the target OUs
+        (a service-managed StackSet and the Identity Center stacks): see
+        :func:`secureml.export.deploy` for the arguments."""
+        from secureml.export import deploy  # noqa: PLC0415
+
+        return deploy(self, session=session, targets=targets, **kwargs)
+
+
+def _check_split_permission_sets(resources: Iterable[Resource], ctx: AwsContext) -> None:
+    """A permission set whose policy is split into customer managed policies needs them
+    in every account it is assigned in; apply() creates them in its own account only, so
+    it refuses (before any change) when an assignment targets another account or an OU."""
+    resources = list(resources)
+    problems: list[str] = []
+    for ps in resources:
+        if not isinstance(ps, PermissionSet) or not ps.split_documents():
+            continue
+        targets: set[str] = set()
+        ous: set[str] = set()
+        for a in resources:
+            if isinstance(a, GroupAssignment | UserAssignment) and a.permission_set == ps.name:
+                targets.update(a.accounts)
+                ous.update(a.organizational_units)
+        # Decided from the blueprint alone when it can be: no STS call for an OU target.
+        if not ous and len(targets) <= 1:
+            home = ctx.account_id
+            if targets <= {home}:
+                continue
+            reach = f"only this account ({home})"
+        else:
+            reach = "one account"
+        problems.append(
+            f"{ps.key}: its policy is over the 10,240 characters a permission set holds "
+            "inline, so it references customer managed policies "
+            f"({', '.join(p.name for p in ps.split_policies())}) that must exist in every "
+            f"account it is assigned in; apply() reaches {reach}, and its assignments "
+            "target "
+            + ", ".join([*(f"account {a}" for a in sorted(targets)),
+                         *(f"OU {o}" for o in sorted(ous))])
+            + ". Deploy the blueprint to the accounts with `secureml deploy` "
+            "(Blueprint.deploy), which creates the policies in every target account through "
+            "a StackSet, or assign the permission set in this account only"
+        )
+    if problems:
+        raise ValidationError(problems)
 
 
 def _pending_signature(plan: Plan) -> dict[str, str]:

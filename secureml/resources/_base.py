@@ -107,6 +107,11 @@ class Resource(abc.ABC):
         unless the resource also lists it in :meth:`external_dependencies`."""
         return ()
 
+    def parts(self) -> Iterable[Resource]:
+        """Resources this one brings along, which a :class:`~secureml.Blueprint` adds
+        after it (a large permission set's customer managed policies)."""
+        return ()
+
     def external_dependencies(self) -> Iterable[str]:
         """Keys this resource may depend on that are allowed to be absent from the
         blueprint (because they already exist in AWS)."""

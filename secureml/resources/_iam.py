@@ -698,6 +698,10 @@ class Role(Resource):
         """The name of the role's ``index``-th own policy (from 1)."""
         return f"{self.name}-policy-{index}"
 
+    def own_policy_description(self, policy_name: str) -> str:
+        """The description of one of the role's own policies (set when it is created)."""
+        return f"secureml: part {policy_name.rsplit('-', 1)[-1]} of role {self.name}"
+
     def documents(
         self, account_id: str | None, region: str | None, partition: str = "aws"
     ) -> list[PolicyDocument]:
@@ -935,7 +939,7 @@ class Role(Resource):
                 _ensure_policy(
                     ctx, name=name, path=path, document=doc,
                     tags={OWNER_TAG: ctx.blueprint, "secureml:role": self.name},
-                    description=f"secureml: part {name.rsplit('-', 1)[-1]} of role {self.name}",
+                    description=self.own_policy_description(name),
                     where=where,
                 )
             elif have[name] != doc:

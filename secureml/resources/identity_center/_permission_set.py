@@ -16,10 +16,16 @@ from secureml._convert import frozen_tags, string_tuple
 from secureml._validation import adopt_flag, check_arn, check_iam_name, check_session_duration
 from secureml.aws import AwsContext, error_code
 from secureml.errors import AWSCallError, OwnershipError, PolicyTooLargeError, ValidationError
-from secureml.policy import LIMITS, MANAGED_POLICIES_PER_PERMISSION_SET, PolicyDocument
+from secureml.policy import (
+    LIMITS,
+    MANAGED_POLICIES_PER_PERMISSION_SET,
+    PolicyDocument,
+    pack_statements,
+)
 from secureml.policy._findings import Finding
 from secureml.policy._lint import lint
 from secureml.resources._base import OWNER_TAG, Observed, Resource, State
+from secureml.resources._iam import ManagedPolicy, blueprint_policy_path
 from secureml.resources._kinds import register_kind
 from secureml.resources.identity_center._directory import (
     NOT_FOUND,
@@ -136,8 +142,10 @@ class PermissionSet(Resource):
         managed ones attached, customer managed ones referenced by name and path), its
         permissions boundary and tags, plus whatever is given here.
 
-        Raises :class:`~secureml.errors.PolicyTooLargeError` when the policy is over
-        the 10,240 non-whitespace characters an inline policy may have.
+        A policy over the 10,240 non-whitespace characters an inline policy may have
+        is referenced as customer managed policies instead (:meth:`split_policies`).
+        Raises :class:`~secureml.errors.PolicyTooLargeError` when even those would be
+        more than the 20 policies a permission set takes.
         """
         aws_managed = [p for p in persona.managed_policies if is_aws_managed(p)]
         customer = [p for p in persona.managed_policies if not is_aws_managed(p)]
@@ -265,20 +273,67 @@ class PermissionSet(Resource):
         problems.extend(f"{where}: {p}" for p in self.identity_center.problems())
         return problems
 
-    def _size_problems(self, document: PolicyDocument) -> list[str]:
-        limit = LIMITS["permission set inline"].max_chars
-        if document.size <= limit:
+    def _size_problems(self, document: PolicyDocument, partition: str = "aws") -> list[str]:
+        try:
+            self.split_documents(partition)
+        except PolicyTooLargeError as exc:
+            source = f"persona {self.persona.name!r}'s policy" if self.persona else "inline_policy"
+            limit = LIMITS["permission set inline"].max_chars
+            return [
+                f"{source} is {document.size:,} non-whitespace characters, over the {limit:,} "
+                "a permission set's inline policy may have, and packed into customer managed "
+                f"policies it needs more than the {MANAGED_POLICIES_PER_PERMISSION_SET} "
+                "managed policies and customer managed policy references a permission set "
+                f"takes ({exc}). Give the persona fewer activities or managed policies"
+            ]
+        return []
+
+    # -- permission sets of any size ----------------------------------------------------------
+
+    def split_documents(self, partition: str = "aws") -> list[PolicyDocument]:
+        """The inline policy packed into customer managed policies (6,144 characters
+        each) when it is over the 10,240 an inline policy may have; else ``[]``.
+
+        The permission set then references them by name and path (see
+        :meth:`split_policies`) instead of holding the policy inline; they must exist in
+        every account it is assigned in. Raises
+        :class:`~secureml.errors.PolicyTooLargeError` when they would pass the 20 managed
+        policies and references a permission set takes."""
+        document = self.policy_document(partition)
+        if document is None or document.size <= LIMITS["permission set inline"].max_chars:
             return []
-        source = f"persona {self.persona.name!r}'s policy" if self.persona else "inline_policy"
-        return [
-            f"{source} is {document.size:,} non-whitespace characters, over the {limit:,} a "
-            "permission set's inline policy may have. Split it: deploy the persona's policies "
-            "as customer managed policies of the same name in every target account (for "
-            "instance with persona.role()'s policies or a StackSet) and reference them with "
-            "customer_managed_policies=['name', ...] (up to "
-            f"{MANAGED_POLICIES_PER_PERMISSION_SET} with managed policies), or give the "
-            "persona fewer activities"
-        ]
+        room = (MANAGED_POLICIES_PER_PERMISSION_SET - len(self.managed_policies)
+                - len(self.customer_managed_policies))
+        return pack_statements(
+            document.statements, max_chars=LIMITS["managed policy"].max_chars,
+            max_documents=max(room, 0), what=f"permission set {self._name!r}",
+        )
+
+    def split_policies(self) -> tuple[ManagedPolicy, ...]:
+        """The customer managed policies of :meth:`split_documents`, as resources of the
+        blueprint (``NAME-sso-policy-N`` under ``/secureml/<blueprint>/``): a
+        :class:`~secureml.Blueprint` adds them itself, ``apply()`` creates them in its
+        account and the CloudFormation export in every member account."""
+        return tuple(
+            ManagedPolicy(
+                self.split_policy_name(i), doc,
+                description=f"secureml: part {i} of permission set {self._name}",
+                tags={"secureml:permission-set": self._name},
+            )
+            for i, doc in enumerate(self.split_documents(), start=1)
+        )
+
+    def split_policy_name(self, index: int) -> str:
+        """The name of the ``index``-th (from 1) customer managed policy of a split policy."""
+        return f"{self._name}-sso-policy-{index}"
+
+    def parts(self) -> tuple[Resource, ...]:
+        """The customer managed policies a split policy needs (see :meth:`split_policies`)."""
+        return self.split_policies()
+
+    def dependencies(self) -> Iterable[str]:
+        """The customer managed policies a split policy needs, created first."""
+        return tuple(p.key for p in self.split_policies())
 
     def _boundary(self) -> dict[str, Any] | None:
         value = self.permissions_boundary
@@ -296,13 +351,19 @@ class PermissionSet(Resource):
         document = self.policy_document(ctx.partition)
         if document is not None:
             # Checked again here: another partition's ARNs are longer than validate()'s.
-            problems = self._size_problems(document)
+            problems = self._size_problems(document, ctx.partition)
             if problems:
                 raise PolicyTooLargeError(
                     f"{self.key}: {problems[0]}",
                     sizes=[document.size],
                     limit=LIMITS["permission set inline"].max_chars,
                 )
+        split = [
+            {"name": self.split_policy_name(i), "path": blueprint_policy_path(ctx.blueprint)}
+            for i in range(1, len(self.split_documents(ctx.partition)) + 1)
+        ]
+        if split:
+            document = None
         return {
             "name": self._name,
             "description": self.description or f"secureml permission set {self._name}",
@@ -311,8 +372,8 @@ class PermissionSet(Resource):
             "inline_policy": document.to_dict() if document else None,
             "managed_policies": sorted(self.managed_policies),
             "customer_managed_policies": sorted(
-                (policy_reference(r, "customer_managed_policies") for r in
-                 self.customer_managed_policies),
+                [*(policy_reference(r, "customer_managed_policies") for r in
+                   self.customer_managed_policies), *split],
                 key=lambda r: (r["path"], r["name"]),
             ),
             "permissions_boundary": self._boundary(),

@@ -1,0 +1,556 @@
+"""``deploy``: the exported templates onto AWS's own multi-account engine.
+
+The member template becomes a service-managed StackSet (targets by OU, automatic
+deployment to accounts that join them, ``CAPABILITY_NAMED_IAM``, failure
+tolerance and concurrency as options); the Identity Center and organization
+templates become stacks in the session's (management or delegated-administrator)
+account, after the StackSet. :func:`plan_deploy` reads only; :func:`deploy` plans,
+then makes only the changes the plan lists, so a second deploy changes nothing.
+StackSet operations and stacks are polled with tenacity, with a bounded total wait
+and the blueprint's injectable ``sleep``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import attrs
+import tenacity
+from botocore.exceptions import ClientError
+
+from secureml.aws import AwsContext, error_code
+from secureml.errors import AWSCallError, DeployError, ValidationError
+from secureml.export._cfn import Template, cfn_tags
+from secureml.export._export import CloudFormationExport, to_cloudformation
+from secureml.resources import OWNER_TAG
+
+if TYPE_CHECKING:
+    from secureml.aws import SessionLike
+    from secureml.engine import Blueprint
+
+__all__ = [
+    "AccountFailure",
+    "DeployError",
+    "DeployPlan",
+    "DeployResult",
+    "StackChange",
+    "deploy",
+    "plan_deploy",
+]
+
+log = logging.getLogger("secureml.export.deploy")
+
+_RUNNING = frozenset({"RUNNING", "QUEUED", "STOPPING"})
+_STACK_DONE_OK = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE"})
+POLL_INITIAL = 5.0
+POLL_MAXIMUM = 60.0
+WAIT_TIMEOUT = 3600.0
+"""Seconds a deploy waits for one StackSet operation or stack before giving up."""
+
+
+@attrs.frozen
+class AccountFailure:
+    """One stack instance that did not deploy: account, region, status and AWS's reason."""
+
+    account: str
+    region: str
+    status: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.account} {self.region}: {self.status}: {self.reason}"
+
+
+@attrs.frozen
+class StackChange:
+    """What a deploy does to one StackSet or stack.
+
+    ``action`` is ``create``, ``update`` or ``no-op``; ``diff`` the template diff
+    (unified, empty when unchanged); for the StackSet ``add`` and ``remove`` are the
+    (OU, region) targets gained and dropped, and ``instances`` the stack instances
+    there now (account, region, status).
+    """
+
+    template: Template
+    kind: str  # "stack-set" | "stack"
+    action: str
+    diff: str = ""
+    add: tuple[tuple[str, str], ...] = ()
+    remove: tuple[tuple[str, str], ...] = ()
+    instances: tuple[tuple[str, str, str], ...] = ()
+
+    @property
+    def is_empty(self) -> bool:
+        """Nothing to do here."""
+        return self.action == "no-op" and not self.add and not self.remove
+
+
+@attrs.frozen
+class DeployPlan:
+    """The changes a deploy would make, in order (StackSet first)."""
+
+    blueprint: str
+    changes: tuple[StackChange, ...]
+    export: CloudFormationExport = attrs.field(repr=False)
+
+    @property
+    def is_empty(self) -> bool:
+        """Whether the deploy would change nothing."""
+        return all(c.is_empty for c in self.changes)
+
+    def __str__(self) -> str:
+        lines = [f"deploy plan for blueprint {self.blueprint}:"]
+        for c in self.changes:
+            what = "StackSet" if c.kind == "stack-set" else "stack"
+            lines.append(f"  {c.action:7} {what} {c.template.stack} ({c.template.name})")
+            lines.extend(f"          + stack instances in {ou} {region}" for ou, region in c.add)
+            lines.extend(
+                f"          - stack instances in {ou} {region}" for ou, region in c.remove
+            )
+            if c.instances:
+                counts: dict[str, int] = {}
+                for _, _, status in c.instances:
+                    counts[status] = counts.get(status, 0) + 1
+                lines.append("          instances now: " + ", ".join(
+                    f"{n} {s}" for s, n in sorted(counts.items())))
+            if c.diff:
+                lines.extend("          " + d for d in c.diff.splitlines())
+        if self.is_empty:
+            lines.append("  nothing to change")
+        lines.extend(f"  note: {n}" for n in self.export.notes)
+        return "\n".join(lines)
+
+
+@attrs.frozen
+class DeployResult:
+    """What a deploy did: its plan and the operations it ran (name, id, status)."""
+
+    plan: DeployPlan
+    operations: tuple[tuple[str, str, str], ...] = ()
+
+
+@attrs.frozen
+class _Options:
+    targets: tuple[str, ...]
+    regions: tuple[str, ...]
+    failure_tolerance_count: int | None = None
+    failure_tolerance_percentage: int | None = None
+    max_concurrent_count: int | None = None
+    max_concurrent_percentage: int | None = None
+    template_bucket: str | None = None
+    timeout: float = WAIT_TIMEOUT
+
+    def preferences(self) -> dict[str, Any]:
+        prefs: dict[str, Any] = {"RegionConcurrencyType": "SEQUENTIAL"}
+        for key, value in (
+            ("FailureToleranceCount", self.failure_tolerance_count),
+            ("FailureTolerancePercentage", self.failure_tolerance_percentage),
+            ("MaxConcurrentCount", self.max_concurrent_count),
+            ("MaxConcurrentPercentage", self.max_concurrent_percentage),
+        ):
+            if value is not None:
+                prefs[key] = value
+        return prefs
+
+    def problems(self) -> list[str]:
+        problems = []
+        if not self.targets:
+            problems.append("targets: give at least one OU id (ou-ab12-cd34ef56) or root id")
+        if len(self.regions) != 1:
+            problems.append(
+                f"regions: {list(self.regions)}: the member template holds account-wide "
+                "resources (IAM roles and policies, a multi-region audit trail), so it is "
+                "deployed to exactly one region per account; give one region"
+            )
+        pairs = (
+            ("failure_tolerance_count", self.failure_tolerance_count,
+             "failure_tolerance_percentage", self.failure_tolerance_percentage),
+            ("max_concurrent_count", self.max_concurrent_count,
+             "max_concurrent_percentage", self.max_concurrent_percentage),
+        )
+        for a, va, b, vb in pairs:
+            if va is not None and vb is not None:
+                problems.append(f"give {a} or {b}, not both")
+        for name, value, low, high in (
+            ("failure_tolerance_count", self.failure_tolerance_count, 0, 10**6),
+            ("failure_tolerance_percentage", self.failure_tolerance_percentage, 0, 100),
+            ("max_concurrent_count", self.max_concurrent_count, 1, 10**6),
+            ("max_concurrent_percentage", self.max_concurrent_percentage, 1, 100),
+        ):
+            if value is not None and not low <= value <= high:
+                problems.append(f"{name}: {value} is outside {low}-{high}")
+        return problems
+
+
+def _same(a: Any, b: Any) -> bool:
+    def load(v: Any) -> Any:
+        return json.loads(v) if isinstance(v, str) else v
+
+    return bool(load(a) == load(b))
+
+
+def _diff(old: Any, new: Template, name: str) -> str:
+    if old is None:  # a new stack: its resources, not every line of the template
+        return "\n".join(
+            f"+ {logical} ({r['Type']})" for logical, r in new.body.get("Resources", {}).items()
+        )
+    before = json.dumps(json.loads(old) if isinstance(old, str) else old, indent=1).splitlines()
+    after = new.text.splitlines()
+    return "\n".join(difflib.unified_diff(before, after, f"{name} (deployed)",
+                                          f"{name} (blueprint)", lineterm="", n=2))
+
+
+def _stack_set(ctx: AwsContext, name: str) -> dict[str, Any] | None:
+    try:
+        found: dict[str, Any] = ctx.call(
+            "cloudformation", "describe_stack_set", StackSetName=name
+        )["StackSet"]
+    except ClientError as exc:
+        if error_code(exc) == "StackSetNotFoundException":
+            return None
+        raise ctx.wrap_error(name, "DescribeStackSet", exc) from exc
+    return None if found.get("Status") == "DELETED" else found
+
+
+def _instances(ctx: AwsContext, name: str) -> list[dict[str, Any]]:
+    return list(ctx.paginate("cloudformation", "list_stack_instances", "Summaries",
+                             StackSetName=name))
+
+
+def _stack_template(ctx: AwsContext, name: str) -> Any:
+    try:
+        stacks = ctx.call("cloudformation", "describe_stacks", StackName=name)["Stacks"]
+    except ClientError as exc:
+        if error_code(exc) == "ValidationError":  # "Stack with id ... does not exist"
+            return None
+        raise ctx.wrap_error(name, "DescribeStacks", exc) from exc
+    if not stacks or stacks[0].get("StackStatus") == "DELETE_COMPLETE":
+        return None
+    return ctx.call("cloudformation", "get_template", StackName=name,
+                    TemplateStage="Original")["TemplateBody"]
+
+
+def plan_deploy(
+    blueprint: Blueprint,
+    *,
+    session: SessionLike = None,
+    targets: Iterable[str],
+    regions: Iterable[str] | None = None,
+    resolve: bool = True,
+    export: CloudFormationExport | None = None,
+) -> DeployPlan:
+    """What :func:`deploy` would change, making read calls only."""
+    ctx = blueprint.context(session)
+    targets = tuple(targets)
+    region_list = tuple(regions or (blueprint.region or ctx.region or "us-east-1",))
+    opts = _Options(targets, region_list)
+    problems = opts.problems()
+    if problems:
+        raise ValidationError(problems)
+    if export is None:
+        export = to_cloudformation(blueprint, session=session, resolve=resolve,
+                                   regions=region_list, targets=targets)
+    return _plan(blueprint.name, ctx, export, opts)
+
+
+def _plan(name: str, ctx: AwsContext, export: CloudFormationExport,
+          opts: _Options) -> DeployPlan:
+    changes: list[StackChange] = []
+    for t in export.templates:
+        if t.name == "member":
+            found = _stack_set(ctx, t.stack)
+            want = {(ou, r) for ou in opts.targets for r in opts.regions}
+            if found is None:
+                changes.append(StackChange(t, "stack-set", "create", _diff(None, t, t.name),
+                                           add=tuple(sorted(want))))
+                continue
+            instances = _instances(ctx, t.stack)
+            have_regions = {i["Region"] for i in instances} or set(opts.regions)
+            have = {(ou, r) for ou in found.get("OrganizationalUnitIds", [])
+                    for r in have_regions}
+            same = _same(found.get("TemplateBody"), t.compact)
+            auto = found.get("AutoDeployment") or {}
+            settings_ok = auto.get("Enabled") is True and "CAPABILITY_NAMED_IAM" in (
+                found.get("Capabilities") or ["CAPABILITY_NAMED_IAM"]
+            )
+            changes.append(StackChange(
+                t, "stack-set", "no-op" if same and settings_ok else "update",
+                "" if same else _diff(found.get("TemplateBody"), t, t.name),
+                add=tuple(sorted(want - have)), remove=tuple(sorted(have - want)),
+                instances=tuple(sorted(
+                    (i["Account"], i["Region"], i.get("Status", "?")) for i in instances)),
+            ))
+        else:
+            old = _stack_template(ctx, t.stack)
+            if old is None:
+                changes.append(StackChange(t, "stack", "create", _diff(None, t, t.name)))
+            elif _same(old, t.compact):
+                changes.append(StackChange(t, "stack", "no-op"))
+            else:
+                changes.append(StackChange(t, "stack", "update", _diff(old, t, t.name)))
+    return DeployPlan(name, tuple(changes), export)
+
+
+def deploy(
+    blueprint: Blueprint,
+    *,
+    session: SessionLike = None,
+    targets: Iterable[str],
+    regions: Iterable[str] | None = None,
+    failure_tolerance_count: int | None = None,
+    failure_tolerance_percentage: int | None = None,
+    max_concurrent_count: int | None = None,
+    max_concurrent_percentage: int | None = None,
+    template_bucket: str | None = None,
+    resolve: bool = True,
+    confirm: Callable[[DeployPlan], bool] | None = None,
+    timeout: float = WAIT_TIMEOUT,
+) -> DeployResult:
+    """Plan, then deploy ``blueprint`` to every account of the ``targets`` OUs.
+
+    1. the member template as a service-managed StackSet (auto-deployment on,
+       ``CAPABILITY_NAMED_IAM``) with stack instances in ``targets`` and the one
+       region of ``regions`` (default: the blueprint's), with the failure tolerance
+       and concurrency given; OUs no longer in ``targets`` lose their instances;
+    2. after checking that every account the Identity Center assignments target
+       has a current stack instance (the customer managed policies the permission
+       sets reference live there), the Identity Center stacks, then the
+       organization stack, in the session's account.
+
+    ``confirm(plan)`` is called with the plan first; returning ``False`` stops
+    before any change. Templates over 51,200 bytes are uploaded to
+    ``template_bucket``. Raises :class:`DeployError` with a per-account report when
+    an operation fails, and :class:`~secureml.errors.AWSCallError` when one does
+    not finish within ``timeout`` seconds.
+    """
+    opts = _Options(
+        tuple(targets), (), failure_tolerance_count, failure_tolerance_percentage,
+        max_concurrent_count, max_concurrent_percentage, template_bucket, timeout,
+    )
+    ctx = blueprint.context(session)
+    opts = attrs.evolve(opts, regions=tuple(
+        regions or (blueprint.region or ctx.region or "us-east-1",)
+    ))
+    problems = opts.problems()
+    if problems:
+        raise ValidationError(problems)
+    export = to_cloudformation(blueprint, session=session, resolve=resolve,
+                               regions=opts.regions, targets=opts.targets)
+    big = [t.name for t in export.templates if t.needs_upload]
+    if big and not template_bucket:
+        raise ValidationError(
+            f"templates {big} are over the 51,200 bytes CloudFormation takes inline; give "
+            "template_bucket= (--template-bucket) to upload them to S3"
+        )
+    plan = _plan(blueprint.name, ctx, export, opts)
+    if confirm is not None and not confirm(plan):
+        return DeployResult(plan)
+    if plan.is_empty:
+        log.info("deploy of %s: nothing to change", blueprint.name)
+        return DeployResult(plan)
+    runner = _Runner(ctx, opts, blueprint.name)
+    for change in plan.changes:
+        if change.kind == "stack-set":
+            runner.stack_set(change)
+        else:
+            if change.template.name.startswith("identity-center"):
+                runner.check_member_first(export)
+            runner.stack(change)
+    return DeployResult(plan, tuple(runner.operations))
+
+
+@attrs.define
+class _Runner:
+    ctx: AwsContext
+    opts: _Options
+    blueprint: str
+    operations: list[tuple[str, str, str]] = attrs.field(factory=list)
+    _checked: bool = False
+
+    def _body(self, t: Template) -> dict[str, Any]:
+        if not t.needs_upload:
+            return {"TemplateBody": t.compact}
+        bucket = str(self.opts.template_bucket)
+        key = f"secureml/{self.blueprint}/{t.name}.template.json"
+        self.ctx.call("s3", "put_object", Bucket=bucket, Key=key, Body=t.compact.encode())
+        return {"TemplateURL": f"https://{bucket}.s3.amazonaws.com/{key}"}
+
+    def _tags(self) -> list[dict[str, str]]:
+        return cfn_tags({OWNER_TAG: self.blueprint})
+
+    def stack_set(self, change: StackChange) -> None:
+        t = change.template
+        cf = "cloudformation"
+        prefs = self.opts.preferences()
+        auto = {"Enabled": True, "RetainStacksOnAccountRemoval": False}
+        if change.action == "create":
+            self.ctx.call(
+                cf, "create_stack_set", StackSetName=t.stack, **self._body(t),
+                Description=str(t.body.get("Description", "")),
+                PermissionModel="SERVICE_MANAGED", AutoDeployment=auto,
+                Capabilities=["CAPABILITY_NAMED_IAM"], Tags=self._tags(),
+            )
+        elif change.action == "update":
+            op = self.ctx.call(
+                cf, "update_stack_set", StackSetName=t.stack, **self._body(t),
+                Description=str(t.body.get("Description", "")),
+                PermissionModel="SERVICE_MANAGED", AutoDeployment=auto,
+                Capabilities=["CAPABILITY_NAMED_IAM"], Tags=self._tags(),
+                OperationPreferences=prefs,
+            )["OperationId"]
+            self._wait_operation(t.stack, op, "UpdateStackSet")
+        for region in sorted({r for _, r in change.add}):
+            ous = sorted(ou for ou, r in change.add if r == region)
+            op = self.ctx.call(
+                cf, "create_stack_instances", StackSetName=t.stack,
+                DeploymentTargets={"OrganizationalUnitIds": ous}, Regions=[region],
+                OperationPreferences=prefs,
+            )["OperationId"]
+            self._wait_operation(t.stack, op, "CreateStackInstances")
+        for region in sorted({r for _, r in change.remove}):
+            ous = sorted(ou for ou, r in change.remove if r == region)
+            op = self.ctx.call(
+                cf, "delete_stack_instances", StackSetName=t.stack,
+                DeploymentTargets={"OrganizationalUnitIds": ous}, Regions=[region],
+                RetainStacks=False, OperationPreferences=prefs,
+            )["OperationId"]
+            self._wait_operation(t.stack, op, "DeleteStackInstances")
+
+    def _poll(self, fn: Callable[[], Any], running: Callable[[Any], bool], what: str,
+              operation: str) -> Any:
+        timeout = self.opts.timeout
+
+        def out_of_time(state: tenacity.RetryCallState) -> bool:
+            return state.idle_for + (state.upcoming_sleep or 0.0) > timeout
+
+        retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_result(running),
+            wait=tenacity.wait_exponential(multiplier=POLL_INITIAL, max=POLL_MAXIMUM),
+            stop=out_of_time,
+            sleep=self.ctx.retry.sleep,
+            retry_error_callback=lambda state: _TimedOut(state.idle_for),
+        )
+        result = retrying(fn)
+        if isinstance(result, _TimedOut):
+            raise AWSCallError(
+                what, operation,
+                f"still running after waiting {result.waited:.0f}s (limit {timeout:.0f}s); "
+                "CloudFormation keeps working on it: deploy again later to see it finish",
+            )
+        return result
+
+    def _wait_operation(self, stack_set: str, operation_id: str, operation: str) -> None:
+        def describe() -> dict[str, Any]:
+            found: dict[str, Any] = self.ctx.call(
+                "cloudformation", "describe_stack_set_operation", StackSetName=stack_set,
+                OperationId=operation_id,
+            )["StackSetOperation"]
+            return found
+
+        result = self._poll(describe, lambda op: op.get("Status") in _RUNNING,
+                            f"StackSet {stack_set}", operation)
+        status = str(result.get("Status"))
+        self.operations.append((operation, operation_id, status))
+        failures = [
+            AccountFailure(
+                r.get("Account", "?"), r.get("Region", "?"), r.get("Status", "?"),
+                r.get("StatusReason") or "no reason given",
+            )
+            for r in self.ctx.paginate(
+                "cloudformation", "list_stack_set_operation_results", "Summaries",
+                StackSetName=stack_set, OperationId=operation_id,
+            )
+            if r.get("Status") not in ("SUCCEEDED", "SKIPPED")
+        ]
+        if status != "SUCCEEDED" or failures:
+            reason = result.get("StatusReason") or ""
+            raise DeployError(
+                f"StackSet {stack_set}: {operation} {operation_id} ended {status}"
+                + (f" ({reason})" if reason else "")
+                + f"; {len(failures)} stack instance(s) failed:",
+                failures,
+            )
+        log.info("StackSet %s: %s %s SUCCEEDED", stack_set, operation, operation_id)
+
+    def check_member_first(self, export: CloudFormationExport) -> None:
+        """Every account an assignment targets has a current member stack instance when a
+        permission set references the blueprint's customer managed policies."""
+        if self._checked or export.member is None:
+            return
+        self._checked = True
+        needs = _accounts_needing_member(export)
+        if not needs:
+            return
+        current = {
+            i["Account"] for i in _instances(self.ctx, export.member.stack)
+            if i.get("Status") == "CURRENT"
+        }
+        missing = sorted(needs - current)
+        if missing:
+            raise DeployError(
+                f"the Identity Center stacks reference customer managed policies that the "
+                f"member StackSet {export.member.stack} creates, but accounts "
+                f"{', '.join(missing)} have no current stack instance of it. Put their OUs in "
+                "the targets (or wait for auto-deployment), then deploy again"
+            )
+
+    def stack(self, change: StackChange) -> None:
+        t = change.template
+        if change.action == "no-op":
+            return
+        caps = ["CAPABILITY_NAMED_IAM"]
+        if change.action == "create":
+            self.ctx.call("cloudformation", "create_stack", StackName=t.stack, **self._body(t),
+                          Capabilities=caps, Tags=self._tags())
+        else:
+            self.ctx.call("cloudformation", "update_stack", StackName=t.stack, **self._body(t),
+                          Capabilities=caps, Tags=self._tags())
+
+        def describe() -> dict[str, Any]:
+            found: dict[str, Any] = self.ctx.call(
+                "cloudformation", "describe_stacks", StackName=t.stack)["Stacks"][0]
+            return found
+
+        result = self._poll(describe, lambda s: str(s.get("StackStatus")).endswith(
+            "_IN_PROGRESS"), f"stack {t.stack}", "CreateStack")
+        status = str(result.get("StackStatus"))
+        self.operations.append((f"{change.action} stack", t.stack, status))
+        if status not in _STACK_DONE_OK:
+            raise DeployError(
+                f"stack {t.stack} ended {status}: {result.get('StackStatusReason') or ''} "
+                "(see its events: aws cloudformation describe-stack-events "
+                f"--stack-name {t.stack})"
+            )
+
+
+@attrs.frozen
+class _TimedOut:
+    waited: float
+
+
+def _accounts_needing_member(export: CloudFormationExport) -> set[str]:
+    """Accounts of assignments whose permission set references customer managed policies."""
+    accounts: set[str] = set()
+    with_refs = {
+        logical
+        for t in export.identity_center
+        for logical, r in t.body.get("Resources", {}).items()
+        if r["Type"] == "AWS::SSO::PermissionSet"
+        and r["Properties"].get("CustomerManagedPolicyReferences")
+    }
+    for t in export.identity_center:
+        resources: Mapping[str, Any] = t.body.get("Resources", {})
+        for r in resources.values():
+            if r["Type"] != "AWS::SSO::Assignment":
+                continue
+            arn = r["Properties"]["PermissionSetArn"]
+            logical = arn.get("Fn::GetAtt", [None])[0] if isinstance(arn, Mapping) else None
+            imported = json.dumps(arn)  # Fn::ImportValue of "<stack>-<logical>Arn"
+            if logical in with_refs or any(f"-{w}Arn" in imported for w in with_refs):
+                accounts.add(r["Properties"]["TargetId"])
+    return accounts
+
