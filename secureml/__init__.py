@@ -20,6 +20,7 @@ from secureml import activities
 from secureml.errors import (
     AWSCallError,
     ConvergenceError,
+    CredentialsError,
     NotFoundError,
     OwnershipError,
     PlanChangedError,
@@ -111,6 +112,7 @@ __all__ = [
     "Compute",
     "Condition",
     "ConvergenceError",
+    "CredentialsError",
     "DataScientist",
     "EncryptionSettings",
     "Finding",

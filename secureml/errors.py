@@ -13,6 +13,7 @@ from collections.abc import Sequence
 __all__ = [
     "AWSCallError",
     "ConvergenceError",
+    "CredentialsError",
     "NotFoundError",
     "OwnershipError",
     "PlanChangedError",
@@ -78,6 +79,23 @@ class OwnershipError(SecureMLError):
             "secureml will not change it. Pass adopt=True on the resource to take it over, "
             "or choose another name."
         )
+
+
+NO_CREDENTIALS_HINT = (
+    "no AWS credentials found: set AWS_PROFILE (--profile on the command line) or "
+    "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, sign in with `aws sso login`, or try it "
+    "without an account: secureml.testing.mock_session(blueprint) in Python, --local on "
+    "the command line"
+)
+"""What to do when botocore finds no credentials: one line, for Python and the CLI."""
+
+
+class CredentialsError(SecureMLError):
+    """botocore found no AWS credentials (the message says where they come from
+    and how to work without an account)."""
+
+    def __init__(self, message: str = NO_CREDENTIALS_HINT) -> None:
+        super().__init__(message)
 
 
 class NotFoundError(SecureMLError, LookupError):

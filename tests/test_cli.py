@@ -255,7 +255,7 @@ def test_no_credentials(
     code, out, err = _run(capsys, "plan", _file(tmp_path, ONE_ROLE), "-o", "json")
     assert code == 1
     errors = json.loads(out)["errors"]  # machines get every error as JSON on stdout
-    assert [e["type"] for e in errors] == ["NoCredentialsError"]
+    assert [e["type"] for e in errors] == ["CredentialsError"]
     assert errors[0]["message"].startswith("no AWS credentials found")
     assert "secureml: error: no AWS credentials found" in err
 

@@ -478,11 +478,9 @@ def _aws_error(exc: Exception) -> str | None:
     except ImportError:  # pragma: no cover - boto3 is a dependency
         return None
     if isinstance(exc, bce.NoCredentialsError):
-        return (
-            "no AWS credentials found: give --profile, set AWS_PROFILE or AWS_ACCESS_KEY_ID/"
-            "AWS_SECRET_ACCESS_KEY, sign in with `aws sso login`, or try it without an "
-            "account with --local"
-        )
+        from secureml.errors import NO_CREDENTIALS_HINT
+
+        return NO_CREDENTIALS_HINT
     if isinstance(exc, bce.ProfileNotFound):
         return f"{exc} (profiles come from ~/.aws/config and ~/.aws/credentials)"
     if isinstance(exc, bce.EndpointConnectionError):
