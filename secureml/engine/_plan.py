@@ -8,6 +8,7 @@ from typing import Any, Literal, TypeAlias
 
 import attrs
 
+from secureml._display import Readable, table_html
 from secureml.policy._findings import Finding
 from secureml.resources import Observed, Resource, State
 
@@ -21,7 +22,7 @@ _SYMBOL = {"create": "+", "update": "~", "delete": "-", "no-op": "="}
 
 
 @attrs.frozen
-class Change:
+class Change(Readable):
     """One resource's change: ``action`` takes ``resource`` from ``before`` to ``after``.
 
     ``before`` is the observed state (``None`` for a create), ``after`` the
@@ -70,6 +71,19 @@ class Change:
         notes = [f"! {f.code} {f.severity.value}: {f.message}" for f in self.findings]
         return "\n".join([head, *("    " + line for line in [*self.diff(), *notes])])
 
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
+        p.text(str(self))
+
+    def _row(self) -> list[str]:
+        what = "\n".join([*self.diff(), *(str(f) for f in self.findings)])
+        label = self.resource.describe()
+        if self.orphan:
+            label += " (no longer in the blueprint)"
+        return [_SYMBOL[self.action], self.action, label, what]
+
+    def _repr_html_(self) -> str:
+        return table_html(["", "action", "resource", "what changes"], [self._row()])
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict: action, key, kind, name, orphan, before, after, findings."""
         return {
@@ -89,7 +103,7 @@ class Change:
 
 
 @attrs.frozen
-class Plan:
+class Plan(Readable):
     """What :meth:`Blueprint.apply <secureml.Blueprint.apply>` would do, from
     :meth:`Blueprint.plan <secureml.Blueprint.plan>` (which only reads).
 
@@ -161,6 +175,22 @@ class Plan:
                 lines.append(str(change))
         lines.append(self.summary())
         return "\n".join(lines)
+
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
+        p.text(str(self))
+
+    def _repr_html_(self) -> str:
+        import html  # noqa: PLC0415
+
+        where = ", ".join(x for x in (self.account_id, self.region) if x)
+        head = f"Plan for blueprint {self.blueprint!r}" + (f" ({where})" if where else "")
+        parts = [f"<div><strong>{html.escape(head)}</strong>"]
+        parts.extend(f"<p>warning: {html.escape(w)}</p>" for w in self.warnings)
+        rows = [c._row() for c in self.changes if c.action != "no-op" or c.findings]
+        if rows:
+            parts.append(table_html(["", "action", "resource", "what changes"], rows))
+        parts.append(f"<p>{html.escape(self.summary())}</p></div>")
+        return "".join(parts)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict of the whole plan (``json.dumps`` takes it as is)."""
