@@ -2,7 +2,8 @@
 their policies, run a local AWS emulator.
 
 Exit codes, for pipelines: 0 success and nothing to change, 2 ``plan`` found
-changes, 1 any error (bad file, bad arguments, AWS errors, refused deletes).
+changes or resources no longer in the blueprint, 1 any error (bad file, bad
+arguments, AWS errors, changes not confirmed).
 Results go to stdout (``--output json`` for machines); progress, warnings and
 errors go to stderr.
 """
@@ -150,25 +151,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 
-    p = sub.add_parser(
-        "plan", parents=[file_arg, common, aws],
-        help="show what apply would change (read-only); exit 2 when there are changes",
-    )
-    p.add_argument(
-        "--prune", action="store_true",
-        help="count deletes of resources no longer in the blueprint as changes",
-    )
-    p.set_defaults(func=_cmd_plan)
-
-    p = sub.add_parser(
-        "apply", parents=[file_arg, common, aws], help="make the account match the blueprint"
-    )
-    p.add_argument(
-        "--prune", action="store_true",
-        help="also delete resources this blueprint created that it no longer lists",
-    )
-    p.add_argument("--yes", "-y", action="store_true", help="do not ask before deleting")
-    p.set_defaults(func=_cmd_apply)
+    _add_review_commands(sub, file_arg, common, aws)
 
     p = sub.add_parser(
         "policies", parents=[file_arg, common],
@@ -212,6 +195,56 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--region", default="us-east-1", help="region to seed (default us-east-1)")
     p.set_defaults(func=_cmd_serve)
     return parser
+
+
+def _add_review_commands(
+    sub: Any, file_arg: argparse.ArgumentParser, common: argparse.ArgumentParser,
+    aws: argparse.ArgumentParser,
+) -> None:
+    """``plan``, ``apply`` and ``destroy`` (see ``secureml.cli._review``)."""
+    p = sub.add_parser(
+        "plan", parents=[file_arg, common, aws],
+        help="show what apply would change (read-only); exit 2 when there are changes or "
+        "resources no longer in the blueprint",
+    )
+    p.add_argument(
+        "--prune", action="store_true",
+        help="count deletes of resources no longer in the blueprint as changes",
+    )
+    p.add_argument(
+        "--out", metavar="PLANFILE",
+        help="also save the plan here, for apply --plan to carry out exactly it",
+    )
+    p.set_defaults(func=_cmd_plan)
+
+    p = sub.add_parser(
+        "apply", parents=[file_arg, common, aws],
+        help="make the account match the blueprint (shows the plan and asks first)",
+    )
+    p.add_argument(
+        "--prune", action="store_true",
+        help="also delete resources this blueprint created that it no longer lists",
+    )
+    p.add_argument(
+        "--plan", metavar="PLANFILE", dest="plan_file",
+        help="carry out exactly this saved plan (from plan --out), or nothing if the account "
+        "changed since",
+    )
+    p.add_argument(
+        "--yes", "-y", action="store_true",
+        help="do not ask before changing anything (needed without a terminal)",
+    )
+    p.set_defaults(func=_cmd_apply)
+
+    p = sub.add_parser(
+        "destroy", parents=[file_arg, common, aws],
+        help="delete everything this blueprint created (asks first)",
+    )
+    p.add_argument(
+        "--yes", "-y", action="store_true",
+        help="do not ask before deleting (needed without a terminal)",
+    )
+    p.set_defaults(func=_cmd_destroy)
 
 
 # -- shared steps -------------------------------------------------------------------------------
@@ -258,10 +291,12 @@ def _aws_session(args: argparse.Namespace, bf: BlueprintFile, out: _Out) -> Iter
 
 
 def _show_plan(plan: Plan, out: _Out) -> None:
+    from secureml.cli._review import CLI_PRUNE_HINT
+
     if out.json:
         out.data(plan.to_dict())
     else:
-        out.result(out.diff(str(plan)))
+        out.result(out.diff(plan.text(prune_hint=CLI_PRUNE_HINT)))
 
 
 def _progress(out: _Out) -> Callable[[Change, int, int], None]:
@@ -277,72 +312,156 @@ def _progress(out: _Out) -> Callable[[Change, int, int], None]:
 
 
 def _cmd_plan(args: argparse.Namespace, out: _Out) -> int:
+    from secureml.cli._review import save_plan
+
     bf = _load(args)
     bp = bf.blueprint
     with _aws_session(args, bf, out) as session:
         plan = bp.plan(session, prune=args.prune)
     _show_plan(plan, out)
-    return EXIT_OK if plan.is_empty else EXIT_CHANGES
+    if args.out:
+        save_plan(plan, args.out, bf.source)
+        out.note(f"plan saved to {args.out}; carry it out with: secureml apply "
+                 f"{bf.source} --plan {args.out}")
+    # Resources kept although no longer in the blueprint still hold access: a gate
+    # that applies on exit 2 must see them.
+    return EXIT_OK if plan.is_empty and not plan.kept else EXIT_CHANGES
 
 
-def _confirm(deletes: list[str], out: _Out) -> bool:
-    """Whether the person at the terminal agrees to ``deletes`` (resource keys);
-    never without a terminal. A refusal is reported here."""
-    listed = f"{len(deletes)} resource(s) ({', '.join(deletes)})"
-    stdin = sys.stdin
-    if stdin is None or not stdin.isatty():
-        out.fail(
-            f"this apply would delete {listed} and there is no terminal to ask for "
-            "confirmation; nothing was changed. Review the plan and run again with --yes "
-            "to allow the deletes",
-            "DeleteNotConfirmed",
-        )
-        return False
-    print(
-        f"Delete {listed}? Type 'yes' to continue: ", end="", file=out.stderr, flush=True
+def _consent(plan: Plan, args: argparse.Namespace, out: _Out) -> bool:
+    """Say what the plan opens up, then ask (see ``_review.ask``)."""
+    from secureml.cli._review import ask, grants
+
+    opened = grants(plan)
+    if opened and not out.json:
+        out.note("this change grants new access:")
+        for item in opened:
+            print(f"  {item}", file=out.stderr)
+    deletes = [c.key for c in plan.pending if c.action == "delete"]
+    n = len(plan.pending)
+    question = f"Apply {n} change(s)"
+    if deletes:
+        question += f", deleting {len(deletes)} resource(s) ({', '.join(deletes)})"
+    refusal = (
+        f"this apply would make {n} change(s)"
+        + (f" and delete {len(deletes)} resource(s) ({', '.join(deletes)})" if deletes else "")
+        + " and there is no terminal to ask for confirmation; nothing was changed. Review "
+        "the plan and run again with --yes"
     )
-    answer = stdin.readline().strip().lower()
-    if answer not in ("y", "yes"):
-        out.fail("apply cancelled; nothing was changed", "DeleteNotConfirmed")
-        return False
-    return True
+    return ask(question + "?", refusal, out, yes=args.yes, kind="ChangeNotConfirmed")
 
 
 def _cmd_apply(args: argparse.Namespace, out: _Out) -> int:
+    from secureml.cli._review import CLI_PRUNE_HINT, load_plan
+
     bf = _load(args)
     bp = bf.blueprint
+    reviewed = load_plan(args.plan_file, bp.name) if args.plan_file else None
+    prune = bool(reviewed["prune"]) if reviewed is not None else args.prune
     with _aws_session(args, bf, out) as session:
-        plan = bp.plan(session, prune=args.prune)
+        plan = bp.plan(session, prune=prune)
+        if reviewed is not None:
+            # The reviewed plan is the consent: carry out exactly it, or nothing.
+            if not out.json:
+                out.result(out.diff(plan.text(prune_hint=CLI_PRUNE_HINT)))
+            return _apply_reviewed(bp, session, reviewed, args, out)
         if plan.is_empty:
             if out.json:
                 from secureml.engine import ApplyResult
 
                 out.data(ApplyResult(plan=plan, applied=()).to_dict())
             else:
-                out.result(out.diff(str(plan)))
+                out.result(out.diff(plan.text(prune_hint=CLI_PRUNE_HINT)))
                 out.result(f"No changes: blueprint {bp.name!r} is up to date.")
             return EXIT_OK
         if not out.json:
-            out.result(out.diff(str(plan)))
-        deletes = [c.key for c in plan.pending if c.action == "delete"]
-        if deletes and not args.yes and not _confirm(deletes, out):
+            out.result(out.diff(plan.text(prune_hint=CLI_PRUNE_HINT)))
+        if not _consent(plan, args, out):
             return EXIT_ERROR
         # expected=plan: what runs is exactly what was shown (and confirmed), or nothing.
-        result = bp.apply(session, prune=args.prune, expected=plan, on_change=_progress(out))
-        after = bp.plan(session, prune=args.prune) if args.local else None
+        result = bp.apply(session, prune=prune, expected=plan, on_change=_progress(out))
+        after = bp.plan(session, prune=prune) if args.local else None
     if out.json:
         data = result.to_dict()
         if after is not None:
             data["converged"] = after.is_empty
         out.data(data)
     else:
-        out.result(str(result))
+        out.result(result.text(prune_hint=CLI_PRUNE_HINT))
         if after is not None:
             out.result(
                 "Planned again: no changes, a second apply would do nothing."
                 if after.is_empty
                 else out.diff("Planned again, still to change:\n" + str(after))
             )
+    return EXIT_OK
+
+
+def _apply_reviewed(
+    bp: Any, session: Any, reviewed: dict[str, Any], args: argparse.Namespace, out: _Out
+) -> int:
+    """``apply --plan``: the saved plan's changes, only if the account still gives them."""
+    from secureml.cli._review import CLI_PRUNE_HINT
+    from secureml.errors import PlanChangedError
+
+    try:
+        result = bp.apply(
+            session, prune=bool(reviewed["prune"]), expected=reviewed, on_change=_progress(out)
+        )
+    except PlanChangedError as exc:
+        return out.fail(
+            f"the account no longer matches the reviewed plan {args.plan_file} "
+            f"({'; '.join(_differences(exc))}); nothing was changed. Make and review a new "
+            f"plan: secureml plan {args.file} --out {args.plan_file}",
+            type(exc).__name__, added=list(exc.added), removed=list(exc.removed),
+        )
+    if out.json:
+        out.data(result.to_dict())
+    else:
+        out.result(result.text(prune_hint=CLI_PRUNE_HINT))
+    return EXIT_OK
+
+
+def _differences(exc: Any) -> list[str]:
+    differences = []
+    if exc.added:
+        differences.append("now also: " + ", ".join(exc.added))
+    if exc.removed:
+        differences.append("no longer: " + ", ".join(exc.removed))
+    return differences
+
+
+def _cmd_destroy(args: argparse.Namespace, out: _Out) -> int:
+    from secureml.cli._review import ask
+    from secureml.engine import Blueprint
+
+    bf = _load(args)
+    # The same name and nothing in it: everything the blueprint owns is an orphan.
+    empty = Blueprint(bf.name, [], region=bf.blueprint.region)
+    with _aws_session(args, bf, out) as session:
+        plan = empty.plan(session, prune=True)
+        if plan.is_empty:
+            if out.json:
+                out.data({"blueprint": bf.name, "changed": False, "applied": []})
+            else:
+                out.result(f"Nothing to destroy: blueprint {bf.name!r} owns nothing here.")
+            return EXIT_OK
+        deletes = [c.key for c in plan.pending]
+        if not out.json:
+            out.result(out.diff(plan.text()))
+        listed = f"{len(deletes)} resource(s) ({', '.join(deletes)})"
+        if not ask(
+            f"Destroy blueprint {bf.name!r}: delete {listed}?",
+            f"destroy would delete {listed} and there is no terminal to ask for "
+            "confirmation; nothing was changed. Run again with --yes to delete them",
+            out, yes=args.yes, kind="DestroyNotConfirmed",
+        ):
+            return EXIT_ERROR
+        result = empty.apply(session, prune=True, expected=plan, on_change=_progress(out))
+    if out.json:
+        out.data(result.to_dict())
+    else:
+        out.result(str(result))
     return EXIT_OK
 
 
@@ -544,11 +663,7 @@ def _report(exc: SecureMLError, out: _Out) -> int:
     if isinstance(exc, PlanChangedError):
         # The plan on screen, and the consent given to it, are out of date: say what
         # differs and how to see the new plan.
-        differences = []
-        if exc.added:
-            differences.append("now also: " + ", ".join(exc.added))
-        if exc.removed:
-            differences.append("no longer: " + ", ".join(exc.removed))
+        differences = _differences(exc)
         return out.fail(
             "the account changed after the plan above was made "
             f"({'; '.join(differences)}); nothing was changed. Run the same command again "

@@ -18,7 +18,7 @@ import attrs
 from botocore.exceptions import BotoCoreError, ClientError
 
 from secureml.aws import AwsContext, error_code
-from secureml.engine._plan import Action, Change, Plan
+from secureml.engine._plan import PRUNE_HINT, Action, Change, Plan
 from secureml.engine._registry import resource_kinds
 from secureml.errors import (
     AWSCallError,
@@ -261,6 +261,11 @@ class ApplyResult:
         return self.plan.kept
 
     def __str__(self) -> str:
+        return self.text()
+
+    def text(self, *, prune_hint: str = PRUNE_HINT) -> str:
+        """What was done, one line per change (``str(result)``); ``prune_hint``
+        says how to delete what was kept."""
         lines = [
             f"Applied blueprint {self.plan.blueprint!r}: {len(self.applied)} change(s) made"
         ]
@@ -268,8 +273,7 @@ class ApplyResult:
         if self.kept:
             lines.append(
                 f"{len(self.kept)} resource(s) no longer in the blueprint kept "
-                "(apply with prune=True to delete them): "
-                + ", ".join(c.key for c in self.kept)
+                f"({prune_hint}): " + ", ".join(c.key for c in self.kept)
             )
         return "\n".join(lines)
 

@@ -12,13 +12,16 @@ from secureml._display import Readable, table_html
 from secureml.policy._findings import Finding
 from secureml.resources import Observed, Resource, State
 
-__all__ = ["ACTIONS", "Action", "Change", "Plan", "diff_lines"]
+__all__ = ["ACTIONS", "PRUNE_HINT", "Action", "Change", "Plan", "diff_lines"]
 
 Action: TypeAlias = Literal["create", "update", "delete", "no-op"]
 ACTIONS: tuple[Action, ...] = ("create", "update", "delete", "no-op")
 """Every action a change can have."""
 
 _SYMBOL = {"create": "+", "update": "~", "delete": "-", "no-op": "="}
+
+PRUNE_HINT = "apply with prune=True to delete them"
+"""How the Python API deletes resources no longer in a blueprint (the CLI says ``--prune``)."""
 
 
 @attrs.frozen
@@ -155,25 +158,30 @@ class Plan(Readable):
             out[change.action] += 1
         return out
 
-    def summary(self) -> str:
-        """One line: how many resources to create, update, delete and leave alone."""
+    def summary(self, *, prune_hint: str = PRUNE_HINT) -> str:
+        """One line: how many resources to create, update, delete and leave alone
+        (``prune_hint`` says how to delete those no longer in the blueprint)."""
         c = self.counts()
         text = (
             f"{c['create']} to create, {c['update']} to update, {c['delete']} to delete, "
             f"{c['no-op']} unchanged"
         )
         if self.kept:
-            text += f"; {len(self.kept)} no longer in the blueprint, kept (apply with prune=True)"
+            text += f"; {len(self.kept)} no longer in the blueprint, kept ({prune_hint})"
         return text
 
     def __str__(self) -> str:
+        return self.text()
+
+    def text(self, *, prune_hint: str = PRUNE_HINT) -> str:
+        """The readable plan (``str(plan)``); ``prune_hint`` as for :meth:`summary`."""
         where = ", ".join(x for x in (self.account_id, self.region) if x)
         lines = [f"Plan for blueprint {self.blueprint!r}" + (f" ({where})" if where else "")]
         lines.extend(f"warning: {w}" for w in self.warnings)
         for change in self.changes:
             if change.action != "no-op" or change.findings:
                 lines.append(str(change))
-        lines.append(self.summary())
+        lines.append(self.summary(prune_hint=prune_hint))
         return "\n".join(lines)
 
     def _repr_pretty_(self, p: Any, cycle: bool) -> None:
