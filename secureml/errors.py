@@ -9,11 +9,14 @@ builtin fits, the error subclasses it too, so callers that already catch
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
 
 __all__ = [
     "AWSCallError",
     "ConvergenceError",
     "CredentialsError",
+    "Failure",
     "NotFoundError",
     "OwnershipError",
     "PlanChangedError",
@@ -106,14 +109,33 @@ class NotFoundError(SecureMLError, LookupError):
 class AWSCallError(SecureMLError):
     """An AWS call failed in a way secureml cannot retry or repair.
 
-    ``operation`` is the API name and ``resource`` the blueprint resource it
-    was made for; the original botocore exception is chained as ``__cause__``.
+    ``operation`` is the API name (``CreateRole``), ``code`` AWS's error code
+    (``AccessDenied``; ``None`` when the call got no answer), ``resource`` the
+    blueprint resource it was made for and ``detail`` what AWS said; the
+    original botocore exception is chained as ``__cause__``.
+
+    >>> err = AWSCallError("IAM role x", "CreateRole", "AccessDenied: no", code="AccessDenied")
+    >>> err.code, err.operation
+    ('AccessDenied', 'CreateRole')
     """
 
-    def __init__(self, resource: str, operation: str, message: str) -> None:
+    def __init__(
+        self, resource: str, operation: str, message: str, *, code: str | None = None
+    ) -> None:
         self.resource = resource
         self.operation = operation
+        self.code = code
+        self.detail = message
         super().__init__(f"{resource}: {operation} failed: {message}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """``resource``, ``operation``, ``code`` and ``detail``, JSON-ready."""
+        return {
+            "resource": self.resource,
+            "operation": self.operation,
+            "code": self.code,
+            "detail": self.detail,
+        }
 
 
 class ProvisioningError(SecureMLError):
@@ -129,16 +151,58 @@ class ProvisioningError(SecureMLError):
         super().__init__(f"{operation} for {target} FAILED: {reason}")
 
 
+@dataclass(frozen=True)
+class Failure:
+    """One change that failed during an apply: the resource (its key), the
+    change's action, the AWS operation and error code when AWS refused
+    (``None`` otherwise) and the message."""
+
+    resource: str
+    action: str
+    operation: str | None
+    code: str | None
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fields, JSON-ready."""
+        return asdict(self)
+
+
 class ConvergenceError(SecureMLError):
     """``apply()`` stopped before the blueprint converged.
 
     ``applied`` lists the changes that were carried out before the failure, so
-    a caller knows what is already done; the next ``apply()`` resumes.
+    a caller knows what is already done; ``failed`` the :class:`Failure` of
+    each change that failed; ``not_attempted`` the changes never started. The
+    next ``apply()`` resumes.
     """
 
-    def __init__(self, message: str, *, applied: Sequence[object] = ()) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        applied: Sequence[Any] = (),
+        failed: Sequence[Failure] = (),
+        not_attempted: Sequence[Any] = (),
+    ) -> None:
         self.applied = tuple(applied)
+        self.failed = tuple(failed)
+        self.not_attempted = tuple(not_attempted)
         super().__init__(message)
+
+    def to_dict(self) -> dict[str, Any]:
+        """``applied`` and ``not_attempted`` (``{"action", "key"}`` each) and
+        ``failed`` (:meth:`Failure.to_dict` each), JSON-ready."""
+
+        def brief(change: Any) -> dict[str, Any]:
+            key = getattr(change, "key", change)
+            return {"action": getattr(change, "action", None), "key": key}
+
+        return {
+            "applied": [brief(c) for c in self.applied],
+            "failed": [f.to_dict() for f in self.failed],
+            "not_attempted": [brief(c) for c in self.not_attempted],
+        }
 
 
 class PlanChangedError(SecureMLError):

@@ -230,4 +230,4 @@ class AwsContext:
         text = f"{error_code(exc)}: {message}"
         if during:
             text += f" (while {during})"
-        return AWSCallError(resource, api, text)
+        return AWSCallError(resource, api, text, code=error_code(exc))

@@ -649,7 +649,7 @@ def _report(exc: SecureMLError, out: _Out) -> int:
     """Report a secureml error (every problem of a bad file, one per line) and
     return exit code 1."""
     from secureml.blueprint_file import BlueprintFileError
-    from secureml.errors import PlanChangedError, ValidationError
+    from secureml.errors import PlanChangedError
 
     if isinstance(exc, BlueprintFileError):
         count = len(exc.issues)
@@ -674,6 +674,17 @@ def _report(exc: SecureMLError, out: _Out) -> int:
         )
     out.error(str(exc))
     if out.json:
-        problems = exc.problems if isinstance(exc, ValidationError) else (str(exc),)
-        out.data({"errors": [{"type": type(exc).__name__, "message": p} for p in problems]})
+        out.data({"errors": _error_data(exc)})
     return EXIT_ERROR
+
+
+def _error_data(exc: SecureMLError) -> list[dict[str, Any]]:
+    """An error as JSON items: one per problem of a ValidationError, else one with
+    the error's own fields (``to_dict``: AWS operation and code, failed changes)."""
+    from secureml.errors import ValidationError
+
+    if isinstance(exc, ValidationError):
+        return [{"type": type(exc).__name__, "message": p} for p in exc.problems]
+    to_dict = getattr(exc, "to_dict", None)
+    extra: dict[str, Any] = to_dict() if callable(to_dict) else {}
+    return [{"type": type(exc).__name__, "message": str(exc), **extra}]
