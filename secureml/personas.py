@@ -8,12 +8,13 @@ activities. ``with_*``/``without_*`` return a new persona; nothing mutates.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 import attrs
 
 from secureml import activities as _act
-from secureml._convert import frozen_tags, string_tuple
+from secureml._convert import duration_text, frozen_tags, string_tuple
 from secureml._describe import describe_persona, persona_facts
 from secureml._display import Facts, Readable
 from secureml._validation import (
@@ -116,7 +117,8 @@ class Persona(Readable):
     permissions_boundary: str | None = None
     tags: Mapping[str, str] = attrs.field(factory=dict, converter=frozen_tags, hash=False)
     description: str | None = None
-    max_session_duration: str = "PT1H"
+    max_session_duration: str = attrs.field(default="PT1H", converter=duration_text)
+    """``"PT8H"``, hours (``8``) or a ``timedelta``; kept as ISO-8601 text."""
     workgroups: tuple[str, ...] = attrs.field(default=(), converter=string_tuple)
     """Athena workgroups for Query Athena Workgroups (unless the activity names its own)."""
     glue_databases: tuple[str, ...] = attrs.field(default=(), converter=string_tuple)
@@ -362,15 +364,16 @@ class Persona(Readable):
     def permission_set(
         self,
         name: str | None = None,
-        session_duration: str = "PT1H",
+        session_duration: str | float | timedelta = "PT1H",
         **kwargs: Any,
     ) -> PermissionSet:
         """This persona as an IAM Identity Center permission set (a
-        :class:`~secureml.PermissionSet` resource); the name defaults to the persona's."""
+        :class:`~secureml.PermissionSet` resource); the name defaults to the persona's.
+        ``session_duration`` is ``"PT8H"``, hours (``8``) or a ``timedelta``."""
         from secureml.resources import PermissionSet  # noqa: PLC0415
 
         return PermissionSet.from_persona(
-            self, name=name, session_duration=session_duration, **kwargs
+            self, name=name, session_duration=duration_text(session_duration), **kwargs
         )
 
 
@@ -402,7 +405,7 @@ def DataScientist(  # noqa: N802 - a builder that reads like a class, as in the 
     permissions_boundary: str | None = None,
     tags: Mapping[str, str] | None = None,
     description: str | None = None,
-    max_session_duration: str = "PT1H",
+    max_session_duration: str | float | timedelta = "PT1H",
 ) -> Persona:
     """A Data Scientist persona with Role Manager's defaults: Run Studio
     Applications, Manage ML Jobs, Manage Models, Manage Experiments, Search and
@@ -447,7 +450,7 @@ def MLOps(  # noqa: N802
     permissions_boundary: str | None = None,
     tags: Mapping[str, str] | None = None,
     description: str | None = None,
-    max_session_duration: str = "PT1H",
+    max_session_duration: str | float | timedelta = "PT1H",
 ) -> Persona:
     """An MLOps persona with Role Manager's defaults: Run Studio Applications,
     Manage Models, Manage Endpoints, Manage Pipelines, Search and Visualize
@@ -487,7 +490,7 @@ def Compute(  # noqa: N802
     permissions_boundary: str | None = None,
     tags: Mapping[str, str] | None = None,
     description: str | None = None,
-    max_session_duration: str = "PT1H",
+    max_session_duration: str | float | timedelta = "PT1H",
 ) -> Persona:
     """A SageMaker Compute persona (the execution role of jobs, models and
     endpoints) with Role Manager's default: Access Required AWS Services, on

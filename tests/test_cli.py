@@ -322,7 +322,9 @@ def test_plan_and_apply_as_json(
     result = json.loads(out)
     assert set(result) == {"blueprint", "changed", "applied", "kept", "plan"}
     assert (result["changed"], result["applied"], result["kept"]) == (False, [], [])
-    assert result["plan"]["summary"] == {"create": 0, "update": 0, "delete": 0, "no-op": 1}
+    assert result["plan"]["summary"] == {
+        "create": 0, "update": 0, "delete": 0, "unchanged": 1, "kept": 0,
+    }
 
 
 def test_deletes_need_consent(
@@ -465,7 +467,7 @@ def test_local_seeds_what_the_blueprint_expects(
         "local mode: created what the blueprint expects to exist: identity store group "
         "Scientists, identity store user jdoe, bucket ds-data"
     ) in err
-    assert "create sso-user-assignment/jdoe:ds" in out
+    assert "create user assignment jdoe:ds" in out
 
 
 def test_embedded_local_run_is_fresh_and_converges(

@@ -118,7 +118,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     common.add_argument("--no-color", action="store_true", help="never colour the output")
     common.add_argument(
-        "-v", "--verbose", action="store_true", help="log what secureml does to stderr"
+        "-v", "--verbose", action="store_true",
+        help="log what secureml does to stderr; plans also show each policy statement as JSON"
     )
     file_arg = _Parser(add_help=False)
     file_arg.add_argument("file", help="the blueprint file (YAML)")
@@ -290,20 +291,21 @@ def _aws_session(args: argparse.Namespace, bf: BlueprintFile, out: _Out) -> Iter
         yield session
 
 
-def _show_plan(plan: Plan, out: _Out) -> None:
+def _show_plan(plan: Plan, out: _Out, verbose: bool = False) -> None:
+    """The plan: JSON, or text with policy tables (and the raw statements with -v)."""
     from secureml.cli._review import CLI_PRUNE_HINT
 
     if out.json:
         out.data(plan.to_dict())
     else:
-        out.result(out.diff(plan.text(prune_hint=CLI_PRUNE_HINT)))
+        out.result(out.diff(plan.text(prune_hint=CLI_PRUNE_HINT, verbose=verbose)))
 
 
 def _progress(out: _Out) -> Callable[[Change, int, int], None]:
     """``[n/N] action resource`` on stderr after each change the engine carries out."""
 
     def report(change: Change, done: int, total: int) -> None:
-        out.note(f"[{done}/{total}] {change.action} {change.resource.describe()}")
+        out.note(f"[{done}/{total}] {change.action} {change.label}")
 
     return report
 
@@ -318,7 +320,7 @@ def _cmd_plan(args: argparse.Namespace, out: _Out) -> int:
     bp = bf.blueprint
     with _aws_session(args, bf, out) as session:
         plan = bp.plan(session, prune=args.prune)
-    _show_plan(plan, out)
+    _show_plan(plan, out, args.verbose)
     if args.out:
         save_plan(plan, args.out, bf.source)
         out.note(f"plan saved to {args.out}; carry it out with: secureml apply "
@@ -363,7 +365,7 @@ def _cmd_apply(args: argparse.Namespace, out: _Out) -> int:
         if reviewed is not None:
             # The reviewed plan is the consent: carry out exactly it, or nothing.
             if not out.json:
-                out.result(out.diff(plan.text(prune_hint=CLI_PRUNE_HINT)))
+                _show_plan(plan, out, args.verbose)
             return _apply_reviewed(bp, session, reviewed, args, out)
         if plan.is_empty:
             if out.json:
@@ -375,7 +377,7 @@ def _cmd_apply(args: argparse.Namespace, out: _Out) -> int:
                 out.result(f"No changes: blueprint {bp.name!r} is up to date.")
             return EXIT_OK
         if not out.json:
-            out.result(out.diff(plan.text(prune_hint=CLI_PRUNE_HINT)))
+            _show_plan(plan, out, args.verbose)
         if not _consent(plan, args, out):
             return EXIT_ERROR
         # expected=plan: what runs is exactly what was shown (and confirmed), or nothing.
@@ -618,16 +620,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # --help and --version exit 0; usage errors exit 1
         return exc.code if isinstance(exc.code, int) else EXIT_ERROR
     out = _Out(json_output=args.output == "json", no_color=args.no_color)
-    handler: logging.Handler | None = None
+    handler = _log_handler(out, verbose=args.verbose)
+    logger = logging.getLogger("secureml")
+    level = logger.level
+    logger.addHandler(handler)
     if args.verbose:
-        handler = logging.StreamHandler(out.stderr)
-        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-        logging.getLogger("secureml").addHandler(handler)
-        logging.getLogger("secureml").setLevel(logging.DEBUG)
+        logger.setLevel(logging.DEBUG)
     try:
         return int(args.func(args, out))
     except SecureMLError as exc:
         return _report(exc, out)
+    except BrokenPipeError:
+        return _reader_gone()
     except OSError as exc:
         return out.fail(
             f"cannot read {getattr(exc, 'filename', None) or 'file'}: {exc.strerror or exc}",
@@ -641,8 +645,30 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         return out.fail(message, type(exc).__name__)
     finally:
-        if handler is not None:
-            logging.getLogger("secureml").removeHandler(handler)
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+def _log_handler(out: _Out, *, verbose: bool) -> logging.Handler:
+    """secureml's log on stderr: warnings always (``secureml: warning: ...``, like
+    every other line of ours there), everything with ``-v``."""
+    handler = logging.StreamHandler(out.stderr)
+    if verbose:
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    else:
+        handler.setLevel(logging.WARNING)
+        handler.setFormatter(logging.Formatter("secureml: warning: %(message)s"))
+    return handler
+
+
+def _reader_gone() -> int:
+    """stdout's reader went away (``secureml policies FILE -o json | head``): stop
+    quietly. Python would complain again when it flushes stdout at exit, so stdout
+    now goes nowhere."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    return EXIT_ERROR
 
 
 def _report(exc: SecureMLError, out: _Out) -> int:

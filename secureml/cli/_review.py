@@ -89,7 +89,7 @@ def grants(plan: Plan) -> list[str]:
     accounts, policies or turn a public access block setting off."""
     out = []
     for change in plan.pending:
-        label = change.resource.describe()
+        label = change.label
         if change.action == "create" and change.kind in _ACCESS_KINDS:
             out.append(f"{label}: new")
         elif change.action == "update":

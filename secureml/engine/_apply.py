@@ -270,7 +270,7 @@ class ApplyResult:
         lines = [
             f"Applied blueprint {self.plan.blueprint!r}: {len(self.applied)} change(s) made"
         ]
-        lines.extend(f"{c.action} {c.resource.describe()}" for c in self.applied)
+        lines.extend(f"{c.action} {c.label}" for c in self.applied)
         if self.kept:
             lines.append(
                 f"{len(self.kept)} resource(s) no longer in the blueprint kept "

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import attrs
 from botocore.exceptions import ClientError
 
-from secureml._convert import frozen_tags
+from secureml._convert import duration_text, frozen_tags
 from secureml._validation import check_arn, check_iam_name, checker, parse_duration_hours
 from secureml.aws import EVENTUAL_CONSISTENCY_CODES, error_code
 from secureml.errors import AWSCallError, OwnershipError, ValidationError
@@ -600,7 +600,7 @@ class Role(Resource):
     permissions_boundary: str | None = None
     path: str = "/"
     description: str | None = None
-    max_session_duration: str = "PT1H"
+    max_session_duration: str = attrs.field(default="PT1H", converter=duration_text)
     tags: Mapping[str, str] = attrs.field(factory=dict, converter=frozen_tags, hash=False)
     adopt: bool = False
 
