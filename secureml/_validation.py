@@ -61,6 +61,15 @@ def check_account_id(value: str, field: str = "account_id") -> str:
     return value
 
 
+_ARN_EXAMPLES = {
+    "iam": "arn:aws:iam::111122223333:role/team-a",
+    "kms": "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+    "s3": "arn:aws:s3:::team-a-data",
+    "sagemaker": "arn:aws:sagemaker:us-east-1:111122223333:domain/d-abc123",
+}
+"""An example ARN of each service, for error messages."""
+
+
 def check_arn(value: str, field: str, *, service: str | None = None) -> str:
     """An ARN, optionally of one service.
 
@@ -69,10 +78,11 @@ def check_arn(value: str, field: str, *, service: str | None = None) -> str:
     """
     m = _ARN.match(value) if isinstance(value, str) else None
     if not m:
+        example = _ARN_EXAMPLES.get(service or "iam", _ARN_EXAMPLES["iam"])
         raise ValidationError(
             f"{field}: {value!r} is not an ARN; allowed is "
             f"arn:PARTITION:{service or 'SERVICE'}:REGION:ACCOUNT:RESOURCE with a 12-digit "
-            "account (or none), e.g. 'arn:aws:iam::111122223333:role/team-a'"
+            f"account (or none), e.g. {example!r}"
         )
     if service is not None and m.group(2) != service:
         raise ValidationError(

@@ -9,11 +9,15 @@ builtin fits, the error subclasses it too, so callers that already catch
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
 
 __all__ = [
     "AWSCallError",
     "ConvergenceError",
+    "CredentialsError",
     "DeployError",
+    "Failure",
     "NotFoundError",
     "OwnershipError",
     "PlanChangedError",
@@ -81,6 +85,23 @@ class OwnershipError(SecureMLError):
         )
 
 
+NO_CREDENTIALS_HINT = (
+    "no AWS credentials found: set AWS_PROFILE (--profile on the command line) or "
+    "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, sign in with `aws sso login`, or try it "
+    "without an account: secureml.testing.mock_session(blueprint) in Python, --local on "
+    "the command line"
+)
+"""What to do when botocore finds no credentials: one line, for Python and the CLI."""
+
+
+class CredentialsError(SecureMLError):
+    """botocore found no AWS credentials (the message says where they come from
+    and how to work without an account)."""
+
+    def __init__(self, message: str = NO_CREDENTIALS_HINT) -> None:
+        super().__init__(message)
+
+
 class NotFoundError(SecureMLError, LookupError):
     """Something the blueprint refers to does not exist in AWS (a group, a user,
     an Identity Center instance)."""
@@ -89,14 +110,33 @@ class NotFoundError(SecureMLError, LookupError):
 class AWSCallError(SecureMLError):
     """An AWS call failed in a way secureml cannot retry or repair.
 
-    ``operation`` is the API name and ``resource`` the blueprint resource it
-    was made for; the original botocore exception is chained as ``__cause__``.
+    ``operation`` is the API name (``CreateRole``), ``code`` AWS's error code
+    (``AccessDenied``; ``None`` when the call got no answer), ``resource`` the
+    blueprint resource it was made for and ``detail`` what AWS said; the
+    original botocore exception is chained as ``__cause__``.
+
+    >>> err = AWSCallError("IAM role x", "CreateRole", "AccessDenied: no", code="AccessDenied")
+    >>> err.code, err.operation
+    ('AccessDenied', 'CreateRole')
     """
 
-    def __init__(self, resource: str, operation: str, message: str) -> None:
+    def __init__(
+        self, resource: str, operation: str, message: str, *, code: str | None = None
+    ) -> None:
         self.resource = resource
         self.operation = operation
+        self.code = code
+        self.detail = message
         super().__init__(f"{resource}: {operation} failed: {message}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """``resource``, ``operation``, ``code`` and ``detail``, JSON-ready."""
+        return {
+            "resource": self.resource,
+            "operation": self.operation,
+            "code": self.code,
+            "detail": self.detail,
+        }
 
 
 class ProvisioningError(SecureMLError):
@@ -123,18 +163,58 @@ class DeployError(SecureMLError):
     def __init__(self, message: str, failures: Sequence[object] = ()) -> None:
         self.failures = tuple(failures)
         super().__init__("\n".join([message, *(f"- {f}" for f in self.failures)]))
+@dataclass(frozen=True)
+class Failure:
+    """One change that failed during an apply: the resource (its key), the
+    change's action, the AWS operation and error code when AWS refused
+    (``None`` otherwise) and the message."""
+
+    resource: str
+    action: str
+    operation: str | None
+    code: str | None
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fields, JSON-ready."""
+        return asdict(self)
 
 
 class ConvergenceError(SecureMLError):
     """``apply()`` stopped before the blueprint converged.
 
     ``applied`` lists the changes that were carried out before the failure, so
-    a caller knows what is already done; the next ``apply()`` resumes.
+    a caller knows what is already done; ``failed`` the :class:`Failure` of
+    each change that failed; ``not_attempted`` the changes never started. The
+    next ``apply()`` resumes.
     """
 
-    def __init__(self, message: str, *, applied: Sequence[object] = ()) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        applied: Sequence[Any] = (),
+        failed: Sequence[Failure] = (),
+        not_attempted: Sequence[Any] = (),
+    ) -> None:
         self.applied = tuple(applied)
+        self.failed = tuple(failed)
+        self.not_attempted = tuple(not_attempted)
         super().__init__(message)
+
+    def to_dict(self) -> dict[str, Any]:
+        """``applied`` and ``not_attempted`` (``{"action", "key"}`` each) and
+        ``failed`` (:meth:`Failure.to_dict` each), JSON-ready."""
+
+        def brief(change: Any) -> dict[str, Any]:
+            key = getattr(change, "key", change)
+            return {"action": getattr(change, "action", None), "key": key}
+
+        return {
+            "applied": [brief(c) for c in self.applied],
+            "failed": [f.to_dict() for f in self.failed],
+            "not_attempted": [brief(c) for c in self.not_attempted],
+        }
 
 
 class PlanChangedError(SecureMLError):

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import attrs
 
 from secureml import activities as _act
-from secureml._convert import frozen_tags, string_tuple
+from secureml._convert import duration_text, frozen_tags, string_tuple
+from secureml._describe import describe_persona, persona_facts
+from secureml._display import Facts, Readable
 from secureml._validation import (
     check_account_id,
     check_arn,
@@ -63,21 +66,32 @@ def _pass_roles(value: Iterable[Persona | str] | None) -> tuple[str, ...]:
 
 
 
-def _activities(value: Iterable[Activity]) -> tuple[Activity, ...]:
+ActivityLike: TypeAlias = "Activity | type[Activity] | str"
+"""An activity instance, an activity class or a Role Manager name."""
+
+
+def _activities(value: Iterable[ActivityLike]) -> tuple[Activity, ...]:
     # One instance per activity class: a later one replaces an earlier one.
+    if isinstance(value, str | Activity) or (
+        isinstance(value, type) and issubclass(value, Activity)
+    ):
+        value = [value]
     by_class: dict[type[Activity], Activity] = {}
+    problems: list[str] = []
     for a in value:
-        if not isinstance(a, Activity):
-            raise ValidationError(
-                f"activities: {a!r} is not an Activity; use the classes of secureml.activities, "
-                "e.g. activities.ManageMLJobs()"
-            )
-        by_class[type(a)] = a
+        try:
+            activity = _act.as_activity(a)
+        except ValidationError as exc:
+            problems.extend(exc.problems)
+            continue
+        by_class[type(activity)] = activity
+    if problems:
+        raise ValidationError(problems)
     return tuple(by_class.values())
 
 
 @attrs.frozen
-class Persona:
+class Persona(Readable):
     """A named, immutable set of ML activities with inputs and guard-rails.
 
     Build one with :func:`DataScientist`, :func:`MLOps` or :func:`Compute`.
@@ -96,6 +110,7 @@ class Persona:
     name: str
     kind: PersonaKind
     activities: tuple[Activity, ...] = attrs.field(converter=_activities)
+    """The persona's activities; instances, classes and Role Manager names are accepted."""
     buckets: tuple[str, ...] = attrs.field(default=(), converter=string_tuple)
     ecr_repositories: tuple[str, ...] = attrs.field(default=(), converter=string_tuple)
     pass_roles: tuple[str, ...] = attrs.field(default=(), converter=_pass_roles)
@@ -106,7 +121,8 @@ class Persona:
     permissions_boundary: str | None = None
     tags: Mapping[str, str] = attrs.field(factory=dict, converter=frozen_tags, hash=False)
     description: str | None = None
-    max_session_duration: str = "PT1H"
+    max_session_duration: str = attrs.field(default="PT1H", converter=duration_text)
+    """``"PT8H"``, hours (``8``) or a ``timedelta``; kept as ISO-8601 text."""
     workgroups: tuple[str, ...] = attrs.field(default=(), converter=string_tuple)
     """Athena workgroups for Query Athena Workgroups (unless the activity names its own)."""
     glue_databases: tuple[str, ...] = attrs.field(default=(), converter=string_tuple)
@@ -116,6 +132,24 @@ class Persona:
         problems = self.problems()
         if problems:
             raise ValidationError(problems)
+
+    # -- reading it ------------------------------------------------------------
+
+    def describe(self) -> str:
+        """What the persona can do, on what, under which guard-rails, and what it
+        cannot, in plain words.
+
+        >>> import secureml as sm
+        >>> print(sm.MLOps("ops", pass_roles=["c"]).describe().splitlines()[0])
+        ops (MLOps persona) can:
+        """
+        return describe_persona(self)
+
+    def _display_title(self) -> str:
+        return f"{self.kind} persona {self.name!r}"
+
+    def _display_facts(self) -> Facts:
+        return persona_facts(self)
 
     # -- validation ------------------------------------------------------------
 
@@ -280,19 +314,27 @@ class Persona:
 
     # -- deriving personas -------------------------------------------------------
 
-    def with_activities(self, *activities: Activity) -> Persona:
-        """A persona with these activities added (replacing any of the same class)."""
+    def with_activities(self, *activities: ActivityLike) -> Persona:
+        """A persona with these activities added (replacing any of the same class),
+        given as instances, classes or Role Manager names (a class or a name adds
+        the activity with the persona's inputs).
+
+        >>> import secureml as sm
+        >>> ops = sm.MLOps("ops", pass_roles=["c"]).without_activities("Manage Endpoints")
+        >>> [a.name for a in ops.with_activities("Manage Endpoints").activities][-1]
+        'Manage Endpoints'
+        """
         return attrs.evolve(self, activities=(*self.activities, *activities))
 
-    def without_activities(self, *activities: type[Activity] | str) -> Persona:
-        """A persona without these activities, given by class or by name.
+    def without_activities(self, *activities: ActivityLike) -> Persona:
+        """A persona without these activities, given by class, instance or name.
 
         Naming an activity the persona does not have is an error, so a typo
         never leaves a permission in place.
         """
         drop: set[type[Activity]] = set()
         for item in activities:
-            cls = _act.by_name(item) if isinstance(item, str) else item
+            cls = _act.as_activity_class(item)
             if not any(type(a) is cls for a in self.activities):
                 have = [a.name for a in self.activities]
                 raise ValidationError(
@@ -350,15 +392,16 @@ class Persona:
     def permission_set(
         self,
         name: str | None = None,
-        session_duration: str = "PT1H",
+        session_duration: str | float | timedelta = "PT1H",
         **kwargs: Any,
     ) -> PermissionSet:
         """This persona as an IAM Identity Center permission set (a
-        :class:`~secureml.PermissionSet` resource); the name defaults to the persona's."""
+        :class:`~secureml.PermissionSet` resource); the name defaults to the persona's.
+        ``session_duration`` is ``"PT8H"``, hours (``8``) or a ``timedelta``."""
         from secureml.resources import PermissionSet  # noqa: PLC0415
 
         return PermissionSet.from_persona(
-            self, name=name, session_duration=session_duration, **kwargs
+            self, name=name, session_duration=duration_text(session_duration), **kwargs
         )
 
 
@@ -375,10 +418,12 @@ def _build(
     kind: PersonaKind,
     defaults: Sequence[type[Activity]],
     name: str,
-    activities: Iterable[Activity] | None,
+    activities: Iterable[ActivityLike] | None,
     kwargs: dict[str, Any],
 ) -> Persona:
-    acts = tuple(activities) if activities is not None else tuple(cls() for cls in defaults)
+    acts = (
+        _activities(activities) if activities is not None else tuple(cls() for cls in defaults)
+    )
     return Persona(name=name, kind=kind, activities=acts, **kwargs)
 
 
@@ -389,7 +434,7 @@ def DataScientist(  # noqa: N802 - a builder that reads like a class, as in the 
     pass_roles: Iterable[Persona | str] = (),
     workgroups: Iterable[str] = (),
     glue_databases: Iterable[str] = (),
-    activities: Iterable[Activity] | None = None,
+    activities: Iterable[ActivityLike] | None = None,
     network: NetworkSettings | None = None,
     encryption: EncryptionSettings | None = None,
     guardrails: Guardrails | None = None,
@@ -397,7 +442,7 @@ def DataScientist(  # noqa: N802 - a builder that reads like a class, as in the 
     permissions_boundary: str | None = None,
     tags: Mapping[str, str] | None = None,
     description: str | None = None,
-    max_session_duration: str = "PT1H",
+    max_session_duration: str | float | timedelta = "PT1H",
 ) -> Persona:
     """A Data Scientist persona with Role Manager's defaults: Run Studio
     Applications, Manage ML Jobs, Manage Models, Manage Experiments, Search and
@@ -434,7 +479,7 @@ def MLOps(  # noqa: N802
     name: str,
     *,
     pass_roles: Iterable[Persona | str] = (),
-    activities: Iterable[Activity] | None = None,
+    activities: Iterable[ActivityLike] | None = None,
     network: NetworkSettings | None = None,
     encryption: EncryptionSettings | None = None,
     guardrails: Guardrails | None = None,
@@ -442,7 +487,7 @@ def MLOps(  # noqa: N802
     permissions_boundary: str | None = None,
     tags: Mapping[str, str] | None = None,
     description: str | None = None,
-    max_session_duration: str = "PT1H",
+    max_session_duration: str | float | timedelta = "PT1H",
 ) -> Persona:
     """An MLOps persona with Role Manager's defaults: Run Studio Applications,
     Manage Models, Manage Endpoints, Manage Pipelines, Search and Visualize
@@ -474,7 +519,7 @@ def Compute(  # noqa: N802
     pass_roles: Iterable[Persona | str] = (),
     workgroups: Iterable[str] = (),
     glue_databases: Iterable[str] = (),
-    activities: Iterable[Activity] | None = None,
+    activities: Iterable[ActivityLike] | None = None,
     network: NetworkSettings | None = None,
     encryption: EncryptionSettings | None = None,
     guardrails: Guardrails | None = None,
@@ -482,7 +527,7 @@ def Compute(  # noqa: N802
     permissions_boundary: str | None = None,
     tags: Mapping[str, str] | None = None,
     description: str | None = None,
-    max_session_duration: str = "PT1H",
+    max_session_duration: str | float | timedelta = "PT1H",
 ) -> Persona:
     """A SageMaker Compute persona (the execution role of jobs, models and
     endpoints) with Role Manager's default: Access Required AWS Services, on

@@ -5,6 +5,17 @@
 ...     session.client("sts").get_caller_identity()["Account"]
 '123456789012'
 
+Given a blueprint, the emulated account also holds what the blueprint expects
+to exist already (the ``--local`` seeding of the command line), so a plan or
+an apply runs offline from the first line:
+
+>>> import secureml as sm
+>>> ds = sm.DataScientist("team-a-ds", buckets=["team-a-data"], pass_roles=["team-a-compute"])
+>>> bp = sm.Blueprint("demo", [ds.role(), sm.BucketPublicAccessBlock("team-a-data")])
+>>> with mock_session(bp) as session:
+...     bp.plan(session).counts()["create"]
+2
+
 ``moto`` is required (``pip install secureml[local]`` or ``secureml[tests]``);
 it is imported only when these helpers are used.
 """
@@ -35,9 +46,16 @@ _FAKE_ENV = {
 
 
 @contextlib.contextmanager
-def mock_session(region: str = "us-east-1") -> Iterator[boto3.Session]:
+def mock_session(blueprint: Any = None, region: str = "us-east-1") -> Iterator[boto3.Session]:
     """A ``boto3.Session`` whose calls go to a fresh moto backend, with fake
     credentials so nothing can reach a real account.
+
+    ``blueprint`` (a :class:`~secureml.Blueprint` or a loaded blueprint file):
+    create first what it refers to but does not create, exactly as the
+    command line's ``--local`` does: the Identity Center groups and users its
+    assignments name (and permission sets they name that it does not define),
+    the data buckets of its personas, public access blocks and audit trail, and
+    the customer managed policies its roles attach by ARN in this account.
 
     moto's sso-admin emulation is completed for the duration (permission-set
     tags, permissions boundaries, provisioning status and provisioned accounts
@@ -58,7 +76,12 @@ def mock_session(region: str = "us-east-1") -> Iterator[boto3.Session]:
     os.environ.pop("AWS_PROFILE", None)
     try:
         with mock_aws(), moto_aws():
-            yield boto3.Session(region_name=region)
+            session = boto3.Session(region_name=region)
+            if blueprint is not None:
+                from secureml._seed import seed  # noqa: PLC0415
+
+                seed(session, blueprint, getattr(blueprint, "region", None) or region)
+            yield session
     finally:
         for key, value in saved.items():
             if value is None:

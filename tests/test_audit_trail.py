@@ -569,7 +569,7 @@ def test_blueprint_plan_shows_drift_and_apply_repairs_it(
     assert change.action == "update"
     text = "\n".join(change.diff())
     for field in ("IsLogging", "LogFileValidationEnabled", "PublicAccessBlock",
-                  "DenyInsecureTransport"):
+                  "Sid DenyInsecureTransport"):
         assert field in text, field
     calls.clear()
     bp.apply(session)

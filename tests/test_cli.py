@@ -255,7 +255,7 @@ def test_no_credentials(
     code, out, err = _run(capsys, "plan", _file(tmp_path, ONE_ROLE), "-o", "json")
     assert code == 1
     errors = json.loads(out)["errors"]  # machines get every error as JSON on stdout
-    assert [e["type"] for e in errors] == ["NoCredentialsError"]
+    assert [e["type"] for e in errors] == ["CredentialsError"]
     assert errors[0]["message"].startswith("no AWS credentials found")
     assert "secureml: error: no AWS credentials found" in err
 
@@ -281,7 +281,7 @@ def test_plan_exits_2_with_changes_then_0_once_applied(
     assert "+ create IAM role c1" in out
     assert out.rstrip().endswith("2 to create, 0 to update, 0 to delete, 0 unchanged")
 
-    code, out, err = _run(capsys, "apply", path, *local)
+    code, out, err = _run(capsys, "apply", path, *local, "--yes")
     assert code == 0
     assert "Applied blueprint 'cli-test': 2 change(s) made" in out
     assert "secureml: [1/2] create IAM role c" in err  # progress, on stderr
@@ -309,7 +309,7 @@ def test_plan_and_apply_as_json(
     assert plan["account_id"] == "123456789012"
     assert [(c["action"], c["key"]) for c in plan["changes"]] == [("create", "iam-role/c1")]
 
-    code, out, _ = _run(capsys, "apply", path, *local)
+    code, out, _ = _run(capsys, "apply", path, *local, "--yes")
     assert code == 0
     result = json.loads(out)
     assert set(result) == {"blueprint", "changed", "applied", "kept", "plan", "converged"}
@@ -322,7 +322,9 @@ def test_plan_and_apply_as_json(
     result = json.loads(out)
     assert set(result) == {"blueprint", "changed", "applied", "kept", "plan"}
     assert (result["changed"], result["applied"], result["kept"]) == (False, [], [])
-    assert result["plan"]["summary"] == {"create": 0, "update": 0, "delete": 0, "no-op": 1}
+    assert result["plan"]["summary"] == {
+        "create": 0, "update": 0, "delete": 0, "unchanged": 1, "kept": 0,
+    }
 
 
 def test_deletes_need_consent(
@@ -332,7 +334,7 @@ def test_deletes_need_consent(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     local = ["--local", "--endpoint-url", fresh]
-    assert main(["apply", _file(tmp_path, TWO_ROLES, "two.yaml"), *local]) == 0
+    assert main(["apply", _file(tmp_path, TWO_ROLES, "two.yaml"), *local, "--yes"]) == 0
     one = _file(tmp_path, ONE_ROLE, "one.yaml")
     capsys.readouterr()
 
@@ -350,27 +352,29 @@ def test_deletes_need_consent(
     code, _, err = _run(capsys, "apply", one, "--prune", *local)
     assert code == 1
     assert (
-        "secureml: error: this apply would delete 1 resource(s) (iam-role/c2) and there is "
-        "no terminal to ask for confirmation; nothing was changed. Review the plan and run "
-        "again with --yes to allow the deletes"
+        "secureml: error: this apply would make 1 change(s) and delete 1 resource(s) "
+        "(iam-role/c2) and there is no terminal to ask for confirmation; nothing was "
+        "changed. Review the plan and run again with --yes"
     ) in err
 
     # The same refusal for machines: JSON on stdout, the text still on stderr.
     code, out, err = _run(capsys, "apply", one, "--prune", *local, "-o", "json")
     assert code == 1
     assert json.loads(out) == {"errors": [{
-        "type": "DeleteNotConfirmed",
-        "message": "this apply would delete 1 resource(s) (iam-role/c2) and there is no "
-        "terminal to ask for confirmation; nothing was changed. Review the plan and run "
-        "again with --yes to allow the deletes",
+        "type": "ChangeNotConfirmed",
+        "message": "this apply would make 1 change(s) and delete 1 resource(s) "
+        "(iam-role/c2) and there is no terminal to ask for confirmation; nothing was "
+        "changed. Review the plan and run again with --yes",
     }]}
-    assert "secureml: error: this apply would delete" in err
+    assert "secureml: error: this apply would make" in err
 
     monkeypatch.setattr(sys, "stdin", _Tty("no\n"))
     code, _, err = _run(capsys, "apply", one, "--prune", *local)
     assert code == 1
-    assert "Delete 1 resource(s) (iam-role/c2)? Type 'yes' to continue: " in err
-    assert "apply cancelled; nothing was changed" in err
+    assert (
+        "Apply 1 change(s), deleting 1 resource(s) (iam-role/c2)? Type 'yes' to continue: "
+    ) in err
+    assert "cancelled; nothing was changed" in err
     assert main(["plan", one, "--prune", *local]) == 2  # c2 is still there
 
     monkeypatch.setattr(sys, "stdin", _Tty("yes\n"))
@@ -385,7 +389,7 @@ def test_yes_allows_deletes_without_a_terminal(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, fresh: str
 ) -> None:
     local = ["--local", "--endpoint-url", fresh]
-    assert main(["apply", _file(tmp_path, TWO_ROLES, "two.yaml"), *local]) == 0
+    assert main(["apply", _file(tmp_path, TWO_ROLES, "two.yaml"), *local, "--yes"]) == 0
     code, out, _ = _run(capsys, "apply", _file(tmp_path, ONE_ROLE), "--prune", "--yes", *local)
     assert code == 0
     assert "Applied blueprint 'cli-test': 1 change(s) made\ndelete IAM role c2" in out
@@ -416,7 +420,7 @@ def test_an_account_changed_after_the_plan_was_shown_is_not_applied(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     local = ["--local", "--endpoint-url", fresh]
-    assert main(["apply", _file(tmp_path, TWO_ROLES, "two.yaml"), *local]) == 0
+    assert main(["apply", _file(tmp_path, TWO_ROLES, "two.yaml"), *local, "--yes"]) == 0
     one = _file(tmp_path, ONE_ROLE, "one.yaml")
     capsys.readouterr()
 
@@ -457,13 +461,13 @@ def test_local_seeds_what_the_blueprint_expects(
         public_access_block: {persona_buckets: true}
         """,
     )
-    code, out, err = _run(capsys, "apply", path, "--local", "--endpoint-url", fresh)
+    code, out, err = _run(capsys, "apply", path, "--local", "--endpoint-url", fresh, "--yes")
     assert code == 0, err
     assert (
         "local mode: created what the blueprint expects to exist: identity store group "
         "Scientists, identity store user jdoe, bucket ds-data"
     ) in err
-    assert "create sso-user-assignment/jdoe:ds" in out
+    assert "create user assignment jdoe:ds" in out
 
 
 def test_embedded_local_run_is_fresh_and_converges(
@@ -471,7 +475,7 @@ def test_embedded_local_run_is_fresh_and_converges(
 ) -> None:
     path = _file(tmp_path, ONE_ROLE)
     for _ in range(2):  # each --local run starts from nothing
-        code, out, err = _run(capsys, "apply", path, "--local")
+        code, out, err = _run(capsys, "apply", path, "--local", "--yes")
         assert code == 0, err
         assert "Applied blueprint 'cli-test': 1 change(s) made" in out
         assert out.rstrip().endswith("Planned again: no changes, a second apply would do nothing.")
@@ -488,7 +492,7 @@ def test_aws_endpoint_url_from_the_environment(
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     path = _file(tmp_path, ONE_ROLE)
-    assert main(["apply", path]) == 0
+    assert main(["apply", path, "--yes"]) == 0
     code, out, _ = _run(capsys, "plan", path)
     assert code == 0
     assert out.startswith("Plan for blueprint 'cli-test' (123456789012, us-east-1)")
@@ -688,7 +692,7 @@ def test_local_serve_shares_state_between_commands(
         code, out, _ = _run(capsys, "plan", EXAMPLE, *local)
         assert code == 2
         assert "16 to create, 0 to update, 0 to delete, 0 unchanged" in out
-        assert main(["apply", EXAMPLE, *local]) == 0
+        assert main(["apply", EXAMPLE, *local, "--yes"]) == 0
 
         # What `local serve` tells any AWS tool to export: no flag at all.
         monkeypatch.setenv("AWS_ENDPOINT_URL", url)

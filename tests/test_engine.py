@@ -177,10 +177,12 @@ def test_plan_reads_only_and_shows_each_action(store: Store, session: boto3.Sess
     assert not plan.is_empty
     assert plan.counts() == {"create": 1, "update": 1, "delete": 0, "no-op": 1}
     text = str(plan)
-    assert "+ create test-widget/new" in text
+    assert "+ create test widget new" in text  # one label style: words, then the name
     assert 'value: "old" -> "new"' in text
-    assert "test-widget/same" not in text
-    assert json.loads(json.dumps(plan.to_dict()))["summary"]["create"] == 1
+    assert "test widget same" not in text
+    assert json.loads(json.dumps(plan.to_dict()))["summary"] == {
+        "create": 1, "update": 1, "delete": 0, "unchanged": 1, "kept": 0,
+    }
 
 
 def test_diff_shows_policies_statement_by_statement() -> None:
@@ -190,13 +192,45 @@ def test_diff_shows_policies_statement_by_statement() -> None:
     before = {"doc": {"Version": "2012-10-17", "Statement": [s1, s2]}, "path": "/"}
     after = {"doc": {"Version": "2012-10-17", "Statement": [s1, s3]}, "path": "/"}
     lines = diff_lines(before, after)
-    assert lines[0] == "doc: policy, 1 statement(s) removed, 1 added"
-    assert lines[1].startswith("  - ")
-    assert "s3:PutObject" in lines[1]
-    assert lines[2].startswith("  + ")
-    assert "s3:ListBucket" in lines[2]
-    assert len(lines) == 3
+    # Same effect and resources, other actions: one statement changed, as a table row.
+    assert lines == [
+        "doc: policy, 1 statement changed",
+        "  ±  Effect  Actions          Resources  Conditions",
+        "  ~  Allow   + s3:ListBucket  *",
+        "             - s3:PutObject",
+    ]
+    verbose = diff_lines(before, after, verbose=True)
+    assert verbose[:4] == lines
+    assert verbose[4:] == [
+        '  - {"Action":"s3:PutObject","Effect":"Allow","Resource":"*"}',
+        '  + {"Action":"s3:ListBucket","Effect":"Allow","Resource":"*"}',
+    ]
     assert diff_lines({"l": ["a", "b"]}, {"l": ["b", "c"]}) == ["l:", '  - "a"', '  + "c"']
+
+
+def test_a_policy_table_pairs_statements_that_keep_their_actions() -> None:
+    old = {"Effect": "Allow", "Action": ["s3:GetObject"],
+           "Resource": ["arn:aws:s3:::a/*", "arn:aws:s3:::b/*"]}
+    new = {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": "arn:aws:s3:::a/*"}
+    deny = {"Sid": "NoHttp", "Effect": "Deny", "Action": "s3:*", "Resource": "*",
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+    lines = diff_lines({"p": {"Statement": [old]}}, {"p": {"Statement": [new, deny]}})
+    assert lines == [
+        "p: policy, 1 statement changed, 1 added",
+        "  ±  Effect      Actions       Resources           Conditions",
+        "  ~  Allow       s3:GetObject  - arn:aws:s3:::b/*",
+        "                               (1 unchanged)",
+        "  +  Deny        s3:*          *                   Bool aws:SecureTransport: false",
+        "     Sid NoHttp",
+    ]
+
+
+def test_lists_of_objects_are_diffed_item_by_item() -> None:
+    selectors = [{"Name": "data", "Fields": [{"Field": "arn", "StartsWith": ["a/", "b/"]}]}]
+    fewer = [{"Name": "data", "Fields": [{"Field": "arn", "StartsWith": ["a/"]}]}]
+    assert diff_lines({"selectors": selectors}, {"selectors": fewer}) == [
+        "selectors[0].Fields[0].StartsWith:", '  - "b/"',
+    ]
 
 
 # -- ownership ---------------------------------------------------------------------

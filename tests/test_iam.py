@@ -173,8 +173,9 @@ def test_drift_in_a_policy_is_shown_statement_by_statement_and_repaired(
     assert change.key == "iam-role/team-a-compute"
     lines = change.diff()
     assert lines == [
-        "policies.team-a-compute-policy-1: policy, 1 statement(s) removed, 0 added",
-        '  - {"Action":"s3:*","Effect":"Allow","Resource":"*"}',
+        "policies.team-a-compute-policy-1: policy, 1 statement removed",
+        "  ±  Effect  Actions  Resources  Conditions",
+        "  -  Allow   s3:*     *",
     ]
     bp.apply(session)
     assert default_doc(iam, arn) == doc
@@ -215,7 +216,8 @@ def test_drift_in_trust_attachments_tags_and_inline_policies_is_repaired(
     change = _only_change(bp.plan(session))
     text = "\n".join(change.diff())
     assert f'attached_policies:\n  - "{ADMIN}"' in text
-    assert "trust_policy: policy, 1 statement(s) removed, 1 added" in text
+    assert "trust_policy: policy, 1 statement added, 1 removed" in text
+    assert 'Principal: {"AWS": "arn:aws:iam::' in text
     assert '- tags.x: "y"' in text
     assert '- "sneaky"' in text
 

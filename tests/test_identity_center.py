@@ -537,7 +537,7 @@ def test_account_dropped_from_an_assignment_is_a_delete_shown_first_and_made_onl
     assert removal.before is not None
     assert removal.before["accounts"] == [A2, A3]
     assert removal.after is None
-    assert "- delete sso-group-assignment/G:ps#removed-accounts" in str(plan)
+    assert "- delete group assignment G:ps#removed-accounts" in str(plan)
     assert plan.is_empty  # nothing pending without prune
 
     assert narrower.apply(sso.session).applied == ()

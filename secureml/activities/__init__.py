@@ -7,6 +7,8 @@ finds one by its Role Manager name.
 
 from __future__ import annotations
 
+import difflib
+
 from secureml.activities._base import Activity, ActivityContext, PersonaKind
 from secureml.activities._data import ManageGlueTables, QueryAthenaWorkgroups
 from secureml.activities._experiments import ManageExperiments, SearchAndVisualizeExperiments
@@ -39,6 +41,8 @@ __all__ = [
     "S3BucketAccess",
     "S3FullAccess",
     "SearchAndVisualizeExperiments",
+    "as_activity",
+    "as_activity_class",
     "by_name",
 ]
 
@@ -83,15 +87,62 @@ COMPUTE_DEFAULTS: tuple[type[Activity], ...] = (AccessRequiredAWSServices,)
 
 
 def by_name(name: str) -> type[Activity]:
-    """The activity class with this Role Manager name (case-insensitive) or class name.
+    """The activity class with this Role Manager name or class name (case and
+    spaces do not matter), with a did-you-mean on a typo.
 
     >>> by_name("Manage ML Jobs").__name__
     'ManageMLJobs'
+    >>> by_name("manage endpoints").__name__
+    'ManageEndpoints'
     """
-    wanted = name.strip().casefold()
+
+    def fold(text: str) -> str:
+        return "".join(text.split()).casefold()
+
+    wanted = fold(name) if isinstance(name, str) else ""
     for cls in ALL:
-        if wanted in (cls.name.casefold(), cls.__name__.casefold()):
+        if wanted in (fold(cls.name), fold(cls.__name__)):
             return cls
+    names = [c.name for c in ALL]
+    guess = difflib.get_close_matches(
+        str(name), names + [c.__name__ for c in ALL], n=1, cutoff=0.6
+    ) or difflib.get_close_matches(str(name).title(), names, n=1, cutoff=0.5)
+    tip = ""
+    if guess:
+        match = by_name(guess[0])
+        tip = f"; did you mean {match.name!r}?"
     raise ValidationError(
-        f"unknown activity {name!r}; known activities are {[c.name for c in ALL]}"
+        f"unknown activity {name!r}{tip} Known activities (by Role Manager name or class "
+        f"name): {', '.join(names)}"
     )
+
+
+def as_activity_class(item: type[Activity] | Activity | str) -> type[Activity]:
+    """The activity class of a class, an instance or a name (see :func:`by_name`).
+
+    >>> as_activity_class("Manage Experiments").__name__
+    'ManageExperiments'
+    """
+    if isinstance(item, Activity):
+        return type(item)
+    if isinstance(item, type) and issubclass(item, Activity):
+        return item
+    if isinstance(item, str):
+        return by_name(item)
+    raise ValidationError(
+        f"activities: {item!r} is not an activity; give an activity instance "
+        "(activities.ManageMLJobs()), a class (activities.ManageMLJobs) or a Role Manager "
+        "name ('Manage ML Jobs')"
+    )
+
+
+def as_activity(item: type[Activity] | Activity | str) -> Activity:
+    """An activity instance from an instance (as is), a class or a name (with its
+    default inputs: the persona's).
+
+    >>> as_activity("Manage Endpoints")
+    ManageEndpoints()
+    """
+    if isinstance(item, Activity):
+        return item
+    return as_activity_class(item)()

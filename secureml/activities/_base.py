@@ -8,6 +8,7 @@ from typing import ClassVar, Literal, TypeAlias
 
 import attrs
 
+from secureml._display import Facts, Readable
 from secureml.policy import Statement
 from secureml.settings import EncryptionSettings, Guardrails, NetworkSettings
 
@@ -69,7 +70,7 @@ class ActivityContext:
 
 
 @attrs.frozen
-class Activity(abc.ABC):
+class Activity(Readable, abc.ABC):
     """One ML activity: a named unit of permissions that yields IAM statements
     for a persona's context.
 
@@ -86,6 +87,14 @@ class Activity(abc.ABC):
 
     data_access: ClassVar[bool] = False
     """Whether the activity reads or writes S3 data (never in an MLOps persona)."""
+
+    def _display_title(self) -> str:
+        return f"activity {self.name!r} ({type(self).__name__})"
+
+    def _display_facts(self) -> Facts:
+        from secureml._describe import activity_facts  # noqa: PLC0415 - imports activities
+
+        return activity_facts(self)
 
     @abc.abstractmethod
     def statements(self, ctx: ActivityContext) -> Iterator[Statement]:

@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 import attrs
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, NoCredentialsError
 
 from secureml.aws._retry import RetryPolicy, error_code
-from secureml.errors import AWSCallError, ValidationError
+from secureml.errors import AWSCallError, CredentialsError, ValidationError
 
 if TYPE_CHECKING:
     import boto3
@@ -111,11 +111,15 @@ class AwsContext:
         method = getattr(self.client(service), operation)
         if not operation.startswith(_READ_OPERATIONS):
             self.note_write(service, **kwargs)
-        result: dict[str, Any] = self.retry.call(
-            functools.partial(method, **kwargs),
-            extra_codes=extra_codes,
-            description=f"{resource or service} {operation}",
-        )
+        try:
+            result: dict[str, Any] = self.retry.call(
+                functools.partial(method, **kwargs),
+                extra_codes=extra_codes,
+                description=f"{resource or service} {operation}",
+            )
+        except NoCredentialsError:
+            # botocore's chain of tried providers says nothing about what to do.
+            raise CredentialsError() from None
         return result
 
     def paginate(
@@ -135,10 +139,13 @@ class AwsContext:
         ):
             # Rare multi-token paginators: let botocore page, retrying the whole listing.
             paginator = client.get_paginator(operation)
-            full = self.retry.call(
-                lambda: paginator.paginate(**kwargs).build_full_result(),
-                description=f"{service} {operation}",
-            )
+            try:
+                full = self.retry.call(
+                    lambda: paginator.paginate(**kwargs).build_full_result(),
+                    description=f"{service} {operation}",
+                )
+            except NoCredentialsError:
+                raise CredentialsError() from None
             yield from full.get(result_key, [])
             return
         token: Any = None
@@ -257,4 +264,4 @@ class AwsContext:
         text = f"{error_code(exc)}: {message}"
         if during:
             text += f" (while {during})"
-        return AWSCallError(resource, api, text)
+        return AWSCallError(resource, api, text, code=error_code(exc))

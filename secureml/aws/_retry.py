@@ -157,13 +157,25 @@ class RetryPolicy:
 
         def before_sleep(state: tenacity.RetryCallState) -> None:
             exc = state.outcome.exception() if state.outcome else None
+            reason = (error_code(exc) or type(exc).__name__) if exc else "no answer"
             log.info(
-                "%s: retry %d after %s (%s)",
+                "%s: retry %d in %.1fs after %s (%s)",
                 description,
                 state.attempt_number,
-                error_code(exc) if exc else None,
+                state.upcoming_sleep,
+                reason,
                 exc,
             )
+            if state.attempt_number == 1 and isinstance(exc, _NETWORK_ERRORS):
+                # Without this, a dead endpoint is minutes of silence.
+                where = getattr(exc, "kwargs", {}).get("endpoint_url") or "AWS"
+                log.warning(
+                    "no answer from %s for %s (%s); retrying for up to %gs, Ctrl-C to stop",
+                    where,
+                    description,
+                    type(exc).__name__,
+                    self.max_delay,
+                )
 
         retrying = tenacity.Retrying(
             retry=tenacity.retry_if_exception(retryable),

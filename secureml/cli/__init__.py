@@ -2,8 +2,8 @@
 their policies, export and deploy them to many accounts, run a local AWS emulator.
 
 Exit codes, for pipelines: 0 success and nothing to change, 2 ``plan`` found
-changes (``explain``: the request is denied), 1 any error (bad file, bad
-arguments, AWS errors, refused deletes).
+changes or resources no longer in the blueprint (``explain``: the request is
+denied), 1 any error (bad file, bad arguments, AWS errors, changes not confirmed).
 Results go to stdout (``--output json`` for machines); progress, warnings and
 errors go to stderr.
 """
@@ -118,7 +118,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     common.add_argument("--no-color", action="store_true", help="never colour the output")
     common.add_argument(
-        "-v", "--verbose", action="store_true", help="log what secureml does to stderr"
+        "-v", "--verbose", action="store_true",
+        help="log what secureml does to stderr; plans also show each policy statement as JSON"
     )
     file_arg = _Parser(add_help=False)
     file_arg.add_argument("file", help="the blueprint file (YAML)")
@@ -151,25 +152,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 
-    p = sub.add_parser(
-        "plan", parents=[file_arg, common, aws],
-        help="show what apply would change (read-only); exit 2 when there are changes",
-    )
-    p.add_argument(
-        "--prune", action="store_true",
-        help="count deletes of resources no longer in the blueprint as changes",
-    )
-    p.set_defaults(func=_cmd_plan)
-
-    p = sub.add_parser(
-        "apply", parents=[file_arg, common, aws], help="make the account match the blueprint"
-    )
-    p.add_argument(
-        "--prune", action="store_true",
-        help="also delete resources this blueprint created that it no longer lists",
-    )
-    p.add_argument("--yes", "-y", action="store_true", help="do not ask before deleting")
-    p.set_defaults(func=_cmd_apply)
+    _add_review_commands(sub, file_arg, common, aws)
 
     p = sub.add_parser(
         "policies", parents=[file_arg, common],
@@ -225,6 +208,56 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_review_commands(
+    sub: Any, file_arg: argparse.ArgumentParser, common: argparse.ArgumentParser,
+    aws: argparse.ArgumentParser,
+) -> None:
+    """``plan``, ``apply`` and ``destroy`` (see ``secureml.cli._review``)."""
+    p = sub.add_parser(
+        "plan", parents=[file_arg, common, aws],
+        help="show what apply would change (read-only); exit 2 when there are changes or "
+        "resources no longer in the blueprint",
+    )
+    p.add_argument(
+        "--prune", action="store_true",
+        help="count deletes of resources no longer in the blueprint as changes",
+    )
+    p.add_argument(
+        "--out", metavar="PLANFILE",
+        help="also save the plan here, for apply --plan to carry out exactly it",
+    )
+    p.set_defaults(func=_cmd_plan)
+
+    p = sub.add_parser(
+        "apply", parents=[file_arg, common, aws],
+        help="make the account match the blueprint (shows the plan and asks first)",
+    )
+    p.add_argument(
+        "--prune", action="store_true",
+        help="also delete resources this blueprint created that it no longer lists",
+    )
+    p.add_argument(
+        "--plan", metavar="PLANFILE", dest="plan_file",
+        help="carry out exactly this saved plan (from plan --out), or nothing if the account "
+        "changed since",
+    )
+    p.add_argument(
+        "--yes", "-y", action="store_true",
+        help="do not ask before changing anything (needed without a terminal)",
+    )
+    p.set_defaults(func=_cmd_apply)
+
+    p = sub.add_parser(
+        "destroy", parents=[file_arg, common, aws],
+        help="delete everything this blueprint created (asks first)",
+    )
+    p.add_argument(
+        "--yes", "-y", action="store_true",
+        help="do not ask before deleting (needed without a terminal)",
+    )
+    p.set_defaults(func=_cmd_destroy)
+
+
 # -- shared steps -------------------------------------------------------------------------------
 
 
@@ -268,18 +301,21 @@ def _aws_session(args: argparse.Namespace, bf: BlueprintFile, out: _Out) -> Iter
         yield session
 
 
-def _show_plan(plan: Plan, out: _Out) -> None:
+def _show_plan(plan: Plan, out: _Out, verbose: bool = False) -> None:
+    """The plan: JSON, or text with policy tables (and the raw statements with -v)."""
+    from secureml.cli._review import CLI_PRUNE_HINT
+
     if out.json:
         out.data(plan.to_dict())
     else:
-        out.result(out.diff(str(plan)))
+        out.result(out.diff(plan.text(prune_hint=CLI_PRUNE_HINT, verbose=verbose)))
 
 
 def _progress(out: _Out) -> Callable[[Change, int, int], None]:
     """``[n/N] action resource`` on stderr after each change the engine carries out."""
 
     def report(change: Change, done: int, total: int) -> None:
-        out.note(f"[{done}/{total}] {change.action} {change.resource.describe()}")
+        out.note(f"[{done}/{total}] {change.action} {change.label}")
 
     return report
 
@@ -288,72 +324,156 @@ def _progress(out: _Out) -> Callable[[Change, int, int], None]:
 
 
 def _cmd_plan(args: argparse.Namespace, out: _Out) -> int:
+    from secureml.cli._review import save_plan
+
     bf = _load(args)
     bp = bf.blueprint
     with _aws_session(args, bf, out) as session:
         plan = bp.plan(session, prune=args.prune)
-    _show_plan(plan, out)
-    return EXIT_OK if plan.is_empty else EXIT_CHANGES
+    _show_plan(plan, out, args.verbose)
+    if args.out:
+        save_plan(plan, args.out, bf.source)
+        out.note(f"plan saved to {args.out}; carry it out with: secureml apply "
+                 f"{bf.source} --plan {args.out}")
+    # Resources kept although no longer in the blueprint still hold access: a gate
+    # that applies on exit 2 must see them.
+    return EXIT_OK if plan.is_empty and not plan.kept else EXIT_CHANGES
 
 
-def _confirm(deletes: list[str], out: _Out) -> bool:
-    """Whether the person at the terminal agrees to ``deletes`` (resource keys);
-    never without a terminal. A refusal is reported here."""
-    listed = f"{len(deletes)} resource(s) ({', '.join(deletes)})"
-    stdin = sys.stdin
-    if stdin is None or not stdin.isatty():
-        out.fail(
-            f"this apply would delete {listed} and there is no terminal to ask for "
-            "confirmation; nothing was changed. Review the plan and run again with --yes "
-            "to allow the deletes",
-            "DeleteNotConfirmed",
-        )
-        return False
-    print(
-        f"Delete {listed}? Type 'yes' to continue: ", end="", file=out.stderr, flush=True
+def _consent(plan: Plan, args: argparse.Namespace, out: _Out) -> bool:
+    """Say what the plan opens up, then ask (see ``_review.ask``)."""
+    from secureml.cli._review import ask, grants
+
+    opened = grants(plan)
+    if opened and not out.json:
+        out.note("this change grants new access:")
+        for item in opened:
+            print(f"  {item}", file=out.stderr)
+    deletes = [c.key for c in plan.pending if c.action == "delete"]
+    n = len(plan.pending)
+    question = f"Apply {n} change(s)"
+    if deletes:
+        question += f", deleting {len(deletes)} resource(s) ({', '.join(deletes)})"
+    refusal = (
+        f"this apply would make {n} change(s)"
+        + (f" and delete {len(deletes)} resource(s) ({', '.join(deletes)})" if deletes else "")
+        + " and there is no terminal to ask for confirmation; nothing was changed. Review "
+        "the plan and run again with --yes"
     )
-    answer = stdin.readline().strip().lower()
-    if answer not in ("y", "yes"):
-        out.fail("apply cancelled; nothing was changed", "DeleteNotConfirmed")
-        return False
-    return True
+    return ask(question + "?", refusal, out, yes=args.yes, kind="ChangeNotConfirmed")
 
 
 def _cmd_apply(args: argparse.Namespace, out: _Out) -> int:
+    from secureml.cli._review import CLI_PRUNE_HINT, load_plan
+
     bf = _load(args)
     bp = bf.blueprint
+    reviewed = load_plan(args.plan_file, bp.name) if args.plan_file else None
+    prune = bool(reviewed["prune"]) if reviewed is not None else args.prune
     with _aws_session(args, bf, out) as session:
-        plan = bp.plan(session, prune=args.prune)
+        plan = bp.plan(session, prune=prune)
+        if reviewed is not None:
+            # The reviewed plan is the consent: carry out exactly it, or nothing.
+            if not out.json:
+                _show_plan(plan, out, args.verbose)
+            return _apply_reviewed(bp, session, reviewed, args, out)
         if plan.is_empty:
             if out.json:
                 from secureml.engine import ApplyResult
 
                 out.data(ApplyResult(plan=plan, applied=()).to_dict())
             else:
-                out.result(out.diff(str(plan)))
+                out.result(out.diff(plan.text(prune_hint=CLI_PRUNE_HINT)))
                 out.result(f"No changes: blueprint {bp.name!r} is up to date.")
             return EXIT_OK
         if not out.json:
-            out.result(out.diff(str(plan)))
-        deletes = [c.key for c in plan.pending if c.action == "delete"]
-        if deletes and not args.yes and not _confirm(deletes, out):
+            _show_plan(plan, out, args.verbose)
+        if not _consent(plan, args, out):
             return EXIT_ERROR
         # expected=plan: what runs is exactly what was shown (and confirmed), or nothing.
-        result = bp.apply(session, prune=args.prune, expected=plan, on_change=_progress(out))
-        after = bp.plan(session, prune=args.prune) if args.local else None
+        result = bp.apply(session, prune=prune, expected=plan, on_change=_progress(out))
+        after = bp.plan(session, prune=prune) if args.local else None
     if out.json:
         data = result.to_dict()
         if after is not None:
             data["converged"] = after.is_empty
         out.data(data)
     else:
-        out.result(str(result))
+        out.result(result.text(prune_hint=CLI_PRUNE_HINT))
         if after is not None:
             out.result(
                 "Planned again: no changes, a second apply would do nothing."
                 if after.is_empty
                 else out.diff("Planned again, still to change:\n" + str(after))
             )
+    return EXIT_OK
+
+
+def _apply_reviewed(
+    bp: Any, session: Any, reviewed: dict[str, Any], args: argparse.Namespace, out: _Out
+) -> int:
+    """``apply --plan``: the saved plan's changes, only if the account still gives them."""
+    from secureml.cli._review import CLI_PRUNE_HINT
+    from secureml.errors import PlanChangedError
+
+    try:
+        result = bp.apply(
+            session, prune=bool(reviewed["prune"]), expected=reviewed, on_change=_progress(out)
+        )
+    except PlanChangedError as exc:
+        return out.fail(
+            f"the account no longer matches the reviewed plan {args.plan_file} "
+            f"({'; '.join(_differences(exc))}); nothing was changed. Make and review a new "
+            f"plan: secureml plan {args.file} --out {args.plan_file}",
+            type(exc).__name__, added=list(exc.added), removed=list(exc.removed),
+        )
+    if out.json:
+        out.data(result.to_dict())
+    else:
+        out.result(result.text(prune_hint=CLI_PRUNE_HINT))
+    return EXIT_OK
+
+
+def _differences(exc: Any) -> list[str]:
+    differences = []
+    if exc.added:
+        differences.append("now also: " + ", ".join(exc.added))
+    if exc.removed:
+        differences.append("no longer: " + ", ".join(exc.removed))
+    return differences
+
+
+def _cmd_destroy(args: argparse.Namespace, out: _Out) -> int:
+    from secureml.cli._review import ask
+    from secureml.engine import Blueprint
+
+    bf = _load(args)
+    # The same name and nothing in it: everything the blueprint owns is an orphan.
+    empty = Blueprint(bf.name, [], region=bf.blueprint.region)
+    with _aws_session(args, bf, out) as session:
+        plan = empty.plan(session, prune=True)
+        if plan.is_empty:
+            if out.json:
+                out.data({"blueprint": bf.name, "changed": False, "applied": []})
+            else:
+                out.result(f"Nothing to destroy: blueprint {bf.name!r} owns nothing here.")
+            return EXIT_OK
+        deletes = [c.key for c in plan.pending]
+        if not out.json:
+            out.result(out.diff(plan.text()))
+        listed = f"{len(deletes)} resource(s) ({', '.join(deletes)})"
+        if not ask(
+            f"Destroy blueprint {bf.name!r}: delete {listed}?",
+            f"destroy would delete {listed} and there is no terminal to ask for "
+            "confirmation; nothing was changed. Run again with --yes to delete them",
+            out, yes=args.yes, kind="DestroyNotConfirmed",
+        ):
+            return EXIT_ERROR
+        result = empty.apply(session, prune=True, expected=plan, on_change=_progress(out))
+    if out.json:
+        out.data(result.to_dict())
+    else:
+        out.result(str(result))
     return EXIT_OK
 
 
@@ -495,11 +615,9 @@ def _aws_error(exc: Exception) -> str | None:
     except ImportError:  # pragma: no cover - boto3 is a dependency
         return None
     if isinstance(exc, bce.NoCredentialsError):
-        return (
-            "no AWS credentials found: give --profile, set AWS_PROFILE or AWS_ACCESS_KEY_ID/"
-            "AWS_SECRET_ACCESS_KEY, sign in with `aws sso login`, or try it without an "
-            "account with --local"
-        )
+        from secureml.errors import NO_CREDENTIALS_HINT
+
+        return NO_CREDENTIALS_HINT
     if isinstance(exc, bce.ProfileNotFound):
         return f"{exc} (profiles come from ~/.aws/config and ~/.aws/credentials)"
     if isinstance(exc, bce.EndpointConnectionError):
@@ -518,16 +636,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # --help and --version exit 0; usage errors exit 1
         return exc.code if isinstance(exc.code, int) else EXIT_ERROR
     out = _Out(json_output=args.output == "json", no_color=args.no_color)
-    handler: logging.Handler | None = None
+    handler = _log_handler(out, verbose=args.verbose)
+    logger = logging.getLogger("secureml")
+    level = logger.level
+    logger.addHandler(handler)
     if args.verbose:
-        handler = logging.StreamHandler(out.stderr)
-        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-        logging.getLogger("secureml").addHandler(handler)
-        logging.getLogger("secureml").setLevel(logging.DEBUG)
+        logger.setLevel(logging.DEBUG)
     try:
         return int(args.func(args, out))
     except SecureMLError as exc:
         return _report(exc, out)
+    except BrokenPipeError:
+        return _reader_gone()
     except OSError as exc:
         return out.fail(
             f"cannot read {getattr(exc, 'filename', None) or 'file'}: {exc.strerror or exc}",
@@ -541,15 +661,37 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         return out.fail(message, type(exc).__name__)
     finally:
-        if handler is not None:
-            logging.getLogger("secureml").removeHandler(handler)
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+def _log_handler(out: _Out, *, verbose: bool) -> logging.Handler:
+    """secureml's log on stderr: warnings always (``secureml: warning: ...``, like
+    every other line of ours there), everything with ``-v``."""
+    handler = logging.StreamHandler(out.stderr)
+    if verbose:
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    else:
+        handler.setLevel(logging.WARNING)
+        handler.setFormatter(logging.Formatter("secureml: warning: %(message)s"))
+    return handler
+
+
+def _reader_gone() -> int:
+    """stdout's reader went away (``secureml policies FILE -o json | head``): stop
+    quietly. Python would complain again when it flushes stdout at exit, so stdout
+    now goes nowhere."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    return EXIT_ERROR
 
 
 def _report(exc: SecureMLError, out: _Out) -> int:
     """Report a secureml error (every problem of a bad file, one per line) and
     return exit code 1."""
     from secureml.blueprint_file import BlueprintFileError
-    from secureml.errors import PlanChangedError, ValidationError
+    from secureml.errors import PlanChangedError
 
     if isinstance(exc, BlueprintFileError):
         count = len(exc.issues)
@@ -563,11 +705,7 @@ def _report(exc: SecureMLError, out: _Out) -> int:
     if isinstance(exc, PlanChangedError):
         # The plan on screen, and the consent given to it, are out of date: say what
         # differs and how to see the new plan.
-        differences = []
-        if exc.added:
-            differences.append("now also: " + ", ".join(exc.added))
-        if exc.removed:
-            differences.append("no longer: " + ", ".join(exc.removed))
+        differences = _differences(exc)
         return out.fail(
             "the account changed after the plan above was made "
             f"({'; '.join(differences)}); nothing was changed. Run the same command again "
@@ -578,6 +716,17 @@ def _report(exc: SecureMLError, out: _Out) -> int:
         )
     out.error(str(exc))
     if out.json:
-        problems = exc.problems if isinstance(exc, ValidationError) else (str(exc),)
-        out.data({"errors": [{"type": type(exc).__name__, "message": p} for p in problems]})
+        out.data({"errors": _error_data(exc)})
     return EXIT_ERROR
+
+
+def _error_data(exc: SecureMLError) -> list[dict[str, Any]]:
+    """An error as JSON items: one per problem of a ValidationError, else one with
+    the error's own fields (``to_dict``: AWS operation and code, failed changes)."""
+    from secureml.errors import ValidationError
+
+    if isinstance(exc, ValidationError):
+        return [{"type": type(exc).__name__, "message": p} for p in exc.problems]
+    to_dict = getattr(exc, "to_dict", None)
+    extra: dict[str, Any] = to_dict() if callable(to_dict) else {}
+    return [{"type": type(exc).__name__, "message": str(exc), **extra}]

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import re
 import socket
 import threading
 import urllib.request
@@ -30,7 +29,6 @@ __all__ = ["LocalUnavailableError", "emulator", "reset", "seed"]
 log = logging.getLogger("secureml.cli.local")
 
 INSTALL_HINT = "pip install 'secureml[local]'"
-_ID = re.compile(r"^([0-9a-f]{10}-)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
 class LocalUnavailableError(SecureMLError):
@@ -109,77 +107,13 @@ def reset(url: str) -> None:
         response.read()
 
 
-def _instance(session: boto3.Session, region: str) -> tuple[str, str]:
-    sso = session.client("sso-admin", region_name=region)
-    instances = sso.list_instances().get("Instances", [])
-    if not instances:  # pragma: no cover - moto always has one
-        raise SecureMLError("the emulator has no Identity Center instance")
-    return instances[0]["InstanceArn"], instances[0]["IdentityStoreId"]
-
-
-def _seed_identity_store(
-    session: boto3.Session, region: str, groups: set[str], users: set[str]
-) -> list[str]:
-    created: list[str] = []
-    if not groups and not users:
-        return created
-    _, store = _instance(session, region)
-    ids = session.client("identitystore", region_name=region)
-    for group in sorted(groups):
-        with contextlib.suppress(ids.exceptions.ConflictException):
-            ids.create_group(IdentityStoreId=store, DisplayName=group)
-            created.append(f"identity store group {group}")
-    for user in sorted(users):
-        with contextlib.suppress(ids.exceptions.ConflictException):
-            ids.create_user(
-                IdentityStoreId=store,
-                UserName=user,
-                DisplayName=user,
-                Name={"GivenName": user, "FamilyName": "(local)"},
-            )
-            created.append(f"identity store user {user}")
-    return created
-
-
-def _seed_buckets(session: boto3.Session, region: str, buckets: set[str]) -> list[str]:
-    s3 = session.client("s3", region_name=region)
-    existing = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
-    created: list[str] = []
-    for bucket in sorted(buckets - existing):
-        kwargs: dict[str, Any] = {"Bucket": bucket}
-        if region != "us-east-1":
-            kwargs["CreateBucketConfiguration"] = {"LocationConstraint": region}
-        s3.create_bucket(**kwargs)
-        created.append(f"bucket {bucket}")
-    return created
-
-
 def seed(session: boto3.Session, bf: BlueprintFile, region: str) -> list[str]:
-    """Create in the emulator what ``bf`` expects to exist but does not create.
+    """Create in the emulator what ``bf`` expects to exist but does not create
+    (the same seeding as ``secureml.testing.mock_session(blueprint)``).
 
     Returns what was created (one phrase per item), already-present items
     skipped, so seeding twice is harmless.
     """
-    groups: set[str] = set()
-    users: set[str] = set()
-    buckets: set[str] = {b for p in bf.personas.values() for b in p.buckets}
-    ic_region = region
-    for resource in bf.resources:
-        kind = resource.kind
-        group = getattr(resource, "group", None) if kind == "sso-group-assignment" else None
-        user = getattr(resource, "user", None) if kind == "sso-user-assignment" else None
-        if isinstance(group, str) and not _ID.match(group):
-            groups.add(group)
-        if isinstance(user, str) and not _ID.match(user):
-            users.add(user)
-        ic = getattr(resource, "identity_center", None)
-        if ic is not None and getattr(ic, "region", None):
-            ic_region = ic.region
-        if resource.kind == "s3-public-access-block":
-            buckets.add(resource.name)
-        buckets.update(getattr(resource, "data_event_buckets", ()))
-    created = _seed_identity_store(session, ic_region, groups, users)
-    created += _seed_buckets(session, region, buckets)
-    for item in created:
-        log.info("local: created %s", item)
-    return created
+    from secureml._seed import seed as seed_prerequisites  # noqa: PLC0415
+
+    return seed_prerequisites(session, bf, region)

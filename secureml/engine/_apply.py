@@ -18,11 +18,12 @@ import attrs
 from botocore.exceptions import BotoCoreError, ClientError
 
 from secureml.aws import AwsContext, error_code
-from secureml.engine._plan import Action, Change, Plan
+from secureml.engine._plan import PRUNE_HINT, Action, Change, Plan
 from secureml.engine._registry import resource_kinds
 from secureml.errors import (
     AWSCallError,
     ConvergenceError,
+    Failure,
     NotFoundError,
     SecureMLError,
     ValidationError,
@@ -257,15 +258,19 @@ class ApplyResult:
         return self.plan.kept
 
     def __str__(self) -> str:
+        return self.text()
+
+    def text(self, *, prune_hint: str = PRUNE_HINT) -> str:
+        """What was done, one line per change (``str(result)``); ``prune_hint``
+        says how to delete what was kept."""
         lines = [
             f"Applied blueprint {self.plan.blueprint!r}: {len(self.applied)} change(s) made"
         ]
-        lines.extend(f"{c.action} {c.resource.describe()}" for c in self.applied)
+        lines.extend(f"{c.action} {c.label}" for c in self.applied)
         if self.kept:
             lines.append(
                 f"{len(self.kept)} resource(s) no longer in the blueprint kept "
-                "(apply with prune=True to delete them): "
-                + ", ".join(c.key for c in self.kept)
+                f"({prune_hint}): " + ", ".join(c.key for c in self.kept)
             )
         return "\n".join(lines)
 
@@ -311,22 +316,22 @@ def _run_graph(
     done: list[Change],
     *,
     report: Callable[[Change], None],
-) -> tuple[Change, BaseException] | None:
+) -> list[tuple[Change, BaseException]]:
     """Run ``fn`` on every change once the changes it waits for are done.
 
     On the first failure nothing new starts; changes already running finish.
-    Returns the failed change and its exception, or ``None``.
+    Returns every failed change with its exception (empty when all succeeded).
     """
     keys = {c.key for c in changes}
     remaining = list(changes)
     blockers = {c.key: set(waits_for.get(c.key, ())) & keys for c in changes}
-    failure: tuple[Change, BaseException] | None = None
+    failures: list[tuple[Change, BaseException]] = []
     with ThreadPoolExecutor(
         max_workers=max(1, max_workers), thread_name_prefix="secureml-apply"
     ) as pool:
         running: dict[Future[None], Change] = {}
         while True:
-            if failure is None:
+            if not failures:
                 ready = [c for c in remaining if not blockers[c.key]]
                 for c in ready:
                     remaining.remove(c)
@@ -338,18 +343,17 @@ def _run_graph(
                 change = running.pop(fut)
                 exc = fut.exception()
                 if exc is not None:
-                    if failure is None:
-                        failure = (change, exc)
+                    failures.append((change, exc))
                     continue
                 done.append(change)
                 report(change)
                 for b in blockers.values():
                     b.discard(change.key)
-    if failure is None and remaining:  # pragma: no cover - validation rejects cycles
+    if not failures and remaining:  # pragma: no cover - validation rejects cycles
         raise ConvergenceError(
             "dependency cycle among " + ", ".join(c.key for c in remaining), applied=done
         )
-    return failure
+    return failures
 
 
 ProgressCallback = Callable[[Change, int, int], None]
@@ -388,18 +392,36 @@ def apply_plan(
         for dep in c.resource.dependencies():
             if dep in reverse:
                 reverse[dep].add(c.key)
-    failure = _run_graph(forward, waits, carry_out, max_workers, done, report=report)
-    if failure is None:
-        failure = _run_graph(deletes, reverse, carry_out, max_workers, done, report=report)
-    if failure is not None:
-        change, exc = failure
-        finished = {id(c) for c in done}
-        not_done = [c.key for c in pending if id(c) not in finished and c is not change]
+    failures = _run_graph(forward, waits, carry_out, max_workers, done, report=report)
+    if not failures:
+        failures = _run_graph(deletes, reverse, carry_out, max_workers, done, report=report)
+    if failures:
+        change, exc = failures[0]
+        settled = {id(c) for c in done} | {id(c) for c, _ in failures}
+        not_done = [c for c in pending if id(c) not in settled]
         message = (
             f"blueprint {plan.blueprint!r}: {change.action} {change.resource.describe()} failed: "
             f"{exc}. {len(done)} change(s) were made before it"
-            + (f"; not attempted: {', '.join(not_done)}" if not_done else "")
+            + "".join(
+                f"; {c.action} {c.resource.describe()} failed too: {e}" for c, e in failures[1:]
+            )
+            + (f"; not attempted: {', '.join(c.key for c in not_done)}" if not_done else "")
             + ". Run apply again to finish: it re-reads the account and resumes."
         )
-        raise ConvergenceError(message, applied=done) from exc
+        raise ConvergenceError(
+            message,
+            applied=done,
+            failed=[_failure(c, e) for c, e in failures],
+            not_attempted=not_done,
+        ) from exc
     return ApplyResult(plan=plan, applied=tuple(done))
+
+
+def _failure(change: Change, exc: BaseException) -> Failure:
+    return Failure(
+        resource=change.key,
+        action=change.action,
+        operation=getattr(exc, "operation", None),
+        code=getattr(exc, "code", None) or error_code(exc),
+        message=str(exc),
+    )

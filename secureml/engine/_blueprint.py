@@ -6,7 +6,7 @@ import json
 import logging
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -181,7 +181,7 @@ class Blueprint:
         session: SessionLike = None,
         *,
         prune: bool = False,
-        expected: Plan | None = None,
+        expected: Plan | Mapping[str, Any] | None = None,
         on_change: ProgressCallback | None = None,
     ) -> ApplyResult:
         """Converge the account to the blueprint and return what was done.
@@ -191,10 +191,11 @@ class Blueprint:
         each after the resources it depends on, deletes in reverse order. Resources
         owned by the blueprint but no longer in it are deleted only with ``prune``.
 
-        ``expected`` is a plan a person or a pipeline reviewed: when the fresh plan
-        would make other changes (another action, another resource, another
-        desired state), :class:`~secureml.errors.PlanChangedError` is raised before
-        anything is changed. ``on_change(change, done, total)`` is called after
+        ``expected`` is a plan a person or a pipeline reviewed (a :class:`Plan`,
+        or its :meth:`~Plan.to_dict` as saved by ``secureml plan --out``): when the
+        fresh plan would make other changes (another action, another resource,
+        another desired state), :class:`~secureml.errors.PlanChangedError` is raised
+        before anything is changed. ``on_change(change, done, total)`` is called after
         each change, for progress reports.
 
         Safe to re-run: a second apply makes no mutating call; an apply that died
@@ -274,20 +275,42 @@ def _check_split_permission_sets(resources: Iterable[Resource], ctx: AwsContext)
         raise ValidationError(problems)
 
 
-def _pending_signature(plan: Plan) -> dict[str, str]:
-    return {
-        f"{c.action} {c.key}": json.dumps([c.before, c.after], sort_keys=True, default=str)
-        for c in plan.pending
-    }
+def _signature(action: str, key: str, before: Any, after: Any) -> tuple[str, str]:
+    return f"{action} {key}", json.dumps([before, after], sort_keys=True, default=str)
 
 
-def _check_expected(blueprint: str, expected: Plan, fresh: Plan) -> None:
+def _pending_signature(plan: Plan | Mapping[str, Any]) -> dict[str, str]:
+    if isinstance(plan, Plan):
+        return dict(_signature(c.action, c.key, c.before, c.after) for c in plan.pending)
+    prune = bool(plan.get("prune"))
+    return dict(
+        _signature(c["action"], c["key"], c.get("before"), c.get("after"))
+        for c in plan.get("changes", ())
+        if c["action"] != "no-op" and (prune or not c.get("orphan"))
+    )
+
+
+@attrs.frozen
+class _Where:
+    blueprint: str | None
+    account_id: str | None
+    region: str | None
+
+
+def _where(plan: Plan | Mapping[str, Any]) -> _Where:
+    if isinstance(plan, Plan):
+        return _Where(plan.blueprint, plan.account_id, plan.region)
+    return _Where(plan.get("blueprint"), plan.get("account_id"), plan.get("region"))
+
+
+def _check_expected(blueprint: str, expected: Plan | Mapping[str, Any], fresh: Plan) -> None:
     # A plan reviewed for another blueprint, account or region approves nothing here,
     # even when its changes read the same (a fresh account, names without account ids).
+    want_at = _where(expected)
     for what, want_where, have_where in (
-        ("blueprint", expected.blueprint, fresh.blueprint),
-        ("account", expected.account_id, fresh.account_id),
-        ("region", expected.region, fresh.region),
+        ("blueprint", want_at.blueprint, fresh.blueprint),
+        ("account", want_at.account_id, fresh.account_id),
+        ("region", want_at.region, fresh.region),
     ):
         if want_where != have_where:
             raise PlanChangedError(

@@ -18,6 +18,7 @@ from typing import Any, Literal, TypeAlias
 
 import attrs
 
+from secureml._display import Facts, Readable, html_block
 from secureml.errors import ValidationError
 
 __all__ = [
@@ -334,7 +335,7 @@ def _statements(value: Statement | Iterable[Statement | Mapping[str, Any]]) -> t
 
 
 @attrs.frozen
-class PolicyDocument:
+class PolicyDocument(Readable):
     """A canonical IAM policy document: statements deduplicated and sorted.
 
     >>> doc = PolicyDocument([Statement(actions="s3:ListBucket",
@@ -371,6 +372,25 @@ class PolicyDocument:
 
     def __len__(self) -> int:
         return len(self.statements)
+
+    def __str__(self) -> str:
+        """The document as IAM JSON (indented), ready to paste into a console."""
+        return self.to_json(indent=2)
+
+    def _display_title(self) -> str:
+        return (
+            f"IAM policy document: {len(self.statements)} statement(s), {self.size:,} "
+            "characters without whitespace (a managed policy takes 6,144)"
+        )
+
+    def _display_facts(self) -> Facts:
+        return ()
+
+    def _display_body(self) -> str:
+        return self.to_json(indent=2)
+
+    def _repr_html_(self) -> str:
+        return html_block(self._display_title(), (), self._display_body(), pre=True)
 
     @property
     def actions(self) -> frozenset[str]:

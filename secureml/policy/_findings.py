@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from enum import StrEnum
 from types import MappingProxyType
 
 import attrs
 
+from secureml._display import Facts, Readable
 from secureml.policy._document import Statement
 
 __all__ = ["FINDING_CODES", "Finding", "FindingCode", "Severity"]
@@ -89,7 +91,7 @@ FINDING_CODES: MappingProxyType[str, FindingCode] = MappingProxyType(
 
 
 @attrs.frozen
-class Finding:
+class Finding(Readable):
     """One lint result: ``code`` from :data:`FINDING_CODES`, its ``severity``,
     a ``message`` that says what is wrong and how to fix it, and the
     ``statement`` concerned (``None`` for findings about a whole persona or
@@ -106,6 +108,15 @@ class Finding:
 
     def __str__(self) -> str:
         return f"{self.code} {self.severity.value}: {self.message}"
+
+    def _display_title(self) -> str:
+        return f"{self.code} {self.severity.value}: {FINDING_CODES[self.code].title}"
+
+    def _display_facts(self) -> Facts:
+        facts = [("message", self.message)]
+        if self.statement is not None:
+            facts.append(("statement", json.dumps(self.statement.to_dict(), indent=2)))
+        return facts
 
     @classmethod
     def of(cls, code: str, message: str, statement: Statement | None = None) -> Finding:

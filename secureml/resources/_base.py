@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 
+from secureml._display import Facts, Readable
 from secureml.errors import OwnershipError
 from secureml.policy._findings import Finding
 
@@ -72,7 +73,7 @@ class Claim:
         return self.target == other.target
 
 
-class Resource(abc.ABC):
+class Resource(Readable, abc.ABC):
     """Base class of everything a :class:`~secureml.Blueprint` deploys.
 
     Subclasses are attrs classes that set ``kind`` and implement the abstract
@@ -220,3 +221,11 @@ class Resource(abc.ABC):
     def describe(self) -> str:
         """A one-line human description for plans (defaults to the key)."""
         return self.key
+
+    def _display_title(self) -> str:
+        return self.describe()
+
+    def _display_facts(self) -> Facts:
+        from secureml.resources._facts import resource_facts  # noqa: PLC0415
+
+        return resource_facts(self)

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import attrs
 from botocore.exceptions import ClientError
 
-from secureml._convert import frozen_tags
+from secureml._convert import duration_text, frozen_tags
 from secureml._validation import (
     adopt_flag,
     check_arn,
@@ -638,7 +638,7 @@ class Role(Resource):
     permissions_boundary: str | None = None
     path: str = "/"
     description: str | None = None
-    max_session_duration: str = "PT1H"
+    max_session_duration: str = attrs.field(default="PT1H", converter=duration_text)
     tags: Mapping[str, str] = attrs.field(factory=dict, converter=frozen_tags, hash=False)
     adopt: bool = attrs.field(default=False, validator=adopt_flag)
 
