@@ -45,7 +45,7 @@ from _inputs import BAD_VALUES, TARGETS, calls, run  # noqa: E402
 
 import secureml as sm  # noqa: E402
 from secureml import activities as act  # noqa: E402
-from secureml.blueprint_file import BlueprintFileError, load, loads  # noqa: E402
+from secureml.blueprint_file import BlueprintFileError, load  # noqa: E402
 
 
 def _random_value(rng: random.Random, depth: int = 0) -> Any:
@@ -134,32 +134,26 @@ def _document(rng: random.Random, depth: int = 0) -> Any:
 
 def blueprint_files(n: int, seed: int) -> int:
     rng = random.Random(seed)
-    kinds: dict[str, list[Callable[[], bytes]]] = {
-        "random YAML documents": [
-            (lambda d=_document(rng): yaml.safe_dump(d).encode()) for _ in range(n)
-        ],
-        "random text": [
-            (lambda t="".join(chr(rng.randrange(1, 0x2FF)) for _ in range(rng.randrange(200))):
-             t.encode()) for _ in range(n)
-        ],
-        "random bytes": [
-            (lambda b=bytes(rng.randrange(256) for _ in range(rng.randrange(300))): b)
-            for _ in range(n // 2)
-        ],
-        "alias bombs": [(lambda k=k: _bomb(k).encode()) for k in range(5, 12)],
-        "deep nesting": [
-            (lambda k=k: ("a: " + "[" * k + "]" * k).encode()) for k in (65, 500, 3000, 100_000)
-        ] + [(lambda k=k: ("a: " + "{a: " * k + "1" + "}" * k).encode()) for k in (65, 3000)],
+    def text(size: int) -> bytes:
+        return "".join(chr(rng.randrange(1, 0x2FF)) for _ in range(size)).encode()
+
+    kinds: dict[str, list[bytes]] = {
+        "random YAML documents": [yaml.safe_dump(_document(rng)).encode() for _ in range(n)],
+        "random text": [text(rng.randrange(200)) for _ in range(n)],
+        "random bytes": [rng.randbytes(rng.randrange(300)) for _ in range(n // 2)],
+        "alias bombs": [_bomb(k).encode() for k in range(5, 12)],
+        "deep nesting": [("a: " + "[" * k + "]" * k).encode() for k in (65, 500, 3000, 100_000)]
+        + [("a: " + "{a: " * k + "1" + "}" * k).encode() for k in (65, 3000)],
         "non-text keys": [
-            (lambda t=t: t.encode())
+            t.encode()
             for t in ("1: x\n", "null: 1\n", "true: 1\n", "? [a]\n: b\n", "1.5: x\n",
                       "personas:\n  - {1: x}\n")
         ],
         "UTF-16 / binary": [
-            (lambda: "personas: []\n".encode("utf-16")),
-            (lambda: "personas: []\n".encode("utf-16-be")),
-            (lambda: b"\x89PNG\r\n\x1a\n"),
-            (lambda: b"\xff" * 100),
+            "personas: []\n".encode("utf-16"),
+            "personas: []\n".encode("utf-16-be"),
+            b"\x89PNG\r\n\x1a\n",
+            b"\xff" * 100,
         ],
     }
     print(f"\nBlueprint files (seed {seed}), through secureml.blueprint_file.load")
@@ -169,8 +163,8 @@ def blueprint_files(n: int, seed: int) -> int:
         path = Path(tmp, "bp.yaml")
         for kind, makers in kinds.items():
             c: collections.Counter[str] = collections.Counter()
-            for make in makers:
-                path.write_bytes(make())
+            for data in makers:
+                path.write_bytes(data)
                 c["tried"] += 1
                 try:
                     load(path)

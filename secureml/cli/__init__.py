@@ -22,7 +22,8 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import IO, TYPE_CHECKING, Any, NoReturn
 
 import secureml
-from secureml.errors import SecureMLError
+from secureml._convert import describe
+from secureml.errors import Problem, SecureMLError
 
 if TYPE_CHECKING:
     from secureml.blueprint_file import BlueprintFile
@@ -561,6 +562,19 @@ def _report(exc: SecureMLError, out: _Out) -> int:
         )
     out.error(str(exc))
     if out.json:
-        problems = exc.problems if isinstance(exc, ValidationError) else (str(exc),)
-        out.data({"errors": [{"type": type(exc).__name__, "message": p} for p in problems]})
+        kind = type(exc).__name__
+        if isinstance(exc, ValidationError):
+            errors = [{"type": kind, **_problem_dict(p)} for p in exc.problems]
+        else:
+            errors = [{"type": kind, "message": str(exc)}]
+        out.data({"errors": errors})
     return EXIT_ERROR
+
+
+def _problem_dict(problem: Problem) -> dict[str, Any]:
+    """A problem for ``-o json``: its message, field path and value (as JSON has it,
+    else described)."""
+    value = problem.value
+    if not isinstance(value, str | int | float | bool | type(None)):
+        value = describe(value)
+    return {"message": str(problem), "path": list(problem.path), "value": value}
