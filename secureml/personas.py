@@ -387,9 +387,9 @@ class Persona:
         """A persona with these guard-rail settings (the ones given replace the persona's)."""
         return attrs.evolve(
             self,
-            network=network or self.network,
-            encryption=encryption or self.encryption,
-            guardrails=guardrails or self.guardrails,
+            network=self.network if network is None else network,
+            encryption=self.encryption if encryption is None else encryption,
+            guardrails=self.guardrails if guardrails is None else guardrails,
         )
 
     # -- deployable resources ----------------------------------------------------
