@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import attrs
 
 from secureml._display import Facts, Readable
-from secureml.errors import OwnershipError
+from secureml.errors import OwnershipError, Problem
 from secureml.policy._findings import Finding
 
 if TYPE_CHECKING:
@@ -118,7 +118,7 @@ class Resource(Readable, abc.ABC):
         blueprint (because they already exist in AWS)."""
         return ()
 
-    def validate(self) -> list[str]:
+    def validate(self) -> Sequence[Problem | str]:
         """Problems with this resource's own input, found without AWS (empty when valid)."""
         return []
 

@@ -30,7 +30,7 @@ from botocore.exceptions import ClientError
 
 from secureml._validation import adopt_flag, check_account_id, check_bucket_name
 from secureml.aws import AwsContext, error_code
-from secureml.errors import NotFoundError, OwnershipError, ValidationError
+from secureml.errors import NotFoundError, OwnershipError, Problem, ValidationError
 from secureml.policy._findings import Finding
 from secureml.resources._base import OWNER_TAG, Claim, Observed, Resource, State
 from secureml.resources._kinds import register_kind
@@ -122,8 +122,8 @@ class _Settings:
             "RestrictPublicBuckets": self.restrict_public_buckets,
         }
 
-    def _setting_problems(self, where: str) -> list[str]:
-        problems: list[str] = []
+    def _setting_problems(self, where: str) -> list[Problem | str]:
+        problems: list[Problem | str] = []
         for key, value in self.configuration().items():
             try:
                 _bool(value, f"{where}: {key}")

@@ -12,6 +12,7 @@ from typing import Any
 
 import attrs
 
+from secureml._validation import check_region
 from secureml.aws import AwsContext
 from secureml.errors import NotFoundError, ValidationError
 
@@ -48,8 +49,15 @@ class IdentityCenter:
 
     def problems(self) -> list[str]:
         """Problems with the values given (empty when valid)."""
-        problems = []
-        if self.instance_arn is not None and not _INSTANCE_ARN.match(self.instance_arn):
+        problems: list[str] = []
+        if self.region is not None:
+            try:
+                check_region(self.region)
+            except ValidationError as exc:
+                problems.extend(f"identity_center.{p}" for p in exc.problems)
+        if self.instance_arn is not None and not (
+            isinstance(self.instance_arn, str) and _INSTANCE_ARN.match(self.instance_arn)
+        ):
             problems.append(
                 f"identity_center.instance_arn: {self.instance_arn!r} is not an Identity Center "
                 "instance ARN (arn:aws:sso:::instance/ssoins-0123456789abcdef)"
@@ -60,7 +68,10 @@ class IdentityCenter:
                     "identity_center.identity_store_id: give instance_arn too (the identity "
                     "store alone does not name the instance)"
                 )
-            if not _IDENTITY_STORE.match(self.identity_store_id):
+            if not (
+                isinstance(self.identity_store_id, str)
+                and _IDENTITY_STORE.match(self.identity_store_id)
+            ):
                 problems.append(
                     f"identity_center.identity_store_id: {self.identity_store_id!r} is not an "
                     "identity store id (d-0123456789)"

@@ -13,9 +13,22 @@ import attrs
 from botocore.exceptions import ClientError
 
 from secureml._convert import frozen_tags, string_tuple
-from secureml._validation import adopt_flag, check_arn, check_iam_name, check_session_duration
+from secureml._validation import (
+    adopt_flag,
+    check_arn,
+    check_iam_name,
+    check_region,
+    check_session_duration,
+    of_type,
+)
 from secureml.aws import AwsContext, error_code
-from secureml.errors import AWSCallError, OwnershipError, PolicyTooLargeError, ValidationError
+from secureml.errors import (
+    AWSCallError,
+    OwnershipError,
+    PolicyTooLargeError,
+    Problem,
+    ValidationError,
+)
 from secureml.policy import (
     LIMITS,
     MANAGED_POLICIES_PER_PERMISSION_SET,
@@ -62,6 +75,10 @@ _DESCRIPTION = re.compile(r"^[\t\n\r\x20-\x7e\xa1-\xff]*$")
 _RELAY_STATE = re.compile(r"""^[a-zA-Z0-9&$@#\\/%?=~\-_'"|!:,.;*+\[\]\ (){}]+$""")
 
 
+_SIZE_PATH = ("inline_policy", "size")
+"""The path of the one problem that is a policy over the permission set size limits."""
+
+
 @register_kind
 @attrs.frozen(kw_only=True)
 class PermissionSet(Resource):
@@ -90,7 +107,9 @@ class PermissionSet(Resource):
     """Seconds to wait for a provisioning request before giving up (see ``_sso_async``)."""
 
     _name: str = attrs.field(alias="name")
-    description: str | None = None
+    description: str | None = attrs.field(
+        default=None, validator=of_type(str, type(None), allowed="text or None")
+    )
     """1-700 characters; ``None``: ``secureml permission set NAME`` (AWS cannot remove a
     description, so there is always one, and a plan settles on it)."""
     session_duration: str = "PT1H"
@@ -98,7 +117,9 @@ class PermissionSet(Resource):
     managed_policies: tuple[str, ...] = attrs.field(default=(), converter=string_tuple)
     customer_managed_policies: tuple[str, ...] = attrs.field(default=(), converter=string_tuple)
     permissions_boundary: str | None = None
-    relay_state: str | None = None
+    relay_state: str | None = attrs.field(
+        default=None, validator=of_type(str, type(None), allowed="text or None")
+    )
     """The URL users land on after signing in. ``None`` leaves the permission set's
     relay state as it is and out of plans: AWS can change a relay state but never
     remove one, so asking for none could never converge."""
@@ -167,11 +188,13 @@ class PermissionSet(Resource):
         )
         problems = ps.validate()
         if problems:
-            size = [p for p in problems if "non-whitespace" in p]
+            size = [p for p in problems if isinstance(p, Problem) and p.path == _SIZE_PATH]
             document = ps.policy_document()
             if len(size) == len(problems) and document is not None:
                 raise PolicyTooLargeError(
-                    size[0], sizes=[document.size], limit=LIMITS["permission set inline"].max_chars
+                    str(size[0]),
+                    sizes=[document.size],
+                    limit=LIMITS["permission set inline"].max_chars,
                 )
             raise ValidationError(problems)
         return ps
@@ -193,13 +216,13 @@ class PermissionSet(Resource):
 
     # -- validation ---------------------------------------------------------------------------
 
-    def validate(self) -> list[str]:
+    def validate(self) -> list[Problem | str]:
         """Every problem with this permission set's input (empty when valid)."""
         where = f"permission set {self._name!r}"
-        problems: list[str] = []
+        problems: list[Problem | str] = []
 
-        def add(found: list[str]) -> None:
-            problems.extend(f"{where}: {p}" for p in found)
+        def add(found: list[Problem | str]) -> None:
+            problems.extend(Problem.of(p).within(where) for p in found)
 
         add(problems_of(lambda: check_iam_name(self._name, "name", max_len=_PS_NAME_MAX)))
         add(problems_of(lambda: check_session_duration(self.session_duration)))
@@ -267,25 +290,29 @@ class PermissionSet(Resource):
         else:
             document = self.policy_document()
             if document is not None:
-                problems.extend(f"{where}: {p}" for p in self._size_problems(document))
+                problems.extend(p.within(where) for p in self._size_problems(document))
         if self.region is not None and self.persona is None:
             problems.append(f"{where}: region only applies to a permission set made from a persona")
+        elif self.region is not None:
+            add(problems_of(lambda: check_region(self.region)))
         problems.extend(f"{where}: {p}" for p in self.identity_center.problems())
         return problems
 
-    def _size_problems(self, document: PolicyDocument, partition: str = "aws") -> list[str]:
+    def _size_problems(self, document: PolicyDocument, partition: str = "aws") -> list[Problem]:
         try:
             self.split_documents(partition)
         except PolicyTooLargeError as exc:
             source = f"persona {self.persona.name!r}'s policy" if self.persona else "inline_policy"
             limit = LIMITS["permission set inline"].max_chars
-            return [
+            return [Problem(
+                _SIZE_PATH,
+                document.size,
                 f"{source} is {document.size:,} non-whitespace characters, over the {limit:,} "
                 "a permission set's inline policy may have, and packed into customer managed "
                 f"policies it needs more than the {MANAGED_POLICIES_PER_PERMISSION_SET} "
                 "managed policies and customer managed policy references a permission set "
-                f"takes ({exc}). Give the persona fewer activities or managed policies"
-            ]
+                f"takes ({exc}). Give the persona fewer activities or managed policies",
+            )]
         return []
 
     # -- permission sets of any size ----------------------------------------------------------
@@ -354,7 +381,7 @@ class PermissionSet(Resource):
             problems = self._size_problems(document, ctx.partition)
             if problems:
                 raise PolicyTooLargeError(
-                    f"{self.key}: {problems[0]}",
+                    f"{self.key}: {problems[0].message}",
                     sizes=[document.size],
                     limit=LIMITS["permission set inline"].max_chars,
                 )

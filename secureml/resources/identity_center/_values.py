@@ -10,7 +10,7 @@ from botocore.exceptions import ClientError
 
 from secureml._validation import check_arn, check_iam_name, parse_duration_hours
 from secureml.aws import AwsContext
-from secureml.errors import ValidationError
+from secureml.errors import Problem, ValidationError
 
 __all__ = ["canonical_duration", "is_aws_managed", "policy_reference", "problems_of", "read_call"]
 
@@ -60,7 +60,7 @@ def is_aws_managed(arn: str) -> bool:
 
 
 
-def problems_of(fn: Callable[[], object]) -> list[str]:
+def problems_of(fn: Callable[[], object]) -> list[Problem | str]:
     try:
         fn()
     except ValidationError as exc:
