@@ -148,11 +148,15 @@ class Blueprint:
                     "unique in a blueprint",
                 ))
         keys = {r.key for _, r in good}
+        valid: list[tuple[int, Resource]] = []
         for i, r in good:
             try:
-                problems.extend(Problem.of(p).within(r.key, "resources", i) for p in r.validate())
+                own = [Problem.of(p).within(r.key, "resources", i) for p in r.validate()]
             except ValidationError as exc:  # a resource that raises instead of returning
-                problems.extend(exc.within(r.key, "resources", i))
+                own = list(exc.within(r.key, "resources", i))
+            problems.extend(own)
+            if not own:
+                valid.append((i, r))
             external = set(r.external_dependencies())
             for dep in r.dependencies():
                 if dep not in keys and dep not in external:
@@ -167,7 +171,8 @@ class Blueprint:
         if cycle:
             problems.append(Problem((), cycle, "dependency cycle: " + " -> ".join(cycle)))
         if isinstance(self.name, str):
-            problems.extend(_conflicts(good, self.name))
+            # Only resources with valid input can say what they manage.
+            problems.extend(_conflicts(valid, self.name))
         return problems
 
     def validate(self) -> None:

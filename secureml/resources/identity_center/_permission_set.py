@@ -327,7 +327,10 @@ class PermissionSet(Resource):
         :class:`~secureml.errors.PolicyTooLargeError` when they would pass the 20 managed
         policies and references a permission set takes."""
         document = self.policy_document(partition)
-        if document is None or document.size <= LIMITS["permission set inline"].max_chars:
+        if (
+            not isinstance(document, PolicyDocument)  # None, or bad input validate() reports
+            or document.size <= LIMITS["permission set inline"].max_chars
+        ):
             return []
         room = (MANAGED_POLICIES_PER_PERMISSION_SET - len(self.managed_policies)
                 - len(self.customer_managed_policies))
