@@ -218,12 +218,9 @@ def _set_document(ctx: AwsContext, arn: str, document: Mapping[str, Any], where:
                 ctx, "delete_policy_version", where, PolicyArn=arn, VersionId=old[0]["VersionId"]
             )
     body = _json(document)
-    tries = 0
 
-    def create_version() -> None:
-        nonlocal tries
-        tries += 1
-        if tries > 1:
+    def create_version(attempt: int) -> None:
+        if attempt > 1:
             policy = ctx.call("iam", "get_policy", resource=where, PolicyArn=arn)["Policy"]
             if _default_document(ctx, arn, policy["DefaultVersionId"], where) == dict(document):
                 log.info("%s: the lost CreatePolicyVersion of %s was carried out", where, arn)
@@ -232,7 +229,7 @@ def _set_document(ctx: AwsContext, arn: str, document: Mapping[str, Any], where:
             PolicyArn=arn, PolicyDocument=body, SetAsDefault=True
         )
 
-    ctx.retry.call(create_version, description=f"{where} create_policy_version")
+    ctx.retry.call_attempts(create_version, description=f"{where} create_policy_version")
 
 
 def _ensure_policy(

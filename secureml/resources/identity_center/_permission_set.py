@@ -7,7 +7,7 @@ import logging
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 from botocore.exceptions import ClientError
@@ -53,6 +53,14 @@ _RELAY_STATE_MAX = 240
 _TAGS_MAX = 50
 _DESCRIPTION = re.compile(r"^[\t\n\r\x20-\x7e\xa1-\xff]*$")
 _RELAY_STATE = re.compile(r"""^[a-zA-Z0-9&$@#\\/%?=~\-_'"|!:,.;*+\[\]\ (){}]+$""")
+
+
+def _name_taken(exc: BaseException) -> bool:
+    """CreatePermissionSet's answer when the name is taken (final, unlike the
+    ConflictException of a busy instance, which is retried)."""
+    if not isinstance(exc, ClientError) or error_code(exc) != "ConflictException":
+        return False
+    return "already exists" in str(exc.response.get("Error", {}).get("Message", ""))
 
 
 @attrs.frozen(kw_only=True)
@@ -426,26 +434,18 @@ class PermissionSet(Resource):
         if desired["relay_state"]:
             params["RelayState"] = desired["relay_state"]
 
-        class _ExistsError(Exception):
-            pass
-
-        def create() -> dict[str, Any]:
-            try:
-                return cast(dict[str, Any], ctx.client("sso-admin").create_permission_set(**params))
-            except ClientError as exc:
-                # A name conflict is final, unlike the ConflictException of a busy instance.
-                message = str(exc.response.get("Error", {}).get("Message", ""))
-                if error_code(exc) == "ConflictException" and "already exists" in message:
-                    raise _ExistsError(message) from exc
-                raise
-
         try:
-            created = ctx.retry.call(create, description=f"{self.key} CreatePermissionSet")
-        except _ExistsError:
-            log.info("%s: already exists (an earlier run created it); reading it", self.key)
-            d.forget_permission_sets()
-            return None
+            created = ctx.retry.call(
+                functools.partial(ctx.client("sso-admin").create_permission_set, **params),
+                # A name conflict is final, unlike the ConflictException of a busy instance.
+                give_up=_name_taken,
+                description=f"{self.key} CreatePermissionSet",
+            )
         except ClientError as exc:
+            if _name_taken(exc):
+                log.info("%s: already exists (an earlier run created it); reading it", self.key)
+                d.forget_permission_sets()
+                return None
             raise ctx.wrap_error(self.key, "CreatePermissionSet", exc) from exc
         described = created["PermissionSet"]
         info = PermissionSetInfo(
