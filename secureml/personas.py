@@ -25,19 +25,20 @@ from secureml._validation import (
     check_workgroup,
     checker,
 )
-from secureml.activities._base import Activity, ActivityContext, PersonaKind
-from secureml.activities._guardrails import compact_statements
+from secureml.activities import Activity, ActivityContext, PersonaKind, compact_statements
 from secureml.errors import ValidationError
 from secureml.policy import (
     LIMITS,
     MANAGED_POLICIES_PER_ROLE,
+    PERSONA_KINDS,
+    ROLE_NAME_MAX,
     Condition,
+    Finding,
     PolicyDocument,
     Statement,
     merge_statements,
     pack_statements,
 )
-from secureml.policy._findings import Finding
 from secureml.settings import EncryptionSettings, Guardrails, NetworkSettings
 
 if TYPE_CHECKING:
@@ -45,7 +46,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Compute", "DataScientist", "MLOps", "Persona"]
 
-_KINDS: tuple[PersonaKind, ...] = ("DataScientist", "MLOps", "Compute")
 _SAGEMAKER = "sagemaker.amazonaws.com"
 
 
@@ -122,9 +122,9 @@ class Persona:
 
         check = checker(where, problems)
 
-        check(check_iam_name, self.name, "name", max_len=64)
-        if self.kind not in _KINDS:
-            problems.append(f"{where}: kind {self.kind!r} is not one of {list(_KINDS)}")
+        check(check_iam_name, self.name, "name", max_len=ROLE_NAME_MAX)
+        if self.kind not in PERSONA_KINDS:
+            problems.append(f"{where}: kind {self.kind!r} is not one of {list(PERSONA_KINDS)}")
         for b in self.buckets:
             check(check_bucket_name, b, "buckets")
         for r in self.ecr_repositories:
@@ -137,7 +137,7 @@ class Persona:
             if r.startswith("arn:"):
                 check(check_arn, r, "pass_roles", service="iam")
             else:
-                check(check_iam_name, r, "pass_roles", max_len=64)
+                check(check_iam_name, r, "pass_roles", max_len=ROLE_NAME_MAX)
         for p in self.managed_policies:
             check(check_arn, p, "managed_policies", service="iam")
         if self.permissions_boundary is not None:
@@ -246,7 +246,7 @@ class Persona:
     def lint(self, account_id: str | None = None, region: str | None = None) -> list[Finding]:
         """Findings about this persona's policies (see :data:`secureml.FINDING_CODES`)."""
         # The linter imports Persona: importing it here avoids the cycle.
-        from secureml.policy._lint import lint_persona  # noqa: PLC0415
+        from secureml.policy import lint_persona  # noqa: PLC0415
 
         return lint_persona(self, account_id=account_id, region=region)
 

@@ -30,7 +30,7 @@ from secureml.errors import (
     SecureMLError,
     ValidationError,
 )
-from secureml.policy._findings import Finding
+from secureml.policy import Finding
 from secureml.resources import OWNER_TAG, Observed, Resource
 
 __all__ = [

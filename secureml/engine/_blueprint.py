@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from secureml._validation import BLUEPRINT_NAME
 from secureml.engine._apply import ApplyResult, ProgressCallback, apply_plan, build_plan
 from secureml.engine._graph import find_cycle
 from secureml.engine._plan import Plan
@@ -24,9 +24,6 @@ __all__ = ["BLUEPRINT_NAME", "Blueprint"]
 
 log = logging.getLogger("secureml.engine")
 
-BLUEPRINT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-"""Blueprint names: they become a tag value and part of IAM paths, so 1-64 letters,
-digits, ``.``, ``_`` and ``-``, starting with a letter or digit."""
 
 
 def _resources(value: Iterable[Any]) -> tuple[Any, ...]:

@@ -8,7 +8,7 @@ from typing import Any, Literal, TypeAlias
 
 import attrs
 
-from secureml.policy._findings import Finding
+from secureml.policy import Finding
 from secureml.resources import Observed, Resource, State
 
 __all__ = ["ACTIONS", "Action", "Change", "Plan", "diff_lines"]

@@ -5,6 +5,7 @@ Each kind subclasses :class:`Resource`; the engine needs nothing else.
 
 from secureml.resources._audit import (
     SAGEMAKER_DATA_EVENT_TYPES,
+    STORAGE_CLASSES,
     AuditTrail,
     Lifecycle,
     ObjectLock,
@@ -32,6 +33,7 @@ from secureml.resources.identity_center import (
 __all__ = [
     "OWNER_TAG",
     "SAGEMAKER_DATA_EVENT_TYPES",
+    "STORAGE_CLASSES",
     "AccountPublicAccessBlock",
     "AuditTrail",
     "BucketExposure",

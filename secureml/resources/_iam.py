@@ -41,13 +41,14 @@ from secureml.errors import AWSCallError, OwnershipError, ValidationError
 from secureml.policy import (
     LIMITS,
     MANAGED_POLICIES_PER_ROLE,
+    ROLE_NAME_MAX,
     Condition,
+    Finding,
     PolicyDocument,
     Statement,
+    lint,
 )
-from secureml.policy._findings import Finding
-from secureml.policy._lint import lint
-from secureml.resources._base import OWNER_TAG, Observed, Resource, State
+from secureml.resources._base import OWNER_TAG, Observed, Resource, State, tag_problems
 
 if TYPE_CHECKING:
     from secureml.aws import AwsContext
@@ -62,9 +63,6 @@ MAX_POLICY_VERSIONS = 5
 
 _PATH = re.compile(r"^(/|/[\x21-\x7e]+/)$")
 _DESCRIPTION = re.compile(r"^[\t\n\r\x20-\x7e\xa1-\xff]*$")
-_TAG_KEY = re.compile(r"^[\w .:/=+\-@]{1,128}$")
-_TAG_VALUE = re.compile(r"^[\w .:/=+\-@]{0,256}$")
-_MAX_TAGS = 50
 # Retried right after a create: the new role or policy may not be visible yet.
 _JUST_CREATED = frozenset({"NoSuchEntity"}) & EVENTUAL_CONSISTENCY_CODES
 # A trust policy naming a principal created moments ago is refused until IAM sees it.
@@ -117,29 +115,6 @@ def _missing(exc: ClientError) -> bool:
 
 def _exists(exc: ClientError) -> bool:
     return error_code(exc) == "EntityAlreadyExists"
-
-
-def _tag_problems(tags: Mapping[str, str], where: str, reserved: int = 1) -> list[str]:
-    problems = []
-    if len(tags) + reserved > _MAX_TAGS:
-        problems.append(
-            f"{where}: {len(tags)} tags; at most {_MAX_TAGS - reserved} are allowed "
-            f"(IAM allows {_MAX_TAGS} and secureml adds {OWNER_TAG})"
-        )
-    for key, value in tags.items():
-        if key == OWNER_TAG:
-            problems.append(f"{where}: tag {OWNER_TAG!r} is set by secureml; remove it")
-        elif not isinstance(key, str) or not _TAG_KEY.match(key) or key.lower().startswith("aws:"):
-            problems.append(
-                f"{where}: tag key {key!r} is not allowed: 1-128 letters, digits, spaces and "
-                "_ . : / = + - @, not starting with 'aws:'"
-            )
-        if not isinstance(value, str) or not _TAG_VALUE.match(value):
-            problems.append(
-                f"{where}: tag {key!r} value {value!r} is not allowed: 0-256 letters, digits, "
-                "spaces and _ . : / = + - @"
-            )
-    return problems
 
 
 def _path_problems(path: str, where: str) -> list[str]:
@@ -478,7 +453,7 @@ class ManagedPolicy(Resource):
             len(self.description) > 1000 or not _DESCRIPTION.match(self.description)
         ):
             problems.append(f"{where}: description must be at most 1000 printable characters")
-        problems.extend(_tag_problems(self.tags, where))
+        problems.extend(tag_problems(self.tags, where))
         if not self.document.statements:
             problems.append(f"{where}: document has no statement; IAM needs at least one")
         limit = LIMITS["managed policy"].max_chars
@@ -680,7 +655,7 @@ class Role(Resource):
 
         check = checker(where, problems)
 
-        check(check_iam_name, self.name, "name", max_len=64)
+        check(check_iam_name, self.name, "name", max_len=ROLE_NAME_MAX)
         problems.extend(_path_problems(self.path, where))
         if self.description is not None and (
             len(self.description) > 1000 or not _DESCRIPTION.match(self.description)
@@ -703,7 +678,7 @@ class Role(Resource):
         for p in self.managed_policies:
             if isinstance(p, str):
                 check(check_arn, p, "managed_policies", service="iam")
-        problems.extend(_tag_problems(self.tags, where))
+        problems.extend(tag_problems(self.tags, where))
         limit = LIMITS["managed policy"].max_chars
         for i, doc in enumerate(self.policies):
             if not doc.statements:

@@ -25,7 +25,7 @@ import attrs
 from botocore.exceptions import ClientError
 
 from secureml.aws import AwsContext, RetryPolicy, error_code, resolve_session
-from secureml.resources._public_access import SETTINGS, _bucket_region
+from secureml.resources._public_access import SETTINGS, bucket_region
 
 __all__ = [
     "BucketExposure",
@@ -259,7 +259,7 @@ def _bucket(
     region = listed.get("BucketRegion")
     if not region:
         try:
-            region = _bucket_region(ctx, name)
+            region = bucket_region(ctx, name)
         except ClientError as exc:
             unknown.append(f"region: {error_code(exc)}")
     rctx = ctx.for_region(region)

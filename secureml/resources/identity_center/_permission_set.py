@@ -16,10 +16,15 @@ from secureml._convert import frozen_tags, string_tuple
 from secureml._validation import check_arn, check_iam_name, check_session_duration
 from secureml.aws import AwsContext, error_code
 from secureml.errors import AWSCallError, OwnershipError, PolicyTooLargeError, ValidationError
-from secureml.policy import LIMITS, MANAGED_POLICIES_PER_PERMISSION_SET, PolicyDocument
-from secureml.policy._findings import Finding
-from secureml.policy._lint import lint
-from secureml.resources._base import OWNER_TAG, Observed, Resource, State
+from secureml.policy import (
+    LIMITS,
+    MANAGED_POLICIES_PER_PERMISSION_SET,
+    PERMISSION_SET_NAME_MAX,
+    Finding,
+    PolicyDocument,
+    lint,
+)
+from secureml.resources._base import OWNER_TAG, Observed, Resource, State, tag_problems
 from secureml.resources.identity_center._directory import (
     NOT_FOUND,
     Directory,
@@ -47,10 +52,8 @@ __all__ = ["PermissionSet"]
 
 log = logging.getLogger("secureml.resources.identity_center")
 
-_PS_NAME_MAX = 32
 _DESCRIPTION_MAX = 700
 _RELAY_STATE_MAX = 240
-_TAGS_MAX = 50
 _DESCRIPTION = re.compile(r"^[\t\n\r\x20-\x7e\xa1-\xff]*$")
 _RELAY_STATE = re.compile(r"""^[a-zA-Z0-9&$@#\\/%?=~\-_'"|!:,.;*+\[\]\ (){}]+$""")
 
@@ -199,7 +202,9 @@ class PermissionSet(Resource):
         def add(found: list[str]) -> None:
             problems.extend(f"{where}: {p}" for p in found)
 
-        add(problems_of(lambda: check_iam_name(self._name, "name", max_len=_PS_NAME_MAX)))
+        add(problems_of(
+            lambda: check_iam_name(self._name, "name", max_len=PERMISSION_SET_NAME_MAX)
+        ))
         add(problems_of(lambda: check_session_duration(self.session_duration)))
         if self.description is not None and (
             not 1 <= len(self.description) <= _DESCRIPTION_MAX
@@ -238,19 +243,7 @@ class PermissionSet(Resource):
             )
         if self.permissions_boundary is not None:
             add(problems_of(self._boundary))
-        user_tags = {k: v for k, v in self.tags.items() if k != OWNER_TAG}
-        if len(user_tags) + 1 > _TAGS_MAX:
-            problems.append(
-                f"{where}: {len(user_tags)} tags plus the {OWNER_TAG} tag; at most {_TAGS_MAX}"
-            )
-        if OWNER_TAG in self.tags:
-            problems.append(f"{where}: tag {OWNER_TAG!r} is set by secureml; do not give it")
-        for key, value in user_tags.items():
-            if not 1 <= len(key) <= 128 or len(value) > 256 or key.lower().startswith("aws:"):
-                problems.append(
-                    f"{where}: tag {key!r}={value!r}: keys are 1-128 characters not starting with "
-                    "'aws:', values at most 256"
-                )
+        problems.extend(tag_problems(self.tags, where))
         if self.persona is not None and self.inline_policy is not None:
             problems.append(
                 f"{where}: give either a persona or inline_policy, not both (the persona's policy "
