@@ -44,7 +44,7 @@ from secureml.settings import EncryptionSettings, Guardrails, NetworkSettings
 if TYPE_CHECKING:
     from secureml.resources import PermissionSet, Role
 
-__all__ = ["Compute", "DataScientist", "MLOps", "Persona"]
+__all__ = ["Compute", "DataScientist", "MLOps", "Persona", "sagemaker_trust_policy"]
 
 _SAGEMAKER = "sagemaker.amazonaws.com"
 
@@ -70,6 +70,22 @@ def _activities(value: Iterable[Activity]) -> tuple[Activity, ...]:
             )
         by_class[type(a)] = a
     return tuple(by_class.values())
+
+
+def sagemaker_trust_policy(account_id: str | None = None) -> PolicyDocument:
+    """SageMaker may assume the role, from ``account_id`` only when it is known (the
+    confused-deputy guard AWS recommends): the trust policy of every persona role.
+
+    >>> sagemaker_trust_policy("111122223333").statements[0].principals
+    (('Service', ('sagemaker.amazonaws.com',)),)
+    """
+    conditions = (
+        [Condition("StringEquals", "aws:SourceAccount", [account_id])] if account_id else []
+    )
+    return PolicyDocument(
+        [Statement(actions="sts:AssumeRole", principals={"Service": _SAGEMAKER},
+                   conditions=conditions)]
+    )
 
 
 @attrs.frozen
@@ -229,19 +245,8 @@ class Persona:
     def trust_policy(self, account_id: str | None = None) -> PolicyDocument:
         """Who may assume the persona's role: SageMaker, restricted to
         ``aws:SourceAccount`` when the account is known (the confused-deputy
-        guard AWS recommends)."""
-        conditions = (
-            [Condition("StringEquals", "aws:SourceAccount", [account_id])] if account_id else []
-        )
-        return PolicyDocument(
-            [
-                Statement(
-                    actions="sts:AssumeRole",
-                    principals={"Service": _SAGEMAKER},
-                    conditions=conditions,
-                )
-            ]
-        )
+        guard AWS recommends); see :func:`sagemaker_trust_policy`."""
+        return sagemaker_trust_policy(account_id)
 
     def lint(self, account_id: str | None = None, region: str | None = None) -> list[Finding]:
         """Findings about this persona's policies (see :data:`secureml.FINDING_CODES`)."""

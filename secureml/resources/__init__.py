@@ -11,7 +11,7 @@ from secureml.resources._audit import (
     ObjectLock,
 )
 from secureml.resources._base import OWNER_TAG, Observed, Resource, State
-from secureml.resources._iam import ManagedPolicy, Role
+from secureml.resources._iam import ManagedPolicy
 from secureml.resources._public_access import (
     AccountPublicAccessBlock,
     BucketPublicAccessBlock,
@@ -23,6 +23,7 @@ from secureml.resources._public_access_report import (
     PublicAccessSettings,
     public_access_report,
 )
+from secureml.resources._role import Role
 from secureml.resources.identity_center import (
     GroupAssignment,
     IdentityCenter,
