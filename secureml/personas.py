@@ -36,7 +36,6 @@ from secureml.policy import (
     Finding,
     PolicyDocument,
     Statement,
-    merge_statements,
     pack_statements,
 )
 from secureml.settings import EncryptionSettings, Guardrails, NetworkSettings
@@ -208,9 +207,7 @@ class Persona:
         if account_id is not None:
             check_account_id(account_id)
         ctx = self.context(account_id, region, partition)
-        return compact_statements(
-            ctx, merge_statements(s for a in self.activities for s in a.statements(ctx))
-        )
+        return compact_statements(ctx, (s for a in self.activities for s in a.statements(ctx)))
 
     def policy_document(
         self, account_id: str | None = None, region: str | None = None, partition: str = "aws"

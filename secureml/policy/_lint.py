@@ -332,14 +332,21 @@ def _guardrails(stmt: Statement, wanted: list[tuple[str, str, bool]]) -> Iterato
 
 
 def lint_persona(
-    persona: Persona, account_id: str | None = None, region: str | None = None
+    persona: Persona,
+    account_id: str | None = None,
+    region: str | None = None,
+    *,
+    document: PolicyDocument | None = None,
 ) -> list[Finding]:
     """Findings about a persona's policy: :func:`lint` of its policy document for
     its kind, plus SM007 wherever a statement grants an action that takes a
     guard-rail condition key the persona's settings ask for (VPC, KMS keys,
     network isolation, inter-container encryption, instance types) without it.
+    ``document`` is the persona's policy document for ``account_id`` and ``region``
+    when the caller has built it already.
     """
-    document = persona.policy_document(account_id=account_id, region=region)
+    if document is None:
+        document = persona.policy_document(account_id=account_id, region=region)
     findings = lint(document, kind=persona.kind)
     wanted = _guardrail_keys(persona)
     if wanted:

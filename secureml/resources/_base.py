@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import abc
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 import attrs
 
@@ -29,6 +29,7 @@ __all__ = [
     "OWNER_TAG",
     "TAG_KEY",
     "TAG_VALUE",
+    "Memo",
     "Observed",
     "Resource",
     "State",
@@ -39,6 +40,32 @@ OWNER_TAG = "secureml:blueprint"
 """The tag every resource secureml creates carries, with the blueprint's name."""
 
 State = dict[str, Any]
+
+T = TypeVar("T")
+
+
+@attrs.define
+class Memo:
+    """What a resource derives from its own input (a persona's documents, its
+    findings), computed once per key and kept for the resource's life.
+
+    A frozen resource holds one in a field that takes no part in equality, so
+    validating, planning and applying it build a persona's documents once per
+    account, region and partition. Two threads asking at once may both compute
+    a value; one is kept, and both are the same.
+
+    >>> memo = Memo()
+    >>> memo.get("x", lambda: [1]) is memo.get("x", lambda: [2])
+    True
+    """
+
+    _values: dict[Hashable, Any] = attrs.field(factory=dict)
+
+    def get(self, key: Hashable, factory: Callable[[], T]) -> T:
+        """The value for ``key``, made by ``factory`` the first time."""
+        if key not in self._values:
+            self._values.setdefault(key, factory())
+        return cast(T, self._values[key])
 
 TAG_KEY = re.compile(r"^[\w .:/=+\-@]{1,128}$")
 TAG_VALUE = re.compile(r"^[\w .:/=+\-@]{0,256}$")

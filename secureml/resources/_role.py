@@ -24,7 +24,14 @@ from secureml.policy import (
     PolicyDocument,
     lint,
 )
-from secureml.resources._base import OWNER_TAG, Observed, Resource, State, tag_problems
+from secureml.resources._base import (
+    OWNER_TAG,
+    Memo,
+    Observed,
+    Resource,
+    State,
+    tag_problems,
+)
 from secureml.resources._iam import (
     IAM_DESCRIPTION,
     JUST_CREATED,
@@ -115,6 +122,8 @@ class Role(Resource):
     max_session_duration: str = "PT1H"
     tags: Mapping[str, str] = attrs.field(factory=dict, converter=frozen_tags, hash=False)
     adopt: bool = False
+    _memo: Memo = attrs.field(factory=Memo, init=False, eq=False, hash=False, repr=False)
+    """The persona's documents and findings, built once per account and region."""
 
     @classmethod
     def from_persona(
@@ -154,8 +163,9 @@ class Role(Resource):
 
     def lint(self) -> list[Finding]:
         """The persona's findings (or those of the role's own policies)."""
-        if self.persona is not None:
-            return self.persona.lint()
+        persona = self.persona
+        if persona is not None:
+            return list(self._memo.get("lint", lambda: tuple(persona.lint())))
         return [f for doc in self.policies for f in lint(doc)]
 
     def policy_name(self, index: int) -> str:
@@ -165,13 +175,18 @@ class Role(Resource):
     def documents(
         self, account_id: str | None, region: str | None, partition: str = "aws"
     ) -> list[PolicyDocument]:
-        """The role's own policies, packed for this account and region."""
-        if self.persona is not None:
-            return self.persona.policy_documents(
+        """The role's own policies, packed for this account and region (a persona's
+        are built once per account, region and partition)."""
+        persona = self.persona
+        if persona is None:
+            return list(self.policies)
+        return list(self._memo.get(
+            ("documents", account_id, region, partition),
+            lambda: tuple(persona.policy_documents(
                 account_id, region, partition,
                 max_documents=MANAGED_POLICIES_PER_ROLE - len(self.managed_policies),
-            )
-        return list(self.policies)
+            )),
+        ))
 
     def trust(self, account_id: str | None, partition: str = "aws") -> PolicyDocument:
         """The trust policy for this account, as IAM stores it (an account id

@@ -23,8 +23,16 @@ from secureml.policy import (
     Finding,
     PolicyDocument,
     lint,
+    lint_persona,
 )
-from secureml.resources._base import OWNER_TAG, Observed, Resource, State, tag_problems
+from secureml.resources._base import (
+    OWNER_TAG,
+    Memo,
+    Observed,
+    Resource,
+    State,
+    tag_problems,
+)
 from secureml.resources.identity_center._directory import (
     NOT_FOUND,
     Directory,
@@ -112,6 +120,8 @@ class PermissionSet(Resource):
     """The persona whose policy is the inline policy (set by :meth:`from_persona`)."""
     region: str | None = None
     """With a persona: the region its policy is scoped to (``None``: every region)."""
+    _memo: Memo = attrs.field(factory=Memo, init=False, eq=False, hash=False, repr=False)
+    """The persona's document and findings, built once per partition."""
 
     @property
     def name(self) -> str:
@@ -179,16 +189,28 @@ class PermissionSet(Resource):
 
     def lint(self) -> list[Finding]:
         """The persona's findings (or those of ``inline_policy``)."""
-        if self.persona is not None:
-            return self.persona.lint(region=self.region)
+        persona = self.persona
+        if persona is not None:
+            return list(self._memo.get("lint", lambda: tuple(lint_persona(
+                persona, region=self.region, document=self._persona_document("aws")
+            ))))
         return lint(self.inline_policy) if self.inline_policy is not None else []
 
-    def policy_document(self, partition: str = "aws") -> PolicyDocument | None:
-        """The inline policy: the persona's (wildcard accounts) or ``inline_policy``."""
-        if self.persona is not None:
-            document = self.persona.policy_document(
+    def _persona_document(self, partition: str) -> PolicyDocument:
+        persona = self.persona
+        assert persona is not None
+        return self._memo.get(
+            ("document", partition),
+            lambda: persona.policy_document(
                 account_id=None, region=self.region, partition=partition
-            )
+            ),
+        )
+
+    def policy_document(self, partition: str = "aws") -> PolicyDocument | None:
+        """The inline policy: the persona's (wildcard accounts; built once per
+        partition) or ``inline_policy``."""
+        if self.persona is not None:
+            document = self._persona_document(partition)
             return document if document.statements else None
         return self.inline_policy
 
