@@ -27,6 +27,7 @@ from typing import Any, ClassVar, Literal
 import attrs
 from botocore.exceptions import ClientError
 
+from secureml._convert import frozen_tags
 from secureml._validation import check_arn, check_bucket_name, checker
 from secureml.aws import AwsContext, error_code
 from secureml.errors import AWSCallError, OwnershipError, ValidationError
@@ -286,7 +287,9 @@ class AuditTrail(Resource):
     )
     lifecycle: Lifecycle | None = attrs.field(default=None, kw_only=True)
     object_lock: ObjectLock | None = attrs.field(default=None, kw_only=True)
-    tags: Mapping[str, str] = attrs.field(factory=dict, converter=dict, hash=False, kw_only=True)
+    tags: Mapping[str, str] = attrs.field(
+        factory=dict, converter=frozen_tags, hash=False, kw_only=True
+    )
     adopt: bool = attrs.field(default=False, kw_only=True)
 
     def __attrs_post_init__(self) -> None:
