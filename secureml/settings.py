@@ -10,11 +10,17 @@ from secureml._convert import string_tuple
 from secureml._validation import INSTANCE_TYPE, check_instance_type, check_kms_key_arn, checker
 from secureml.errors import Problem, ValidationError
 
-__all__ = ["EncryptionSettings", "Guardrails", "NetworkSettings"]
+__all__ = [
+    "SECURITY_GROUP_ID",
+    "SUBNET_ID",
+    "EncryptionSettings",
+    "Guardrails",
+    "NetworkSettings",
+]
 
 # EC2 ids carry 8 hex digits (older resources) or 17 (newer ones).
-_SUBNET = re.compile(r"^subnet-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
-_SG = re.compile(r"^sg-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
+SUBNET_ID = re.compile(r"^subnet-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
+SECURITY_GROUP_ID = re.compile(r"^sg-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
 _INSTANCE = re.compile(INSTANCE_TYPE)
 
 
@@ -65,7 +71,7 @@ class NetworkSettings:
                 f"network.subnets: {s!r} is not a subnet id; allowed is 'subnet-' and 8 or 17 "
                 "lowercase hex digits, e.g. 'subnet-0abc1234'",
             )
-            for i, s in _bad_ids(self.subnets, _SUBNET)
+            for i, s in _bad_ids(self.subnets, SUBNET_ID)
         ]
         problems += [
             Problem(
@@ -74,7 +80,7 @@ class NetworkSettings:
                 f"network.security_groups: {s!r} is not a security group id; allowed is 'sg-' "
                 "and 8 or 17 lowercase hex digits, e.g. 'sg-0abc1234'",
             )
-            for i, s in _bad_ids(self.security_groups, _SG)
+            for i, s in _bad_ids(self.security_groups, SECURITY_GROUP_ID)
         ]
         # SageMaker's VpcConfig takes at most 16 subnets and 5 security groups.
         if len(self.subnets) > 16:

@@ -12,6 +12,7 @@ import difflib
 from secureml.activities._base import Activity, ActivityContext, PersonaKind
 from secureml.activities._data import ManageGlueTables, QueryAthenaWorkgroups
 from secureml.activities._experiments import ManageExperiments, SearchAndVisualizeExperiments
+from secureml.activities._guardrails import compact_statements
 from secureml.activities._jobs import ManageMLJobs
 from secureml.activities._models import ManageEndpoints, ManageModelMonitoring, ManageModels
 from secureml.activities._pipelines import ManagePipelines
@@ -44,6 +45,7 @@ __all__ = [
     "as_activity",
     "as_activity_class",
     "by_name",
+    "compact_statements",
 ]
 
 ALL: tuple[type[Activity], ...] = (

@@ -10,12 +10,11 @@ import attrs
 
 from secureml._display import Facts, Readable
 from secureml.errors import Problem
-from secureml.policy import Statement
+from secureml.policy import PersonaKind, Statement
 from secureml.settings import EncryptionSettings, Guardrails, NetworkSettings
 
 __all__ = ["Activity", "ActivityContext", "Input", "PersonaKind"]
 
-PersonaKind: TypeAlias = Literal["DataScientist", "MLOps", "Compute"]
 Input: TypeAlias = Literal[
     "buckets", "ecr_repositories", "pass_roles", "workgroups", "glue_databases"
 ]

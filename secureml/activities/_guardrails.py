@@ -25,8 +25,13 @@ from secureml._validation import (
     check_workgroup,
 )
 from secureml.activities._base import ActivityContext
-from secureml.policy import Condition, Statement, merge_statements
-from secureml.policy._lint import STAR_RESOURCE_ACTIONS, VPC_OPTIONAL_ACTIONS
+from secureml.policy import (
+    STAR_RESOURCE_ACTIONS,
+    VPC_OPTIONAL_ACTIONS,
+    Condition,
+    Statement,
+    merge_statements,
+)
 
 __all__ = [
     "CREATED_RESOURCES",

@@ -12,12 +12,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from graphlib import CycleError
 from typing import Any, TypeVar
 
 import attrs
 from botocore.exceptions import BotoCoreError, ClientError
 
 from secureml.aws import AwsContext, error_code
+from secureml.engine._graph import dependency_order, sorter
 from secureml.engine._plan import PRUNE_HINT, Action, Change, Plan
 from secureml.engine._registry import resource_kinds
 from secureml.errors import (
@@ -29,7 +31,7 @@ from secureml.errors import (
     SecureMLError,
     ValidationError,
 )
-from secureml.policy._findings import Finding
+from secureml.policy import Finding
 from secureml.resources import Observed, Resource
 
 __all__ = [
@@ -53,31 +55,6 @@ _ACCESS_DENIED = frozenset(
         "UnrecognizedClientException",
     }
 )
-
-
-def dependency_order(resources: Sequence[Resource]) -> list[Resource]:
-    """``resources`` ordered so that each comes after those it depends on, otherwise
-    keeping the given order (dependencies outside ``resources`` are ignored)."""
-    by_key = {r.key: r for r in resources}
-    out: list[Resource] = []
-    state: dict[str, int] = {}  # 1 visiting, 2 done
-
-    def visit(r: Resource) -> None:
-        mark = state.get(r.key)
-        if mark == 2:
-            return
-        if mark == 1:
-            return  # a cycle: reported by validation, never reached when valid
-        state[r.key] = 1
-        for dep in r.dependencies():
-            if dep in by_key:
-                visit(by_key[dep])
-        state[r.key] = 2
-        out.append(r)
-
-    for r in resources:
-        visit(r)
-    return out
 
 
 def _parallel_map(fn: Callable[[T], R], items: Sequence[T], max_workers: int) -> list[R]:
@@ -324,9 +301,14 @@ def _run_graph(
     On the first failure nothing new starts; changes already running finish.
     Returns every failed change with its exception (empty when all succeeded).
     """
-    keys = {c.key for c in changes}
-    remaining = list(changes)
-    blockers = {c.key: set(waits_for.get(c.key, ())) & keys for c in changes}
+    by_key = {c.key: c for c in changes}
+    index = {key: i for i, key in enumerate(by_key)}
+    try:
+        ts = sorter({c.key: waits_for.get(c.key, ()) for c in changes})
+    except CycleError as cycle:  # pragma: no cover - validation rejects cycles
+        raise ConvergenceError(
+            "dependency cycle among " + ", ".join(cycle.args[1]), applied=done
+        ) from cycle
     failures: list[tuple[Change, BaseException]] = []
     with ThreadPoolExecutor(
         max_workers=max(1, max_workers), thread_name_prefix="secureml-apply"
@@ -334,10 +316,8 @@ def _run_graph(
         running: dict[Future[None], Change] = {}
         while True:
             if not failures:
-                ready = [c for c in remaining if not blockers[c.key]]
-                for c in ready:
-                    remaining.remove(c)
-                    running[pool.submit(fn, c)] = c
+                for key in sorted(ts.get_ready(), key=index.__getitem__):
+                    running[pool.submit(fn, by_key[key])] = by_key[key]
             if not running:
                 break
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
@@ -349,12 +329,7 @@ def _run_graph(
                     continue
                 done.append(change)
                 report(change)
-                for b in blockers.values():
-                    b.discard(change.key)
-    if not failures and remaining:  # pragma: no cover - validation rejects cycles
-        raise ConvergenceError(
-            "dependency cycle among " + ", ".join(c.key for c in remaining), applied=done
-        )
+                ts.done(change.key)
     return failures
 
 

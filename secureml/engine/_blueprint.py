@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
@@ -12,8 +11,9 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from secureml._convert import as_items
-from secureml._validation import check_region
+from secureml._validation import BLUEPRINT_NAME, check_region
 from secureml.engine._apply import ApplyResult, ProgressCallback, apply_plan, build_plan
+from secureml.engine._graph import find_cycle
 from secureml.engine._plan import Plan
 from secureml.errors import PlanChangedError, Problem, ValidationError
 from secureml.resources import Claim, GroupAssignment, PermissionSet, Resource, UserAssignment
@@ -26,9 +26,6 @@ __all__ = ["BLUEPRINT_NAME", "Blueprint"]
 
 log = logging.getLogger("secureml.engine")
 
-BLUEPRINT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-"""Blueprint names: they become a tag value and part of IAM paths, so 1-64 letters,
-digits, ``.``, ``_`` and ``-``, starting with a letter or digit."""
 
 
 def _resources(value: Iterable[Any]) -> tuple[Any, ...]:
@@ -167,7 +164,7 @@ class Blueprint:
                         f"(blueprint resources: {sorted(keys)})",
                     ))
         problems.extend(_pass_role_paths(good))
-        cycle = _find_cycle([r for _, r in good])
+        cycle = find_cycle([r for _, r in good])
         if cycle:
             problems.append(Problem((), cycle, "dependency cycle: " + " -> ".join(cycle)))
         if isinstance(self.name, str):
@@ -382,35 +379,6 @@ def _conflicts(resources: list[tuple[int, Resource]], blueprint: str) -> list[Pr
                 "another name, bucket or path",
             ))
     return problems
-
-
-def _find_cycle(resources: list[Resource]) -> list[str]:
-    graph = {r.key: list(r.dependencies()) for r in resources}
-    state: dict[str, int] = {}
-    stack: list[str] = []
-
-    def visit(key: str) -> list[str]:
-        state[key] = 1
-        stack.append(key)
-        for dep in graph.get(key, ()):
-            if dep not in graph:
-                continue
-            if state.get(dep) == 1:
-                return [*stack[stack.index(dep):], dep]
-            if dep not in state:
-                found = visit(dep)
-                if found:
-                    return found
-        stack.pop()
-        state[key] = 2
-        return []
-
-    for key in graph:
-        if key not in state:
-            found = visit(key)
-            if found:
-                return found
-    return []
 
 
 def _pass_role_paths(resources: list[tuple[int, Resource]]) -> Iterator[Problem]:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, Literal, TypeAlias
 
 import attrs
 
 from secureml._display import Readable, table_html
 from secureml.engine._policy_diff import policy_table
-from secureml.policy._findings import Finding
+from secureml.policy import Finding
 from secureml.resources import Observed, Resource, State
 
 __all__ = ["ACTIONS", "PRUNE_HINT", "Action", "Change", "Plan", "diff_lines", "label"]
@@ -138,6 +138,10 @@ class Change(Readable):
         }
 
 
+def _changes(value: Iterable[Change]) -> tuple[Change, ...]:
+    return tuple(value)
+
+
 @attrs.frozen
 class Plan(Readable):
     """What :meth:`Blueprint.apply <secureml.Blueprint.apply>` would do, from
@@ -151,7 +155,7 @@ class Plan(Readable):
     """
 
     blueprint: str
-    changes: list[Change]
+    changes: tuple[Change, ...] = attrs.field(converter=_changes)
     prune: bool = False
     account_id: str | None = None
     region: str | None = None

@@ -10,8 +10,9 @@ from secureml.resources._audit import (
     Lifecycle,
     ObjectLock,
 )
+from secureml.resources._audit_bucket import STORAGE_CLASSES
 from secureml.resources._base import OWNER_TAG, Claim, Observed, Resource, State
-from secureml.resources._iam import ManagedPolicy, Role
+from secureml.resources._iam import ManagedPolicy
 from secureml.resources._kinds import register_kind, registered_kinds
 from secureml.resources._public_access import (
     AccountPublicAccessBlock,
@@ -24,6 +25,7 @@ from secureml.resources._public_access_report import (
     PublicAccessSettings,
     public_access_report,
 )
+from secureml.resources._role import Role
 from secureml.resources.identity_center import (
     GroupAssignment,
     IdentityCenter,
@@ -34,6 +36,7 @@ from secureml.resources.identity_center import (
 __all__ = [
     "OWNER_TAG",
     "SAGEMAKER_DATA_EVENT_TYPES",
+    "STORAGE_CLASSES",
     "AccountPublicAccessBlock",
     "AuditTrail",
     "BucketExposure",

@@ -39,7 +39,6 @@ from secureml.errors import OwnershipError, Problem, ValidationError
 from secureml.policy import PolicyDocument
 from secureml.resources._audit_bucket import (
     CLOUDTRAIL,
-    STORAGE_CLASSES,
     Lifecycle,
     LogBucket,
     ObjectLock,
@@ -47,7 +46,7 @@ from secureml.resources._audit_bucket import (
 from secureml.resources._audit_trail import SAGEMAKER_DATA_EVENT_TYPES, Trail
 from secureml.resources._base import OWNER_TAG, Claim, Observed, Resource, State
 from secureml.resources._kinds import register_kind
-from secureml.resources._public_access import _bucket_region
+from secureml.resources._public_access import bucket_region
 
 __all__ = [
     "SAGEMAKER_DATA_EVENT_TYPES",
@@ -58,7 +57,6 @@ __all__ = [
 
 log = logging.getLogger("secureml.resources.audit")
 
-_STORAGE_CLASSES = STORAGE_CLASSES  # the blueprint file's schema lists them
 _CLOUDTRAIL = CLOUDTRAIL
 _TRAIL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,126}[A-Za-z0-9]$")
 # Right after the bucket policy (or a key policy) is written, CloudTrail may not
@@ -300,7 +298,7 @@ class AuditTrail(Resource):
 
     def read(self, ctx: AwsContext) -> Observed | None:
         """The trail and the bucket as they are (``None`` when neither exists)."""
-        region = _bucket_region(ctx, self.bucket)
+        region = bucket_region(ctx, self.bucket)
         if self.kms_key_arn is not None:
             self.check_kms_key(ctx, bucket_region=region or ctx.region)
         extra: dict[str, Any] = {"bucket_region": region}

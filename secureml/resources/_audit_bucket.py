@@ -26,7 +26,7 @@ from secureml.aws import AwsContext, error_code
 from secureml.errors import AWSCallError, OwnershipError, ValidationError
 from secureml.policy import PolicyDocument, Statement
 from secureml.resources._base import OWNER_TAG, State
-from secureml.resources._public_access import SETTINGS, _bucket_region
+from secureml.resources._public_access import SETTINGS, bucket_region
 
 __all__ = ["STORAGE_CLASSES", "Lifecycle", "LogBucket", "ObjectLock"]
 
@@ -320,7 +320,7 @@ class LogBucket:
         """The state of a bucket the plan did not see (made since, by an earlier apply
         or by someone else), refused unless it is this blueprint's or adopted: its
         policy, tags and settings are about to be replaced."""
-        region = _bucket_region(ctx, self.name) or ctx.region
+        region = bucket_region(ctx, self.name) or ctx.region
         extra["bucket_region"] = region
         state = self.read(ctx.for_region(region), extra)
         owner = extra["bucket_tags_all"].get(OWNER_TAG)
@@ -338,7 +338,7 @@ class LogBucket:
         """Create the bucket with ``tags`` (the owner tag among them); ``False`` when it
         exists already (CreateBucket in us-east-1 answers 200 for a bucket the account
         owns, so look first)."""
-        if _bucket_region(ctx, self.name) is not None:
+        if bucket_region(ctx, self.name) is not None:
             return False
         config: dict[str, Any] = {}
         if ctx.region != "us-east-1":

@@ -97,7 +97,8 @@ def snapshot_cost(account_roles: int, account_policies: int) -> int:
 
 def note_demand(ctx: AwsContext, resources: Sequence[Resource]) -> None:
     """Record how many roles and managed policies the plan will read (no AWS call)."""
-    from secureml.resources._iam import ManagedPolicy, Role  # noqa: PLC0415 - cycle
+    from secureml.resources._iam import ManagedPolicy  # noqa: PLC0415 - cycle
+    from secureml.resources._role import Role  # noqa: PLC0415 - cycle
 
     demand = Demand(
         roles=sum(isinstance(r, Role) for r in resources),

@@ -15,6 +15,7 @@ from secureml._convert import string_tuple
 from secureml._validation import check_account_id, check_iam_name
 from secureml.aws import AwsContext
 from secureml.errors import NotFoundError
+from secureml.policy import PERMISSION_SET_NAME_MAX
 from secureml.resources._base import OWNER_TAG, Observed, Resource, State
 from secureml.resources._kinds import register_kind
 from secureml.resources.identity_center._directory import (
@@ -114,7 +115,9 @@ class Assignment(Resource):
             problems.append(f"{where}: {what} must be a {what} name or id (1-1024 characters)")
         problems.extend(
             f"{where}: permission_set: {p}"
-            for p in problems_of(lambda: check_iam_name(self.permission_set, "name", max_len=32))
+            for p in problems_of(lambda: check_iam_name(
+                    self.permission_set, "name", max_len=PERMISSION_SET_NAME_MAX
+                ))
         )
         for account in self.accounts:
             problems.extend(
