@@ -37,13 +37,44 @@ def prepare(session: boto3.Session) -> None:
     session.client("s3").create_bucket(Bucket=DATA_BUCKET)
 
 
-def resources(name: str = "team-a") -> dict[str, list[Resource]]:
+def resources(name: str = "team-a", *, edited: bool = False) -> dict[str, list[Resource]]:
     """The resources of every kind, by kind (each list applies on its own, with what
-    it depends on), named after ``name`` so that two sets are disjoint."""
+    it depends on), named after ``name`` so that two sets are disjoint.
+
+    ``edited``: the same blueprint changed in every kind, for an update with prune:
+    the shared policy's document, the data scientist's tags (role and permission
+    set), the permission set's session duration (re-provisioned), a bucket and an
+    account Block Public Access setting turned off, the trail's data events and
+    tags; the compute role, the user assignment and a second trail left out.
+    """
     compute = sm.Compute(f"{name}-compute", buckets=[DATA_BUCKET])
-    ds = sm.DataScientist(f"{name}-ds", buckets=[DATA_BUCKET], pass_roles=[compute])
-    shared = sm.ManagedPolicy(f"{name}-shared", SHARED_DOC)
-    ps = ds.permission_set(session_duration="PT8H")
+    ds = sm.DataScientist(f"{name}-ds", buckets=[DATA_BUCKET], pass_roles=[compute],
+                          tags={"team": "b" if edited else "a"})
+    doc = sm.PolicyDocument(
+        [sm.Statement(actions=["s3:GetBucketLocation", "s3:ListBucket"],
+                      resources=f"arn:aws:s3:::{DATA_BUCKET}")]
+    ) if edited else SHARED_DOC
+    shared = sm.ManagedPolicy(f"{name}-shared", doc)
+    ps = ds.permission_set(session_duration="PT4H" if edited else "PT8H")
+    trail = sm.AuditTrail(f"{name}-audit", bucket=f"{name}-audit-logs-{ACCOUNT}",
+                          data_event_buckets=[DATA_BUCKET] if edited else [],
+                          tags={"team": "b"} if edited else {})
+    if edited:
+        return {
+            "iam-policy": [shared],
+            "iam-role": [ds.role()],
+            "sso-permission-set": [ps],
+            "sso-group-assignment": [
+                ps, sm.GroupAssignment(group=GROUP, permission_set=ps, accounts=[ACCOUNT])
+            ],
+            "s3-public-access-block": [
+                sm.BucketPublicAccessBlock(DATA_BUCKET, block_public_policy=False, adopt=True)
+            ],
+            "s3-account-public-access-block": [
+                sm.AccountPublicAccessBlock(ignore_public_acls=False)
+            ],
+            "cloudtrail-audit-trail": [trail],
+        }
     return {
         "iam-policy": [shared],
         "iam-role": [compute.role(), ds.role()],
@@ -57,16 +88,17 @@ def resources(name: str = "team-a") -> dict[str, list[Resource]]:
         "s3-public-access-block": [sm.BucketPublicAccessBlock(DATA_BUCKET)],
         "s3-account-public-access-block": [sm.AccountPublicAccessBlock()],
         "cloudtrail-audit-trail": [
-            sm.AuditTrail(f"{name}-audit", bucket=f"{name}-audit-logs-{ACCOUNT}")
+            trail, sm.AuditTrail(f"{name}-audit-2", bucket=f"{name}-audit-logs-2-{ACCOUNT}")
         ],
     }
 
 
 def every_kind(name: str = "team-a", *, account_block: bool = True,
-               data_block: bool = True, **options: object) -> sm.Blueprint:
+               data_block: bool = True, edited: bool = False,
+               **options: object) -> sm.Blueprint:
     """One blueprint with a resource (or more) of every kind."""
     unique: dict[str, Resource] = {}
-    for kind, items in resources(name).items():
+    for kind, items in resources(name, edited=edited).items():
         if (kind == "s3-account-public-access-block" and not account_block) or (
             kind == "s3-public-access-block" and not data_block
         ):
@@ -74,3 +106,9 @@ def every_kind(name: str = "team-a", *, account_block: bool = True,
         for r in items:
             unique.setdefault(r.key, r)
     return sm.Blueprint(f"{name}-bp", list(unique.values()), retry=NO_SLEEP, **options)  # type: ignore[arg-type]
+
+
+def prepare_update(session: boto3.Session) -> None:
+    """The account an update starts from: :func:`prepare`, then the blueprint applied."""
+    prepare(session)
+    every_kind(max_workers=1).apply(session)

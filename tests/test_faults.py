@@ -116,6 +116,8 @@ def prepare_update(session: boto3.Session) -> None:
 SCENARIOS = {
     "every-kind": (every_kind_account.prepare, every_kind_account.every_kind(max_workers=1),
                    False),
+    "every-kind-update": (every_kind_account.prepare_update,
+                          every_kind_account.every_kind(edited=True, max_workers=1), True),
     "iam-update": (prepare_update, blueprint(edited=True), True),
 }
 KINDS = sorted(every_kind_account.resources())
@@ -320,12 +322,22 @@ def test_the_reference_apply_makes_the_expected_calls(reference: Reference) -> N
         assert sorted(dump["iam"]["roles"]) == ["team-a-compute", "team-a-ds"]
         assert list(dump["sso"]) == ["team-a-ds"]
         assert len(dump["sso"]["team-a-ds"][0]["assigned"]) == 2
-        assert list(dump["cloudtrail"]) == ["team-a-audit"]
+        assert sorted(dump["cloudtrail"]) == ["team-a-audit", "team-a-audit-2"]
         assert dump["s3"]["buckets"]["team-a-audit-logs-123456789012"]["tags"] == [
             ("secureml:blueprint", "team-a-bp")
         ]
         # The log bucket is tagged in its CreateBucket: no separate tagging call.
         assert "s3:PutBucketTagging" not in mutating
+        return
+    if name == "every-kind-update":
+        assert sorted({kind for _, kind in calls}) == sorted(
+            set(KINDS) - {"sso-group-assignment"}  # unchanged (its permission set re-provisions)
+        )
+        for op in ("iam:DeleteRole", "iam:CreatePolicyVersion", "sso-admin:UpdatePermissionSet",
+                   "sso-admin:ProvisionPermissionSet", "sso-admin:DeleteAccountAssignment",
+                   "cloudtrail:DeleteTrail", "cloudtrail:PutEventSelectors"):
+            assert op in mutating, (op, mutating)
+        assert sorted(dump["cloudtrail"]) == ["team-a-audit"]
         return
     assert all(op.startswith("iam:") for op in mutating)
     assert sorted(dump["iam"]["roles"]) == ["team-a-compute", "team-a-ds"]

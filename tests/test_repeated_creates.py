@@ -161,3 +161,21 @@ def test_an_untagged_log_bucket_is_named_in_the_refusal(session: boto3.Session) 
         "S3 bucket ml-audit-logs-b (the log bucket of cloudtrail-audit-trail/ml-audit) exists"
     ), err.value
     assert "adopt=True" in str(err.value)
+
+
+def test_an_assignment_deleted_twice_is_not_found_the_second_time(
+    session: boto3.Session,
+) -> None:
+    """A delete whose answer was lost and that is sent again finds nothing: secureml
+    counts that as done (the every-kind fault test covers it through an apply)."""
+    sso = session.client("sso-admin")
+    instance = sso.list_instances()["Instances"][0]["InstanceArn"]
+    ps = sso.create_permission_set(InstanceArn=instance, Name="ps")["PermissionSet"]
+    params = {"InstanceArn": instance, "TargetId": "123456789012", "TargetType": "AWS_ACCOUNT",
+              "PermissionSetArn": ps["PermissionSetArn"], "PrincipalType": "USER",
+              "PrincipalId": "u-1"}
+    sso.create_account_assignment(**params)
+    sso.delete_account_assignment(**params)
+    with pytest.raises(ClientError) as exc:
+        sso.delete_account_assignment(**params)
+    assert _code(exc) == "ResourceNotFoundException"

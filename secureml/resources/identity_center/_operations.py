@@ -29,7 +29,9 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 import attrs
+from botocore.exceptions import ClientError
 
+from secureml.aws import error_code
 from secureml.errors import AWSCallError, ProvisioningError
 
 if TYPE_CHECKING:
@@ -166,6 +168,22 @@ def _out_of_time(operation: str, resource: str, what: str, waited: float,
     )
 
 
+def _send(
+    ctx: AwsContext, start: str, instance_arn: str, op: AssignmentOp, *, resource: str,
+    delete: bool,
+) -> dict[str, Any] | None:
+    """Send one create or delete; ``None`` for a delete of an assignment already gone
+    (a delete whose answer was lost, sent again by the retry policy or by the next
+    apply, finds nothing to delete: that is done)."""
+    try:
+        return ctx.call("sso-admin", start, resource=resource, **op.params(instance_arn))
+    except ClientError as exc:
+        if not (delete and error_code(exc) == "ResourceNotFoundException"):
+            raise
+        log.info("%s: %s already deleted", start, op.target)
+        return None
+
+
 def run_assignment_ops(
     ctx: AwsContext,
     instance_arn: str,
@@ -237,9 +255,11 @@ def run_assignment_ops(
     while queue or pending:
         while queue and not failures and len(pending) < max_in_flight:
             op = queue.pop()
-            status = ctx.call("sso-admin", start, resource=resource, **op.params(instance_arn))[
-                status_key
-            ]
+            status = _send(ctx, start, instance_arn, op, resource=resource, delete=delete)
+            if status is None:
+                done.append(op)
+                continue
+            status = status[status_key]
             if not settle(op, status):
                 pending[str(status["RequestId"])] = op
         if failures:

@@ -1,0 +1,119 @@
+"""Applies that run at the same time on one account (issue 15, point 6): the same
+blueprint from two threads, and two disjoint blueprints at once. Each ends
+converged (the plan that follows is empty), and an apply that loses a race
+fails with a secureml error that says what happened, never a raw botocore or
+Python error.
+
+Each thread has its own ``boto3.Session`` (sessions are not thread-safe); all
+of them reach the one moto backend, which answers repeated creates as AWS does.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import boto3
+import pytest
+from _every_kind import every_kind, prepare
+
+import secureml as sm
+from secureml.testing import mock_session
+
+
+def _run_together(jobs: list[tuple[sm.Blueprint, boto3.Session]]) -> list[BaseException | None]:
+    barrier = threading.Barrier(len(jobs))
+    outcome: list[BaseException | None] = [None] * len(jobs)
+
+    def run(i: int, bp: sm.Blueprint, session: boto3.Session) -> None:
+        barrier.wait(timeout=30)
+        try:
+            bp.apply(session)
+        except BaseException as exc:
+            outcome[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i, bp, s)) for i, (bp, s) in enumerate(jobs)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=600)
+    assert not any(t.is_alive() for t in threads)
+    return outcome
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    out: list[BaseException] = []
+    seen: BaseException | None = exc
+    while seen is not None and seen not in out:
+        out.append(seen)
+        seen = seen.__cause__ or seen.__context__
+    return out
+
+
+def _assert_clear(outcome: list[BaseException | None]) -> None:
+    for exc in outcome:
+        if exc is None:
+            continue
+        assert isinstance(exc, sm.SecureMLError), repr(exc)
+        # What the user reads names the resource and the AWS error, not Python internals.
+        for inner in _chain(exc):
+            assert not isinstance(inner, TypeError | AttributeError | KeyError), repr(inner)
+
+
+@pytest.mark.parametrize("attempt", [1, 2])
+def test_the_same_blueprint_applied_from_two_threads_converges(attempt: int) -> None:
+    bp = every_kind(max_workers=4)
+    with mock_session() as session:
+        prepare(session)
+        sessions = [boto3.Session(region_name="us-east-1") for _ in range(2)]
+        outcome = _run_together([(bp, s) for s in sessions])
+        _assert_clear(outcome)
+        assert any(e is None for e in outcome) or all(
+            isinstance(e, sm.ConvergenceError) for e in outcome
+        ), outcome
+        if any(e is not None for e in outcome):
+            bp.apply(session)  # the loser's next apply finishes the job
+        plan = bp.plan(session)
+        assert plan.is_empty, str(plan)
+        _assert_one_of_each(session)
+
+
+def _assert_one_of_each(session: boto3.Session, names: tuple[str, ...] = ("team-a",)) -> None:
+    sso = session.client("sso-admin")
+    instance = sso.list_instances()["Instances"][0]["InstanceArn"]
+    sets = [sso.describe_permission_set(InstanceArn=instance, PermissionSetArn=arn)[
+        "PermissionSet"]["Name"]
+        for arn in sso.list_permission_sets(InstanceArn=instance)["PermissionSets"]]
+    assert sorted(sets) == sorted(f"{n}-ds" for n in names)
+    trails = [t["Name"] for t in session.client("cloudtrail").list_trails()["Trails"]]
+    assert sorted(trails) == sorted(f"{n}-audit{s}" for n in names for s in ("", "-2"))
+
+
+def test_two_disjoint_blueprints_applied_at_once_both_converge() -> None:
+    team_a = every_kind("team-a", max_workers=4)
+    # Disjoint: team-b leaves the account's and the data bucket's blocks to team-a.
+    team_b = every_kind("team-b", account_block=False, data_block=False, max_workers=4)
+    with mock_session() as session:
+        prepare(session)
+        jobs = [(team_a, boto3.Session(region_name="us-east-1")),
+                (team_b, boto3.Session(region_name="us-east-1"))]
+        outcome = _run_together(jobs)
+        assert outcome == [None, None], outcome
+        for bp in (team_a, team_b):
+            plan = bp.plan(session)
+            assert plan.is_empty, str(plan)
+        _assert_one_of_each(session, ("team-a", "team-b"))
+        # Neither blueprint sees the other's resources as its own orphans.
+        for bp in (team_a, team_b):
+            assert bp.plan(session, prune=True).is_empty
+
+
+def test_results_hold_whatever_thread_finished_first() -> None:
+    """Guard: the helpers above see failures (a test that cannot fail is a defect)."""
+    boom: list[BaseException | None] = [TypeError("x")]
+    with pytest.raises(AssertionError):
+        _assert_clear(boom)
+    wrapped: Any = sm.ConvergenceError("y", applied=[])
+    wrapped.__cause__ = KeyError("k")
+    with pytest.raises(AssertionError):
+        _assert_clear([wrapped])
