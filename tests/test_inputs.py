@@ -267,3 +267,9 @@ def test_json_errors_carry_the_problem_path_and_value() -> None:
     with pytest.raises(sm.ValidationError) as info:
         sm.Compute("c", buckets=["b-data"], network={"a": 1})
     assert _problem_dict(info.value.problems[0])["value"] == "{'a': 1} (a dict)"
+
+
+def test_a_problem_with_an_unhashable_value_can_still_be_collected() -> None:
+    problem = sm.Problem(("buckets",), ["a"], "buckets: ['a'] is bad")
+    assert {problem} == {sm.Problem(("buckets",), ["a"], "buckets: ['a'] is bad")}
+    assert sm.ValidationError([problem, "text too"]).problems[1].path == ()
