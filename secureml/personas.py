@@ -386,11 +386,13 @@ class Persona(Readable):
         account_id: str,
         region: str,
         strict: bool = False,
+        remote: Any = False,
     ) -> Evaluation:
         """Would this persona's own policies (as :meth:`policy_documents` packs
         them) allow the request? See :func:`secureml.policy.evaluate`. AWS managed
         policies and the permissions boundary, whose text secureml does not hold,
-        take no part.
+        take no part. ``remote`` asks IAM's ``SimulateCustomPolicy`` too (see
+        :func:`secureml.policy.evaluate`).
 
         >>> import secureml as sm
         >>> ds = sm.DataScientist("team-a-ds", buckets=["team-a-data"], pass_roles=["c"])
@@ -399,7 +401,7 @@ class Persona(Readable):
         True
         """
         documents = _packed_documents(self, account_id, region)
-        return evaluate(documents, action, resource, context, strict=strict)
+        return evaluate(documents, action, resource, context, strict=strict, remote=remote)
 
     def trust_policy(self, account_id: str | None = None) -> PolicyDocument:
         """Who may assume the persona's role: SageMaker, restricted to

@@ -28,6 +28,7 @@ from secureml.policy._limits import (
 )
 from secureml.policy._lint import STAR_RESOURCE_ACTIONS, VPC_OPTIONAL_ACTIONS, lint, lint_persona
 from secureml.policy._pack import pack_statements, total_size
+from secureml.policy._remote import RemoteVerdict
 
 __all__ = [
     "FINDING_CODES",
@@ -52,6 +53,7 @@ __all__ = [
     "Limit",
     "PersonaKind",
     "PolicyDocument",
+    "RemoteVerdict",
     "Severity",
     "Statement",
     "StatementMatch",
