@@ -50,6 +50,7 @@ def emulator(port: int = 0) -> Iterator[str]:
             f"--local needs the AWS emulator moto, which is not installed ({exc}); "
             f"install it with: {INSTALL_HINT}"
         ) from None
+    from secureml._moto_cfn import moto_stack_sets  # noqa: PLC0415 - imports moto
     from secureml._moto_sso import moto_identity_center  # noqa: PLC0415 - imports moto
 
     # werkzeug logs every request, and a traceback for every operation moto lacks
@@ -59,7 +60,7 @@ def emulator(port: int = 0) -> Iterator[str]:
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     # The server runs in this process, so the operations secureml adds to moto's
     # sso-admin (tags, permissions boundaries, provisioning status) apply to it.
-    with moto_identity_center():
+    with moto_identity_center(), moto_stack_sets():
         _start(server, port)
         host, bound = server.get_host_and_port()
         url = f"http://{host}:{bound}"

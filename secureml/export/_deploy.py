@@ -285,7 +285,7 @@ def _plan(name: str, ctx: AwsContext, export: CloudFormationExport,
                     (i["Account"], i["Region"], i.get("Status", "?")) for i in instances)),
             ))
         else:
-            old = _stack_template(ctx, t.stack)
+            old = _stack_template(ctx.for_region(t.region), t.stack)
             if old is None:
                 changes.append(StackChange(t, "stack", "create", _diff(None, t, t.name)))
             elif _same(old, t.compact):
@@ -503,15 +503,16 @@ class _Runner:
         if change.action == "no-op":
             return
         caps = ["CAPABILITY_NAMED_IAM"]
+        ctx = self.ctx.for_region(t.region)  # Identity Center's home region
         if change.action == "create":
-            self.ctx.call("cloudformation", "create_stack", StackName=t.stack, **self._body(t),
-                          Capabilities=caps, Tags=self._tags())
+            ctx.call("cloudformation", "create_stack", StackName=t.stack, **self._body(t),
+                     Capabilities=caps, Tags=self._tags())
         else:
-            self.ctx.call("cloudformation", "update_stack", StackName=t.stack, **self._body(t),
-                          Capabilities=caps, Tags=self._tags())
+            ctx.call("cloudformation", "update_stack", StackName=t.stack, **self._body(t),
+                     Capabilities=caps, Tags=self._tags())
 
         def describe() -> dict[str, Any]:
-            found: dict[str, Any] = self.ctx.call(
+            found: dict[str, Any] = ctx.call(
                 "cloudformation", "describe_stacks", StackName=t.stack)["Stacks"][0]
             return found
 
