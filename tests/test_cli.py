@@ -729,3 +729,31 @@ def test_local_serve_refuses_a_port_that_is_not_one(capsys: pytest.CaptureFixtur
     code, _, err = _run(capsys, "local", "serve", "--port", "70000")
     assert code == 1
     assert "argument --port: '70000' is not a port: a number from 0 to 65535" in err
+
+
+# -- deploy (StackSets) -----------------------------------------------------------------------
+
+
+def test_deploy_shows_the_plan_asks_and_a_second_deploy_changes_nothing(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, fresh: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    path = _file(tmp_path, ONE_ROLE)
+    deploy = ["deploy", path, "--targets", "ou-ab12-cd34ef56", "--local", "--endpoint-url", fresh]
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))  # no terminal: refused, not asked
+
+    code, out, err = _run(capsys, *deploy)
+    assert code == 1
+    assert "create  StackSet secureml-cli-test (member)" in out
+    assert "+ stack instances in ou-ab12-cd34ef56 us-east-1" in out
+    assert "no terminal" in err
+
+    code, out, _ = _run(capsys, *deploy, "--yes", "--max-concurrent-percentage", "50")
+    assert code == 0
+    assert "CreateStackInstances" in out
+    assert "SUCCEEDED" in out
+
+    code, out, _ = _run(capsys, *deploy)
+    assert code == 0
+    assert "nothing to change" in out
+    assert "No changes: blueprint 'cli-test' is deployed." in out

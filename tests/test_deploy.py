@@ -325,3 +325,10 @@ def test_identity_center_waits_for_the_member_stack_set_where_it_needs_its_polic
     with pytest.raises(DeployError, match=f"accounts {A2} have no current stack instance"):
         bp.deploy(targets=[ou])
     # No create_stack was scripted: Stubber would have failed on one.
+
+
+def test_a_delegated_administrator_calls_stack_sets_as_one(cfn: Stubber) -> None:
+    cfn.add_client_error("describe_stack_set", "StackSetNotFoundException", expected_params={
+        "StackSetName": STACK_SET, "CallAs": "DELEGATED_ADMIN"})
+    plan = plan_deploy(member_blueprint(), targets=["ou-ab12-cd34ef56"], delegated_admin=True)
+    assert [c.action for c in plan.changes] == ["create"]

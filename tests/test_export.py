@@ -469,3 +469,20 @@ def test_round_trip_exported_policies_equal_what_apply_writes(
         attached = sorted(p["PolicyName"] for p in iam_a.list_attached_role_policies(
             RoleName=role)["AttachedPolicies"])
         assert named == attached == [f"{role}-policy-1"]
+
+
+def test_the_docs_worked_example_loads_and_needs_resolve_for_its_ous() -> None:
+    from secureml.blueprint_file import loads
+
+    page = (Path(__file__).resolve().parent.parent / "docs" / "many-accounts.rst").read_text()
+    block = page.split(".. code-block:: yaml\n", 1)[1].split("\n.. ", 1)[0]
+    text = "\n".join(line[3:] for line in block.splitlines())
+    bp = loads(text).blueprint
+    with pytest.raises(ValidationError, match=r"ou-ab12-mldev001.*session"):
+        bp.to_cloudformation()
+    export = loads(text.replace(
+        "organizational_units: [ou-ab12-mldev001, ou-ab12-mlstg001]",
+        f"accounts: ['{A1}', '{A2}']")).blueprint.to_cloudformation(targets=[OU])
+    assert export.names() == ["member", "identity-center", "organization"]
+    for t in export.templates:
+        lint_clean(t)

@@ -66,6 +66,8 @@ def add_commands(
     concurrency.add_argument("--max-concurrent-percentage", type=int, metavar="P")
     p.add_argument("--template-bucket", metavar="BUCKET",
                    help="S3 bucket for templates over 51,200 bytes")
+    p.add_argument("--delegated-admin", action="store_true",
+                   help="call StackSets as a CloudFormation delegated administrator")
     p.set_defaults(func=lambda a, out: _cmd_deploy(a, out, session, load))
 
 
@@ -132,7 +134,7 @@ def _cmd_deploy(args: argparse.Namespace, out: Any, session: Callable[..., Any],
             failure_tolerance_percentage=args.failure_tolerance_percentage,
             max_concurrent_count=args.max_concurrent_count,
             max_concurrent_percentage=args.max_concurrent_percentage,
-            template_bucket=args.template_bucket,
+            template_bucket=args.template_bucket, delegated_admin=args.delegated_admin,
         )
     if refused:
         return 1  # reported in confirm()

@@ -56,8 +56,8 @@ def emulator(port: int = 0) -> Iterator[str]:
     _check_port(port)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     # The server runs in this process, so the operations secureml adds to moto's
-    # sso-admin (tags, permissions boundaries, provisioning status), and its answers
-    # to repeated creates as AWS gives them, apply to it.
+    # sso-admin (tags, permissions boundaries, provisioning status) and StackSets,
+    # and its answers to repeated creates as AWS gives them, apply to it.
     with moto_aws():
         _start(server, port)
         host, bound = server.get_host_and_port()

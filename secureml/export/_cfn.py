@@ -63,13 +63,16 @@ class Template:
 
     ``name`` is the file stem (``member``, ``identity-center``, ``identity-center-2``,
     ``organization``); ``stack`` the stack (or StackSet) name ``deploy`` gives it;
-    ``target`` says where it is deployed; ``body`` is the template as a dict.
+    ``target`` says where it is deployed; ``body`` is the template as a dict;
+    ``region`` the region its stack goes to when not the session's (Identity Center's
+    home region).
     """
 
     name: str
     stack: str
     target: str
     body: Mapping[str, Any] = attrs.field(repr=False)
+    region: str | None = None
 
     @property
     def text(self) -> str:

@@ -143,6 +143,11 @@ class _Options:
     max_concurrent_percentage: int | None = None
     template_bucket: str | None = None
     timeout: float = WAIT_TIMEOUT
+    delegated_admin: bool = False
+
+    def call_as(self) -> dict[str, Any]:
+        """``CallAs`` for the StackSet calls: only from a delegated administrator."""
+        return {"CallAs": "DELEGATED_ADMIN"} if self.delegated_admin else {}
 
     def preferences(self) -> dict[str, Any]:
         prefs: dict[str, Any] = {"RegionConcurrencyType": "SEQUENTIAL"}
@@ -204,10 +209,10 @@ def _diff(old: Any, new: Template, name: str) -> str:
                                           f"{name} (blueprint)", lineterm="", n=2))
 
 
-def _stack_set(ctx: AwsContext, name: str) -> dict[str, Any] | None:
+def _stack_set(ctx: AwsContext, name: str, opts: _Options) -> dict[str, Any] | None:
     try:
         found: dict[str, Any] = ctx.call(
-            "cloudformation", "describe_stack_set", StackSetName=name
+            "cloudformation", "describe_stack_set", StackSetName=name, **opts.call_as()
         )["StackSet"]
     except ClientError as exc:
         if error_code(exc) == "StackSetNotFoundException":
@@ -216,9 +221,9 @@ def _stack_set(ctx: AwsContext, name: str) -> dict[str, Any] | None:
     return None if found.get("Status") == "DELETED" else found
 
 
-def _instances(ctx: AwsContext, name: str) -> list[dict[str, Any]]:
+def _instances(ctx: AwsContext, name: str, opts: _Options) -> list[dict[str, Any]]:
     return list(ctx.paginate("cloudformation", "list_stack_instances", "Summaries",
-                             StackSetName=name))
+                             StackSetName=name, **opts.call_as()))
 
 
 def _stack_template(ctx: AwsContext, name: str) -> Any:
@@ -242,12 +247,13 @@ def plan_deploy(
     regions: Iterable[str] | None = None,
     resolve: bool = True,
     export: CloudFormationExport | None = None,
+    delegated_admin: bool = False,
 ) -> DeployPlan:
     """What :func:`deploy` would change, making read calls only."""
     ctx = blueprint.context(session)
     targets = tuple(targets)
     region_list = tuple(regions or (blueprint.region or ctx.region or "us-east-1",))
-    opts = _Options(targets, region_list)
+    opts = _Options(targets, region_list, delegated_admin=delegated_admin)
     problems = opts.problems()
     if problems:
         raise ValidationError(problems)
@@ -262,13 +268,13 @@ def _plan(name: str, ctx: AwsContext, export: CloudFormationExport,
     changes: list[StackChange] = []
     for t in export.templates:
         if t.name == "member":
-            found = _stack_set(ctx, t.stack)
+            found = _stack_set(ctx, t.stack, opts)
             want = {(ou, r) for ou in opts.targets for r in opts.regions}
             if found is None:
                 changes.append(StackChange(t, "stack-set", "create", _diff(None, t, t.name),
                                            add=tuple(sorted(want))))
                 continue
-            instances = _instances(ctx, t.stack)
+            instances = _instances(ctx, t.stack, opts)
             have_regions = {i["Region"] for i in instances} or set(opts.regions)
             have = {(ou, r) for ou in found.get("OrganizationalUnitIds", [])
                     for r in have_regions}
@@ -285,7 +291,7 @@ def _plan(name: str, ctx: AwsContext, export: CloudFormationExport,
                     (i["Account"], i["Region"], i.get("Status", "?")) for i in instances)),
             ))
         else:
-            old = _stack_template(ctx, t.stack)
+            old = _stack_template(ctx.for_region(t.region), t.stack)
             if old is None:
                 changes.append(StackChange(t, "stack", "create", _diff(None, t, t.name)))
             elif _same(old, t.compact):
@@ -309,6 +315,7 @@ def deploy(
     resolve: bool = True,
     confirm: Callable[[DeployPlan], bool] | None = None,
     timeout: float = WAIT_TIMEOUT,
+    delegated_admin: bool = False,
 ) -> DeployResult:
     """Plan, then deploy ``blueprint`` to every account of the ``targets`` OUs.
 
@@ -323,13 +330,17 @@ def deploy(
 
     ``confirm(plan)`` is called with the plan first; returning ``False`` stops
     before any change. Templates over 51,200 bytes are uploaded to
-    ``template_bucket``. Raises :class:`DeployError` with a per-account report when
+    ``template_bucket``. ``delegated_admin=True`` makes the StackSet calls as a
+    CloudFormation delegated administrator (``CallAs=DELEGATED_ADMIN``), as from a
+    Control Tower audit or tooling account. Raises
+    :class:`~secureml.errors.DeployError` with a per-account report when
     an operation fails, and :class:`~secureml.errors.AWSCallError` when one does
     not finish within ``timeout`` seconds.
     """
     opts = _Options(
         tuple(targets), (), failure_tolerance_count, failure_tolerance_percentage,
         max_concurrent_count, max_concurrent_percentage, template_bucket, timeout,
+        delegated_admin,
     )
     ctx = blueprint.context(session)
     opts = attrs.evolve(opts, regions=tuple(
@@ -389,14 +400,16 @@ class _Runner:
         auto = {"Enabled": True, "RetainStacksOnAccountRemoval": False}
         if change.action == "create":
             self.ctx.call(
-                cf, "create_stack_set", StackSetName=t.stack, **self._body(t),
+                cf, "create_stack_set", StackSetName=t.stack, **self.opts.call_as(),
+                **self._body(t),
                 Description=str(t.body.get("Description", "")),
                 PermissionModel="SERVICE_MANAGED", AutoDeployment=auto,
                 Capabilities=["CAPABILITY_NAMED_IAM"], Tags=self._tags(),
             )
         elif change.action == "update":
             op = self.ctx.call(
-                cf, "update_stack_set", StackSetName=t.stack, **self._body(t),
+                cf, "update_stack_set", StackSetName=t.stack, **self.opts.call_as(),
+                **self._body(t),
                 Description=str(t.body.get("Description", "")),
                 PermissionModel="SERVICE_MANAGED", AutoDeployment=auto,
                 Capabilities=["CAPABILITY_NAMED_IAM"], Tags=self._tags(),
@@ -406,7 +419,7 @@ class _Runner:
         for region in sorted({r for _, r in change.add}):
             ous = sorted(ou for ou, r in change.add if r == region)
             op = self.ctx.call(
-                cf, "create_stack_instances", StackSetName=t.stack,
+                cf, "create_stack_instances", StackSetName=t.stack, **self.opts.call_as(),
                 DeploymentTargets={"OrganizationalUnitIds": ous}, Regions=[region],
                 OperationPreferences=prefs,
             )["OperationId"]
@@ -414,7 +427,7 @@ class _Runner:
         for region in sorted({r for _, r in change.remove}):
             ous = sorted(ou for ou, r in change.remove if r == region)
             op = self.ctx.call(
-                cf, "delete_stack_instances", StackSetName=t.stack,
+                cf, "delete_stack_instances", StackSetName=t.stack, **self.opts.call_as(),
                 DeploymentTargets={"OrganizationalUnitIds": ous}, Regions=[region],
                 RetainStacks=False, OperationPreferences=prefs,
             )["OperationId"]
@@ -447,6 +460,7 @@ class _Runner:
         def describe() -> dict[str, Any]:
             found: dict[str, Any] = self.ctx.call(
                 "cloudformation", "describe_stack_set_operation", StackSetName=stack_set,
+                **self.opts.call_as(),
                 OperationId=operation_id,
             )["StackSetOperation"]
             return found
@@ -462,7 +476,7 @@ class _Runner:
             )
             for r in self.ctx.paginate(
                 "cloudformation", "list_stack_set_operation_results", "Summaries",
-                StackSetName=stack_set, OperationId=operation_id,
+                StackSetName=stack_set, OperationId=operation_id, **self.opts.call_as(),
             )
             if r.get("Status") not in ("SUCCEEDED", "SKIPPED")
         ]
@@ -486,7 +500,7 @@ class _Runner:
         if not needs:
             return
         current = {
-            i["Account"] for i in _instances(self.ctx, export.member.stack)
+            i["Account"] for i in _instances(self.ctx, export.member.stack, self.opts)
             if i.get("Status") == "CURRENT"
         }
         missing = sorted(needs - current)
@@ -503,15 +517,16 @@ class _Runner:
         if change.action == "no-op":
             return
         caps = ["CAPABILITY_NAMED_IAM"]
+        ctx = self.ctx.for_region(t.region)  # Identity Center's home region
         if change.action == "create":
-            self.ctx.call("cloudformation", "create_stack", StackName=t.stack, **self._body(t),
-                          Capabilities=caps, Tags=self._tags())
+            ctx.call("cloudformation", "create_stack", StackName=t.stack, **self._body(t),
+                     Capabilities=caps, Tags=self._tags())
         else:
-            self.ctx.call("cloudformation", "update_stack", StackName=t.stack, **self._body(t),
-                          Capabilities=caps, Tags=self._tags())
+            ctx.call("cloudformation", "update_stack", StackName=t.stack, **self._body(t),
+                     Capabilities=caps, Tags=self._tags())
 
         def describe() -> dict[str, Any]:
-            found: dict[str, Any] = self.ctx.call(
+            found: dict[str, Any] = ctx.call(
                 "cloudformation", "describe_stacks", StackName=t.stack)["Stacks"][0]
             return found
 

@@ -111,11 +111,17 @@ class CloudFormationExport:
 
 
 def stack_names(blueprint: str) -> dict[str, str]:
-    """The StackSet and stack names ``deploy`` uses for a blueprint."""
+    """The StackSet and stack names ``deploy`` uses for a blueprint (letters, digits and
+    ``-`` only, as CloudFormation requires: ``.`` and ``_`` become ``-``).
+
+    >>> stack_names("ml_platform.v2")["member"]
+    'secureml-ml-platform-v2'
+    """
+    safe = re.sub(r"[^A-Za-z0-9-]", "-", blueprint)
     return {
-        "member": f"secureml-{blueprint}",
-        "identity-center": f"secureml-{blueprint}-identity-center",
-        "organization": f"secureml-{blueprint}-organization",
+        "member": f"secureml-{safe}",
+        "identity-center": f"secureml-{safe}-identity-center",
+        "organization": f"secureml-{safe}-organization",
     }
 
 
@@ -202,6 +208,7 @@ def to_cloudformation(
                 metadata={"secureml": {"blueprint": blueprint.name,
                                        "template": f"identity-center{suffix}"}},
             ),
+            region=ic_config.region,
         ))
     if len(stacks) > 1:
         notes.append(
