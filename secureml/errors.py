@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+import attrs
+
 __all__ = [
     "AWSCallError",
     "ConvergenceError",
@@ -21,6 +23,7 @@ __all__ = [
     "OwnershipError",
     "PlanChangedError",
     "PolicyTooLargeError",
+    "Problem",
     "ProvisioningError",
     "SecureMLError",
     "ValidationError",
@@ -31,32 +34,89 @@ class SecureMLError(Exception):
     """Base class of every error secureml raises on purpose."""
 
 
+PathPart = str | int
+"""One step of a field path: an attribute or key name, or a list index."""
+
+
+def _path(value: Sequence[PathPart] | PathPart) -> tuple[PathPart, ...]:
+    return (value,) if isinstance(value, (str, int)) else tuple(value)
+
+
+@attrs.frozen
+class Problem:
+    """One problem with an input, as data (the way parliament reports findings).
+
+    ``path`` is where the bad value sits, from the object that refused it, as
+    field names and list indices (``("buckets", 0)``,
+    ``("encryption", "output_kms_key")``, ``("resources", 2, "bucket")``);
+    ``value`` is the value refused (``None`` when a value is missing);
+    ``message`` says what was wrong, what is allowed and how to fix it, and is
+    what ``str()`` gives. Nobody needs to parse the message to learn where.
+
+    >>> p = Problem(("buckets", 0), "Bad", "buckets: 'Bad' is not a valid S3 bucket name")
+    >>> p.path, p.value
+    (('buckets', 0), 'Bad')
+    >>> str(p.within("persona 'x'"))
+    "persona 'x': buckets: 'Bad' is not a valid S3 bucket name"
+    """
+
+    path: tuple[PathPart, ...] = attrs.field(converter=_path)
+    value: Any
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+    @property
+    def field(self) -> str:
+        """The path's field names joined by dots, without list indices
+        (``"encryption.output_kms_key"``, ``"buckets"``)."""
+        return ".".join(p for p in self.path if isinstance(p, str))
+
+    def within(self, where: str = "", *path: PathPart) -> Problem:
+        """This problem seen from an enclosing object: ``where`` prefixes the
+        message (``"persona 'x'"``) and ``path`` the field path."""
+        message = f"{where}: {self.message}" if where else self.message
+        return Problem((*path, *self.path), self.value, message)
+
+    @classmethod
+    def of(cls, problem: Problem | str) -> Problem:
+        """``problem`` as a :class:`Problem` (text becomes a problem with no path)."""
+        return problem if isinstance(problem, Problem) else cls((), None, str(problem))
+
+
 class ValidationError(SecureMLError, ValueError):
     """Input that secureml refuses before any AWS call.
 
-    ``problems`` lists every problem found (a blueprint is validated whole, so
-    several can be reported at once); ``str()`` joins them, one per line.
+    ``problems`` lists every problem found as :class:`Problem` values (a
+    blueprint is validated whole, so several can be reported at once);
+    ``str()`` joins their messages, one per line. It takes problems or text.
 
-    >>> err = ValidationError(["persona 'x': bad", "persona 'y': worse"])
-    >>> err.problems
-    ("persona 'x': bad", "persona 'y': worse")
+    >>> err = ValidationError(["persona 'x': bad", Problem(("kind",), "Admin", "worse")])
+    >>> [str(p) for p in err.problems]
+    ["persona 'x': bad", 'worse']
+    >>> err.problems[1].path, err.problems[1].value
+    (('kind',), 'Admin')
     >>> print(err)
     2 problems:
     - persona 'x': bad
-    - persona 'y': worse
+    - worse
     """
 
-    def __init__(self, problems: str | Sequence[str]) -> None:
-        self.problems: tuple[str, ...] = (
-            (problems,) if isinstance(problems, str) else tuple(problems)
-        )
+    def __init__(self, problems: str | Problem | Sequence[str | Problem]) -> None:
+        items = [problems] if isinstance(problems, (str, Problem)) else list(problems)
+        self.problems: tuple[Problem, ...] = tuple(Problem.of(p) for p in items)
         if len(self.problems) == 1:
-            message = self.problems[0]
+            message = str(self.problems[0])
         else:
             message = f"{len(self.problems)} problems:\n" + "\n".join(
                 f"- {p}" for p in self.problems
             )
         super().__init__(message)
+
+    def within(self, where: str = "", *path: PathPart) -> tuple[Problem, ...]:
+        """Every problem seen from an enclosing object (see :meth:`Problem.within`)."""
+        return tuple(p.within(where, *path) for p in self.problems)
 
 
 class PolicyTooLargeError(ValidationError):

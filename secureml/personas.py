@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 import attrs
 
 from secureml import activities as _act
-from secureml._convert import duration_text, frozen_tags, string_tuple
+from secureml._convert import as_items, describe, duration_text, frozen_tags, string_tuple
 from secureml._describe import describe_persona, persona_facts
 from secureml._display import Facts, Readable
 from secureml._validation import (
@@ -24,13 +24,19 @@ from secureml._validation import (
     check_ecr_repository,
     check_glue_database,
     check_iam_name,
+    check_pass_role,
+    check_region,
+    check_same_account,
     check_session_duration,
     check_workgroup,
     checker,
+    of_type,
+    partition_regions,
+    refuse,
 )
 from secureml.activities._base import Activity, ActivityContext, PersonaKind
 from secureml.activities._guardrails import compact_statements
-from secureml.errors import ValidationError
+from secureml.errors import Problem, ValidationError
 from secureml.policy import (
     LIMITS,
     MANAGED_POLICIES_PER_ROLE,
@@ -50,15 +56,45 @@ __all__ = ["Compute", "DataScientist", "MLOps", "Persona"]
 
 _KINDS: tuple[PersonaKind, ...] = ("DataScientist", "MLOps", "Compute")
 _SAGEMAKER = "sagemaker.amazonaws.com"
+_NETWORK = "a secureml.NetworkSettings(subnets=[...], security_groups=[...]) or None"
+_ENCRYPTION = "a secureml.EncryptionSettings(volume_kms_key=..., output_kms_key=...) or None"
+_GUARDRAILS = "a secureml.Guardrails(...) or None"
 
 
 
-def _pass_roles(value: Iterable[Persona | str] | None) -> tuple[str, ...]:
+def _role_reference(value: object) -> str | None:
+    """``/path/name`` (or the name, at the root path) of an IAM role resource such as
+    ``persona.role(path="/ml/")``; ``None`` for anything else. Duck-typed: personas
+    do not import resources."""
+    if getattr(value, "kind", None) != "iam-role":
+        return None
+    name, path = getattr(value, "name", None), getattr(value, "path", None)
+    if not isinstance(name, str) or not isinstance(path, str):
+        return None
+    return name if path == "/" else f"{path}{name}"
+
+
+def _pass_roles(value: Iterable[object] | None) -> tuple[str, ...]:
     if value is None:
         return ()
-    if isinstance(value, (str, Persona)):
+    if isinstance(value, (str, Persona)) or _role_reference(value) is not None:
         value = [value]
-    return tuple(dict.fromkeys(v.name if isinstance(v, Persona) else v for v in value))
+    items = as_items(value, "pass_roles", "roles")
+    out: list[str] = []
+    for i, v in enumerate(items):
+        ref = v.name if isinstance(v, Persona) else v if isinstance(v, str) else _role_reference(v)
+        if ref is None:
+            raise ValidationError(
+                Problem(
+                    ("pass_roles", i),
+                    v,
+                    f"pass_roles: {describe(v)} is not a role; give personas, role resources "
+                    "(persona.role(path='/ml/') for a role with a path), role names, "
+                    "'/path/name' or role ARNs",
+                )
+            )
+        out.append(ref)
+    return tuple(dict.fromkeys(out))
 
 
 
@@ -73,8 +109,8 @@ def _activities(value: Iterable[ActivityLike]) -> tuple[Activity, ...]:
     ):
         value = [value]
     by_class: dict[type[Activity], Activity] = {}
-    problems: list[str] = []
-    for a in value:
+    problems: list[Problem] = []
+    for a in as_items(value, "activities", "activities"):
         try:
             activity = _act.as_activity(a)
         except ValidationError as exc:
@@ -103,21 +139,35 @@ class Persona(Readable):
     True
     """
 
-    name: str
+    name: str = attrs.field(validator=of_type(str, allowed="text (the persona's name)"))
     kind: PersonaKind
     activities: tuple[Activity, ...] = attrs.field(converter=_activities)
     """The persona's activities; instances, classes and Role Manager names are accepted."""
     buckets: tuple[str, ...] = attrs.field(default=(), converter=string_tuple)
     ecr_repositories: tuple[str, ...] = attrs.field(default=(), converter=string_tuple)
     pass_roles: tuple[str, ...] = attrs.field(default=(), converter=_pass_roles)
-    network: NetworkSettings | None = None
-    encryption: EncryptionSettings | None = None
-    guardrails: Guardrails | None = None
+    network: NetworkSettings | None = attrs.field(
+        default=None, validator=of_type(NetworkSettings, type(None), allowed=_NETWORK)
+    )
+    encryption: EncryptionSettings | None = attrs.field(
+        default=None, validator=of_type(EncryptionSettings, type(None), allowed=_ENCRYPTION)
+    )
+    guardrails: Guardrails | None = attrs.field(
+        default=None, validator=of_type(Guardrails, type(None), allowed=_GUARDRAILS)
+    )
     managed_policies: tuple[str, ...] = attrs.field(default=(), converter=string_tuple)
-    permissions_boundary: str | None = None
+    permissions_boundary: str | None = attrs.field(
+        default=None, validator=of_type(str, type(None), allowed="a policy ARN or None")
+    )
     tags: Mapping[str, str] = attrs.field(factory=dict, converter=frozen_tags, hash=False)
-    description: str | None = None
-    max_session_duration: str = attrs.field(default="PT1H", converter=duration_text)
+    description: str | None = attrs.field(
+        default=None, validator=of_type(str, type(None), allowed="text or None")
+    )
+    max_session_duration: str = attrs.field(
+        default="PT1H",
+        converter=duration_text,
+        validator=of_type(str, allowed="an ISO-8601 duration like 'PT8H', hours or a timedelta"),
+    )
     """``"PT8H"``, hours (``8``) or a ``timedelta``; kept as ISO-8601 text."""
     workgroups: tuple[str, ...] = attrs.field(default=(), converter=string_tuple)
     """Athena workgroups for Query Athena Workgroups (unless the activity names its own)."""
@@ -149,47 +199,57 @@ class Persona(Readable):
 
     # -- validation ------------------------------------------------------------
 
-    def problems(self) -> list[str]:
-        """Every problem with this persona's input (empty when valid)."""
+    def problems(self) -> list[Problem]:
+        """Every problem with this persona's input (empty when valid), each with the
+        path of the field it concerns (``("buckets", 0)``, ``("activities", 2, "workgroups")``)."""
         where = f"persona {self.name!r}"
-        problems: list[str] = []
+        problems: list[Problem] = []
 
         check = checker(where, problems)
 
         check(check_iam_name, self.name, "name", max_len=64)
         if self.kind not in _KINDS:
-            problems.append(f"{where}: kind {self.kind!r} is not one of {list(_KINDS)}")
-        for b in self.buckets:
-            check(check_bucket_name, b, "buckets")
-        for r in self.ecr_repositories:
-            check(check_ecr_repository, r, "ecr_repositories")
-        for g in self.workgroups:
-            check(check_workgroup, g, "workgroups")
-        for d in self.glue_databases:
-            check(check_glue_database, d, "glue_databases")
-        for r in self.pass_roles:
-            if r.startswith("arn:"):
-                check(check_arn, r, "pass_roles", service="iam")
-            else:
-                check(check_iam_name, r, "pass_roles", max_len=64)
-        for p in self.managed_policies:
-            check(check_arn, p, "managed_policies", service="iam")
+            problems.append(
+                Problem(
+                    "kind", self.kind, f"{where}: kind {self.kind!r} is not one of {list(_KINDS)}"
+                )
+            )
+        for i, b in enumerate(self.buckets):
+            check(check_bucket_name, b, "buckets", at=i)
+        for i, r in enumerate(self.ecr_repositories):
+            check(check_ecr_repository, r, "ecr_repositories", at=i)
+        for i, g in enumerate(self.workgroups):
+            check(check_workgroup, g, "workgroups", at=i)
+        for i, d in enumerate(self.glue_databases):
+            check(check_glue_database, d, "glue_databases", at=i)
+        for i, r in enumerate(self.pass_roles):
+            check(check_pass_role, r, "pass_roles", at=i)
+        for i, p in enumerate(self.managed_policies):
+            check(check_arn, p, "managed_policies", service="iam", at=i)
         if self.permissions_boundary is not None:
             check(check_arn, self.permissions_boundary, "permissions_boundary", service="iam")
         check(check_session_duration, self.max_session_duration, "max_session_duration")
         if len(self.managed_policies) >= MANAGED_POLICIES_PER_ROLE:
             problems.append(
-                f"{where}: {len(self.managed_policies)} managed policies leave no room for the "
-                f"persona's own policy (a role takes at most {MANAGED_POLICIES_PER_ROLE})"
+                Problem(
+                    "managed_policies",
+                    self.managed_policies,
+                    f"{where}: {len(self.managed_policies)} managed policies leave no room for the "
+                    f"persona's own policy (a role takes at most {MANAGED_POLICIES_PER_ROLE})",
+                )
             )
         ctx = self.context()
-        for activity in self.activities:
-            problems.extend(f"{where}: {p}" for p in activity.missing_inputs(ctx))
+        for j, activity in enumerate(self.activities):
+            problems.extend(p.within(where, "activities", j) for p in activity.missing_inputs(ctx))
         if self.kind == "MLOps":
             problems.extend(
-                f"{where}: MLOps personas have no S3 data access, so activity {a.name!r} is not "
-                "allowed; give data access to a DataScientist or Compute persona"
-                for a in self.activities
+                Problem(
+                    ("activities", j),
+                    a.name,
+                    f"{where}: MLOps personas have no S3 data access, so activity {a.name!r} is "
+                    "not allowed; give data access to a DataScientist or Compute persona",
+                )
+                for j, a in enumerate(self.activities)
                 if a.data_access
             )
         return problems
@@ -223,12 +283,41 @@ class Persona(Readable):
         differ only in actions merged, and SageMaker statements with the same
         conditions sharing one statement wherever that grants exactly the same
         (see :func:`~secureml.activities._guardrails.compact_statements`)."""
-        if account_id is not None:
-            check_account_id(account_id)
+        self._check_context(account_id, region, partition)
         ctx = self.context(account_id, region, partition)
         return compact_statements(
             ctx, merge_statements(s for a in self.activities for s in a.statements(ctx))
         )
+
+    def _check_context(self, account_id: str | None, region: str | None, partition: str) -> None:
+        """The account, region and partition a policy is built for, and the ARNs given
+        that must be in them: a pass role only in this account, every ARN in this
+        partition (an ARN of another never matches a request)."""
+        if not isinstance(partition, str) or partition not in partition_regions():
+            raise refuse(
+                "partition", partition, f"{partition!r} is not an AWS partition; allowed are "
+                f"{sorted(partition_regions())}"
+            )
+        if account_id is not None:
+            check_account_id(account_id)
+        if region is not None:
+            check_region(region, partition=partition)
+        problems: list[Problem] = []
+        check = checker(f"persona {self.name!r}", problems)
+        given = [("pass_roles", self.pass_roles, True)] + [
+            (f"activities.{type(a).__name__}.pass_roles", getattr(a, "pass_roles", ()), True)
+            for a in self.activities
+        ]
+        keys = self.encryption.keys if self.encryption else ()
+        given += [("encryption", keys, False), ("ecr_repositories", self.ecr_repositories, False)]
+        for field, values, same_account in given:
+            for i, value in enumerate(values):
+                check(
+                    check_same_account, value, field, account_id=account_id,
+                    partition=partition, same_account=same_account, at=i,
+                )
+        if problems:
+            raise ValidationError(problems)
 
     def policy_document(
         self, account_id: str | None = None, region: str | None = None, partition: str = "aws"

@@ -7,20 +7,28 @@ import re
 import attrs
 
 from secureml._convert import string_tuple
-from secureml._validation import check_arn
-from secureml.errors import ValidationError
+from secureml._validation import INSTANCE_TYPE, check_instance_type, check_kms_key_arn, checker
+from secureml.errors import Problem, ValidationError
 
 __all__ = ["EncryptionSettings", "Guardrails", "NetworkSettings"]
 
 # EC2 ids carry 8 hex digits (older resources) or 17 (newer ones).
 _SUBNET = re.compile(r"^subnet-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
 _SG = re.compile(r"^sg-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
-_INSTANCE = re.compile(r"^ml\.[a-z0-9-]+\.[a-z0-9-]+$|^ml\.\*$|^ml\.[a-z0-9-]+\.\*$")
+_INSTANCE = re.compile(INSTANCE_TYPE)
 
 
 
-def _bad_ids(values: tuple[object, ...], pattern: re.Pattern[str]) -> list[object]:
-    return [v for v in values if not isinstance(v, str) or not pattern.match(v)]
+def _is_instance_type(value: object) -> bool:
+    try:
+        check_instance_type(value)  # type: ignore[arg-type]
+    except ValidationError:
+        return False
+    return True
+
+
+def _bad_ids(values: tuple[object, ...], pattern: re.Pattern[str]) -> list[tuple[int, object]]:
+    return [(i, v) for i, v in enumerate(values) if not isinstance(v, str) or not pattern.match(v)]
 
 
 @attrs.frozen
@@ -40,33 +48,48 @@ class NetworkSettings:
     security_groups: tuple[str, ...] = attrs.field(default=(), converter=string_tuple)
 
     def __attrs_post_init__(self) -> None:
-        problems = []
+        problems: list[Problem] = []
         if not self.subnets or not self.security_groups:
-            problems.append(
+            missing = "subnets" if not self.subnets else "security_groups"
+            problems.append(Problem(
+                ("network", missing),
+                None,
                 "network: subnets and security_groups go together; got "
                 f"subnets={list(self.subnets)}, security_groups={list(self.security_groups)} "
-                "(give at least one of each, or no network settings at all)"
-            )
+                "(give at least one of each, or no network settings at all)",
+            ))
         problems += [
-            f"network.subnets: {s!r} is not a subnet id; allowed is 'subnet-' and 8 or 17 "
-            "lowercase hex digits, e.g. 'subnet-0abc1234'"
-            for s in _bad_ids(self.subnets, _SUBNET)
+            Problem(
+                ("network", "subnets", i),
+                s,
+                f"network.subnets: {s!r} is not a subnet id; allowed is 'subnet-' and 8 or 17 "
+                "lowercase hex digits, e.g. 'subnet-0abc1234'",
+            )
+            for i, s in _bad_ids(self.subnets, _SUBNET)
         ]
         problems += [
-            f"network.security_groups: {s!r} is not a security group id; allowed is 'sg-' and "
-            "8 or 17 lowercase hex digits, e.g. 'sg-0abc1234'"
-            for s in _bad_ids(self.security_groups, _SG)
+            Problem(
+                ("network", "security_groups", i),
+                s,
+                f"network.security_groups: {s!r} is not a security group id; allowed is 'sg-' "
+                "and 8 or 17 lowercase hex digits, e.g. 'sg-0abc1234'",
+            )
+            for i, s in _bad_ids(self.security_groups, _SG)
         ]
         # SageMaker's VpcConfig takes at most 16 subnets and 5 security groups.
         if len(self.subnets) > 16:
-            problems.append(
-                f"network.subnets: {len(self.subnets)} given; SageMaker allows at most 16"
-            )
+            problems.append(Problem(
+                ("network", "subnets"),
+                self.subnets,
+                f"network.subnets: {len(self.subnets)} given; SageMaker allows at most 16",
+            ))
         if len(self.security_groups) > 5:
-            problems.append(
+            problems.append(Problem(
+                ("network", "security_groups"),
+                self.security_groups,
                 f"network.security_groups: {len(self.security_groups)} given; SageMaker allows "
-                "at most 5"
-            )
+                "at most 5",
+            ))
         if problems:
             raise ValidationError(problems)
 
@@ -88,15 +111,14 @@ class EncryptionSettings:
             raise ValidationError(
                 "encryption: give volume_kms_key, output_kms_key or both (KMS key ARNs)"
             )
+        problems: list[Problem] = []
+        check = checker("", problems)
         for field in ("volume_kms_key", "output_kms_key"):
             value = getattr(self, field)
             if value is not None:
-                check_arn(value, f"encryption.{field}", service="kms")
-                if ":key/" not in value:
-                    raise ValidationError(
-                        f"encryption.{field}: {value!r} must be a key ARN "
-                        "(arn:aws:kms:REGION:ACCOUNT:key/KEY-ID), not an alias"
-                    )
+                check(check_kms_key_arn, value, f"encryption.{field}")
+        if problems:
+            raise ValidationError(problems)
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -122,15 +144,24 @@ class Guardrails:
 
     def __attrs_post_init__(self) -> None:
         problems = [
-            f"guardrails.{name}: {getattr(self, name)!r} is not allowed; give True or False"
+            Problem(
+                ("guardrails", name),
+                getattr(self, name),
+                f"guardrails.{name}: {getattr(self, name)!r} is not allowed; give True or False",
+            )
             for name in ("network_isolation", "inter_container_traffic_encryption")
             if not isinstance(getattr(self, name), bool)
         ]
-        bad = _bad_ids(self.instance_types, _INSTANCE)
+        bad = [v for v in self.instance_types if not _is_instance_type(v)]
         if bad:
             problems.append(
-                f"guardrails.instance_types: {bad} are not SageMaker instance types; allowed are "
-                "names like 'ml.m5.xlarge' or wildcards like 'ml.g5.*' and 'ml.*'"
+                Problem(
+                    ("guardrails", "instance_types"),
+                    tuple(bad),
+                    f"guardrails.instance_types: {bad} are not SageMaker instance types; allowed "
+                    "are names like 'ml.m5.xlarge' or one family's wildcard like 'ml.g5.*' (not "
+                    "'ml.*', '?' or '${...}': leave instance_types empty to allow every type)",
+                )
             )
         if problems:
             raise ValidationError(problems)

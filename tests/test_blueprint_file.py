@@ -42,7 +42,7 @@ def _issues(text: str) -> list[FileProblem]:
     with pytest.raises(BlueprintFileError) as info:
         _load(text)
     assert isinstance(info.value, sm.ValidationError)
-    assert info.value.problems == tuple(str(i) for i in info.value.issues)
+    assert tuple(map(str, info.value.problems)) == tuple(str(i) for i in info.value.issues)
     return list(info.value.issues)
 
 
@@ -147,7 +147,10 @@ def test_pass_roles_follow_a_renamed_role_and_null_opts_out_of_settings() -> Non
           - {name: d, kind: DataScientist, buckets: [x-data], pass_roles: [c], network: null}
         """
     )
-    assert bf.personas["d"].pass_roles == ("ml-exec",)
+    # The role has a path, so PassRole names it with the path (its real ARN).
+    assert bf.personas["d"].pass_roles == ("/ml/ml-exec",)
+    doc = bf.personas["d"].policy_document("123456789012", "us-east-1")
+    assert "arn:aws:iam::123456789012:role/ml/ml-exec" in doc.to_json()
     assert bf.personas["d"].network is None
     assert bf.personas["c"].network is not None
     role = bf.blueprint["iam-role/ml-exec"]
@@ -790,7 +793,7 @@ def test_every_key_reaches_the_python_objects() -> None:
         "Manage Pipelines",
     ]
     assert (exec_.pass_roles, exec_.workgroups, exec_.glue_databases) == (
-        ("ml-exec",), ("etl",), ("features",)
+        ("/ml/ml-exec",), ("etl",), ("features",)
     )
     assert exec_.network == net
     assert exec_.encryption == sm.EncryptionSettings(volume_kms_key=KEY, output_kms_key=KEY)
@@ -811,7 +814,7 @@ def test_every_key_reaches_the_python_objects() -> None:
     ops = bf.personas["ops"]
     assert (ops.network, ops.encryption) == (None, None)
     assert ops.guardrails == sm.Guardrails(instance_types=["ml.c5.*"])
-    assert ops.pass_roles == ("ml-exec",)
+    assert ops.pass_roles == ("/ml/ml-exec",)
     ps = bf.blueprint["sso-permission-set/PlatformOps"]
     assert (ps.session_duration, ps.description, ps.adopt) == (
         "PT8H", "Platform operators", True

@@ -361,7 +361,8 @@ def test_every_problem_is_reported_at_once() -> None:
         sm.DataScientist("d" * 70, buckets=["Bad"], max_session_duration="PT24H")
     problems = info.value.problems
     assert len(problems) >= 4, problems  # name, bucket, duration, pass_roles
-    assert all(p.startswith(f"persona '{'d' * 70}'") for p in problems)
+    assert all(str(p).startswith(f"persona '{'d' * 70}'") for p in problems)
+    assert {p.path for p in problems} >= {("name",), ("buckets", 0), ("max_session_duration",)}
 
 
 def test_a_persona_with_only_subnets_cannot_be_built() -> None:

@@ -9,6 +9,7 @@ from typing import ClassVar, Literal, TypeAlias
 import attrs
 
 from secureml._display import Facts, Readable
+from secureml.errors import Problem
 from secureml.policy import Statement
 from secureml.settings import EncryptionSettings, Guardrails, NetworkSettings
 
@@ -59,12 +60,12 @@ class ActivityContext:
         return tuple(f"arn:{self.partition}:s3:::{b}/*" for b in buckets)
 
     def role_arns(self, roles: tuple[str, ...] | None = None) -> tuple[str, ...]:
-        """The roles this persona may pass (or ``roles``), as ARNs; names become
-        ARNs in this account."""
+        """The roles this persona may pass (or ``roles``), as ARNs; names (and
+        ``/path/name``) become ARNs in this account, with the role's path."""
         return tuple(
             r
             if r.startswith("arn:")
-            else f"arn:{self.partition}:iam::{self.account_id or '*'}:role/{r}"
+            else f"arn:{self.partition}:iam::{self.account_id or '*'}:role/{r.lstrip('/')}"
             for r in (self.pass_roles if roles is None else roles)
         )
 
@@ -100,11 +101,16 @@ class Activity(Readable, abc.ABC):
     def statements(self, ctx: ActivityContext) -> Iterator[Statement]:
         """The statements this activity grants in ``ctx``."""
 
-    def missing_inputs(self, ctx: ActivityContext) -> list[str]:
-        """Problems with this activity's inputs in ``ctx`` (empty when it can be built)."""
+    def missing_inputs(self, ctx: ActivityContext) -> list[Problem]:
+        """Problems with this activity's inputs in ``ctx`` (empty when it can be built):
+        each has the missing input's name as its path and ``None`` as its value."""
         return [
-            f"activity {self.name!r} needs {field} (give {field}=[...] to the persona"
-            f"{' or the activity' if hasattr(self, field) else ''})"
+            Problem(
+                (field,),
+                None,
+                f"activity {self.name!r} needs {field} (give {field}=[...] to the persona"
+                f"{' or the activity' if hasattr(self, field) else ''})",
+            )
             for field in sorted(self.requires)
             if not (getattr(self, field, None) or getattr(ctx, field, None))
         ]

@@ -16,16 +16,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from types import MappingProxyType
 
+from secureml._convert import string_tuple
 from secureml._validation import (
-    check_arn,
     check_bucket_name,
     check_ecr_repository,
     check_glue_database,
-    check_iam_name,
+    check_pass_role,
     check_workgroup,
 )
 from secureml.activities._base import ActivityContext
-from secureml.errors import ValidationError
 from secureml.policy import Condition, Statement, merge_statements
 from secureml.policy._lint import STAR_RESOURCE_ACTIONS, VPC_OPTIONAL_ACTIONS
 
@@ -616,26 +615,14 @@ def kms_data_statements(ctx: ActivityContext) -> Iterator[Statement]:
 # -- activity-level inputs ---------------------------------------------------------
 
 def _strings(value: Iterable[str] | str | None, field: str) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        value = [value]
-    out = tuple(dict.fromkeys(value))
-    bad = [v for v in out if not isinstance(v, str)]
-    if bad:
-        raise ValidationError(f"{field}: {bad} are not strings; give a list of names")
-    return out
+    # Items that are not text are refused by each input's check, which names the field.
+    return string_tuple(value)
 
 
 def role_inputs(value: Iterable[str] | str | None, field: str) -> tuple[str, ...]:
-    """An activity's ``pass_roles``: role names or IAM role ARNs."""
-    roles = _strings(value, field)
-    for r in roles:
-        if r.startswith("arn:"):
-            check_arn(r, field, service="iam")
-        else:
-            check_iam_name(r, field, max_len=64)
-    return roles
+    """An activity's ``pass_roles``: role names, ``/path/name`` or IAM role ARNs,
+    never a wildcard."""
+    return tuple(check_pass_role(r, field) for r in _strings(value, field))
 
 
 def bucket_inputs(value: Iterable[str] | str | None, field: str) -> tuple[str, ...]:

@@ -33,19 +33,21 @@ import copy
 import json
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path as _FsPath
 from typing import Any
 
 import attrs
 import yaml
 
+from secureml._validation import check_region
 from secureml.blueprint_file._build import build
 from secureml.blueprint_file._convert import Problem, structure
 from secureml.blueprint_file._schema import json_schema
 from secureml.blueprint_file._spec import BLUEPRINT_NAME, REGION, BlueprintSpec
-from secureml.blueprint_file._yaml import Located, format_path, parse
+from secureml.blueprint_file._yaml import Located, Path, format_path, parse
 from secureml.engine import Blueprint
+from secureml.errors import Problem as ApiProblem
 from secureml.errors import ValidationError
 from secureml.personas import Persona
 from secureml.resources import Resource
@@ -53,6 +55,7 @@ from secureml.resources import Resource
 _NAME = re.compile(BLUEPRINT_NAME)
 
 __all__ = [
+    "MAX_FILE_CHARS",
     "BlueprintFile",
     "BlueprintFileError",
     "FileProblem",
@@ -160,27 +163,22 @@ def loads(
     Raises:
         BlueprintFileError: with every problem found (a :class:`~secureml.ValidationError`).
     """
-    try:
-        doc = parse(text)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
+    doc = _parse(text, source)
+    problems: list[Problem] = [(p.path, p.message, True) for p in doc.problems]
+    if any(p.fatal for p in doc.problems):
         raise BlueprintFileError(
             source,
             [
                 FileProblem(
                     source,
-                    "",
-                    mark.line + 1 if mark else None,
-                    mark.column + 1 if mark else None,
-                    f"YAML syntax error: {_syntax_message(exc)}",
+                    format_path(p.path) if p.path else "",
+                    p.position.line if p.position else None,
+                    p.position.column if p.position else None,
+                    p.message,
                 )
+                for p in doc.problems
             ],
-        ) from None
-    except yaml.YAMLError as exc:
-        raise BlueprintFileError(
-            source, [FileProblem(source, "", None, None, f"YAML syntax error: {exc}")]
-        ) from None
-    problems: list[Problem] = [(p.path, p.message, True) for p in doc.problems]
+        )
     if not isinstance(doc.data, Mapping):
         what = "an empty file" if doc.data is None else f"a {type(doc.data).__name__}"
         problems.append(
@@ -213,18 +211,26 @@ def loads(
         problems.append(
             (("region",), f"{spec.region!r} is not an AWS region name (like us-east-1)", False)
         )
+    elif spec.region is not None:
+        try:
+            check_region(spec.region)
+        except ValidationError as exc:
+            bad = exc.problems[0]
+            problems.append((("region",), str(bad).removeprefix(f"{bad.field}: "), False))
     built, found = build(spec, data)
     # A missing input next to an unknown key is most likely that key misspelt: one message.
     problems += [
         p for p in found
-        if not (" needs " in p[1] and any(p[0][: len(d)] == d for d in dropped))
+        if not (p in built.missing and any(p[0][: len(d)] == d for d in dropped))
     ]
     if problems:
         raise _fail(source, doc, problems)
     try:
         blueprint = Blueprint(blueprint_name, built.resources, region=spec.region)
     except ValidationError as exc:
-        raise _fail(source, doc, [_engine_problem(p, built.paths) for p in exc.problems]) from None
+        raise _fail(
+            source, doc, [_engine_problem(p, built.resources, built.paths) for p in exc.problems]
+        ) from None
     lines: dict[str, int] = {}
     for i, p in enumerate(spec.personas):
         pos = doc.position(("personas", i))
@@ -243,6 +249,52 @@ def loads(
         source=source,
         lines=lines,
     )
+
+
+def _parse(text: str, source: str) -> Located:
+    """The document, or a :class:`BlueprintFileError` for text that is not a readable
+    YAML document (not text, too large, not printable, a syntax error, over the
+    reader's bounds)."""
+    if not isinstance(text, str):
+        raise BlueprintFileError(
+            source,
+            [FileProblem(source, "", None, None, f"expected the file's text (a str), got "
+                         f"{type(text).__name__}; use load(PATH) to read a file")],
+        )
+    if len(text) > MAX_FILE_CHARS:
+        raise BlueprintFileError(
+            source,
+            [FileProblem(source, "", None, None, f"the file has {len(text):,} characters; a "
+                         f"blueprint file may have at most {MAX_FILE_CHARS:,}")],
+        )
+    try:
+        doc = parse(text)
+    except yaml.reader.ReaderError as exc:
+        line, column = _line_column(text, exc.position)
+        raise BlueprintFileError(
+            source,
+            [FileProblem(source, "", line, column, f"character {exc.character!r} is not allowed "
+                         "in YAML (is this a binary file?); a blueprint file is UTF-8 text")],
+        ) from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        raise BlueprintFileError(
+            source,
+            [
+                FileProblem(
+                    source,
+                    "",
+                    mark.line + 1 if mark else None,
+                    mark.column + 1 if mark else None,
+                    f"YAML syntax error: {_syntax_message(exc)}",
+                )
+            ],
+        ) from None
+    except yaml.YAMLError as exc:
+        raise BlueprintFileError(
+            source, [FileProblem(source, "", None, None, f"YAML syntax error: {exc}")]
+        ) from None
+    return doc
 
 
 def _syntax_message(exc: yaml.MarkedYAMLError) -> str:
@@ -276,12 +328,17 @@ def _without(data: Any, paths: list[tuple[str | int, ...]]) -> Any:
     return data
 
 
-def _engine_problem(message: str, paths: Mapping[str, tuple[str | int, ...]]) -> Problem:
-    """A blueprint-level problem, filed under the part of the file whose resource it names."""
-    for key, path in paths.items():
-        if message.startswith(f"{key}: ") or f"resource {key!r}" in message:
-            return path, message, False
-    return (), message, False
+def _engine_problem(
+    problem: ApiProblem, resources: Sequence[Resource], paths: Mapping[str, Path]
+) -> Problem:
+    """A blueprint-level problem, filed under the part of the file that declared the
+    resource it concerns (its path starts ``("resources", INDEX)``)."""
+    where: Path = ()
+    if problem.path[:1] == ("resources",) and len(problem.path) > 1:
+        index = problem.path[1]
+        if isinstance(index, int) and 0 <= index < len(resources):
+            where = paths.get(resources[index].key, ())
+    return where, str(problem), False
 
 
 def load(path: str | os.PathLike[str], *, region: str | None = None) -> BlueprintFile:
@@ -293,8 +350,41 @@ def load(path: str | os.PathLike[str], *, region: str | None = None) -> Blueprin
         OSError: when the file cannot be read.
     """
     fs_path = _FsPath(path)
-    text = fs_path.read_text(encoding="utf-8")
-    return loads(text, name=fs_path.stem, source=str(path), region=region)
+    source = str(path)
+    with fs_path.open("rb") as f:
+        raw = f.read(MAX_FILE_CHARS * 4 + 1)
+    if len(raw) > MAX_FILE_CHARS * 4:
+        raise BlueprintFileError(
+            source,
+            [FileProblem(source, "", None, None, "the file is larger than a blueprint file may "
+                         f"be ({MAX_FILE_CHARS:,} characters)")],
+        )
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        before = raw[: exc.start].decode("utf-8", "replace")
+        line, column = _line_column(before, len(before))
+        hint = (
+            " (it starts like UTF-16: save it as UTF-8)"
+            if raw[:2] in (b"\xff\xfe", b"\xfe\xff")
+            else " (is this a binary file?)"
+        )
+        raise BlueprintFileError(
+            source,
+            [FileProblem(source, "", line, column, f"byte {raw[exc.start]:#04x} is not UTF-8"
+                         f"{hint}; a blueprint file is UTF-8 text")],
+        ) from None
+    return loads(text, name=fs_path.stem, source=source, region=region)
+
+
+MAX_FILE_CHARS = 1_000_000
+"""The largest blueprint file read, in characters (a large real one has 50,000)."""
+
+
+def _line_column(text: str, position: int) -> tuple[int, int]:
+    """1-based line and column of ``position`` in ``text``."""
+    before = text[:position]
+    return before.count("\n") + 1, position - (before.rfind("\n") + 1) + 1
 
 
 def schema_text() -> str:

@@ -8,7 +8,6 @@ raised, so one run reports them all.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -28,6 +27,7 @@ from secureml.blueprint_file._spec import (
     PersonaSpec,
 )
 from secureml.blueprint_file._yaml import Path
+from secureml.errors import Problem as ApiProblem
 from secureml.errors import ValidationError
 from secureml.personas import Persona
 from secureml.resources import Resource
@@ -61,7 +61,6 @@ _NOT_FOR: Mapping[str, Mapping[str, str]] = {
     "DataScientist": {"ecr_repositories": "only Compute personas take ecr_repositories"},
     "Compute": {},
 }
-_QUOTED = re.compile(r"'([^']*)'")
 
 
 @attrs.frozen
@@ -72,6 +71,8 @@ class Built:
     resources: list[Resource]
     paths: dict[str, Path]
     """Where in the file each resource (by key) was declared."""
+    missing: tuple[Problem, ...] = ()
+    """The problems that are a required value missing (a misspelt key's likely effect)."""
 
 
 class _Collector:
@@ -79,9 +80,13 @@ class _Collector:
 
     def __init__(self) -> None:
         self.problems: list[Problem] = []
+        self.missing: list[Problem] = []
 
-    def add(self, path: Path, message: str, at_key: bool = False) -> None:
-        self.problems.append((path, message, at_key))
+    def add(self, path: Path, message: str, at_key: bool = False, *, missing: bool = False) -> None:
+        problem = (path, message, at_key)
+        self.problems.append(problem)
+        if missing:
+            self.missing.append(problem)
 
     def call(
         self,
@@ -89,42 +94,48 @@ class _Collector:
         fn: Callable[..., T],
         /,
         *args: Any,
-        locate: Callable[[str], tuple[Path, str]] | None = None,
+        locate: Locate | None = None,
         **kwargs: Any,
     ) -> T | None:
         try:
             return fn(*args, **kwargs)
         except ValidationError as exc:
             for problem in exc.problems:
-                path, message = locate(problem) if locate else (where, problem)
-                self.add(path, message)
+                path, message = locate(problem) if locate else (where, str(problem))
+                self.add(path, message, missing=_is_missing(problem))
             return None
 
 
-Locate = Callable[[str], tuple[Path, str]]
+Locate = Callable[[ApiProblem], tuple[Path, str]]
+
+
+def _is_missing(problem: ApiProblem) -> bool:
+    """A required input that was not given (an activity's ``needs ...``)."""
+    return problem.value is None and len(problem.path) == 3 and problem.path[0] == "activities"
 
 
 def _locator(base: Path, fields: Mapping[str, Any]) -> Locate:
-    """A function that files a Python API message under the field it names.
+    """A function that files a Python API problem under the field of the file it
+    concerns: the problem's path from its first part that is a field of the file
+    here (``("encryption", "output_kms_key")`` is ``output_kms_key`` of an
+    ``encryption:`` mapping), down to the item of a list; the field's name then
+    leaves the message, which the path now says."""
 
-    The API's messages name the field first (``"persona 'x': buckets: 'B' is
-    not..."``, ``"network.subnets: ..."``); the path then ends with that field
-    (and goes down to the item when the quoted bad value is an item of the
-    field's list), and the field's name leaves the message, which the path
-    now says.
-    """
-
-    def locate(message: str) -> tuple[Path, str]:
-        m = re.match(r"^(persona '[^']*': )?((?:[A-Za-z]+\.)?([a-z_]+)): (.*)$", message, re.S)
-        if not m or m.group(3) not in fields:
+    def locate(problem: ApiProblem) -> tuple[Path, str]:
+        message = str(problem)
+        for start, part in enumerate(problem.path):
+            if isinstance(part, str) and part in fields:
+                rel = problem.path[start:]
+                break
+        else:
             return base, message
-        field, rest = m.group(3), (m.group(1) or "") + m.group(4)
-        value = fields[field]
-        if isinstance(value, (list, tuple)):
-            quoted = _QUOTED.search(m.group(4))
-            if quoted and quoted.group(1) in value:
-                return (*base, field, list(value).index(quoted.group(1))), rest
-        return (*base, field), rest
+        if len(rel) > 1 and isinstance(rel[1], int) and not isinstance(
+            fields[str(rel[0])], (list, tuple)
+        ):
+            rel = rel[:1]
+        if problem.field:
+            message = message.replace(f"{problem.field}: ", "", 1)
+        return (*base, *rel), message
 
     return locate
 
@@ -213,7 +224,13 @@ class _Builder:
                 self.duplicates.add(i)
                 continue
             seen[p.name] = i
-            self.role_names[p.name] = (p.role.name or p.name) if p.role else ""
+            # A role with a path is passed by its path and name: its ARN has both.
+            role = p.role
+            self.role_names[p.name] = (
+                "" if role is None
+                else (role.name or p.name) if role.path == "/"
+                else f"{role.path}{role.name or p.name}"
+            )
             if p.permission_set is not None:
                 self.permission_set_names[p.name] = p.permission_set.name or p.name
 
@@ -234,7 +251,7 @@ class _Builder:
             try:
                 cls = _act.by_name(name)
             except ValidationError as exc:
-                self.c.add(path, exc.problems[0])
+                self.c.add(path, str(exc.problems[0]))
                 ok = False
                 continue
             if not any(type(a) is cls for a in acts):
@@ -344,14 +361,16 @@ class _Builder:
             kwargs["ecr_repositories"] = p.ecr_repositories
         locate = _locator(base, attrs.asdict(p, recurse=False))
 
-        def locate_activity(message: str) -> tuple[Path, str]:
+        def locate_activity(problem: ApiProblem) -> tuple[Path, str]:
             # Missing inputs belong to the added activity that needs them, if any.
-            m = re.search(r"activity '([^']+)' needs", message)
-            if m:
+            if _is_missing(problem) and isinstance(problem.path[1], int):
+                name = acts[problem.path[1]].name
                 for j, a in enumerate(p.add_activities):
-                    if a.activity == m.group(1):
-                        return (*base, "add_activities", j), message
-            return locate(message)
+                    if a.activity == name:
+                        return (*base, "add_activities", j), str(problem)
+            if problem.path[:1] == ("activities",):
+                return base, str(problem)
+            return locate(problem)
 
         persona = self.c.call(
             base, _BUILDERS[p.kind], p.name, locate=locate_activity, **kwargs
@@ -417,6 +436,7 @@ class _Builder:
                     base,
                     "an assignment needs accounts (12-digit ids) or organizational_units "
                     "(ou-... or r-...), or both",
+                    missing=True,
                 )
                 continue
             if a.permission_set not in by_name:
@@ -462,14 +482,14 @@ class _Builder:
             given = {k: getattr(entry, k) for k in settings if getattr(entry, k) is not None}
             own[entry.bucket] = ((*path, "bucket_settings", index), {**settings, **given})
 
-        def locate(message: str) -> tuple[Path, str]:
-            # "BucketPublicAccessBlock.bucket: 'X' is not...": X is a bucket of the file.
-            quoted = _QUOTED.search(message)
-            rest = message.split(": ", 1)[-1]
-            if quoted and quoted.group(1) in own:
-                return (*own[quoted.group(1)][0], "bucket"), rest
-            if quoted and quoted.group(1) in spec.buckets:
-                return (*path, "buckets", spec.buckets.index(quoted.group(1))), rest
+        def locate(problem: ApiProblem) -> tuple[Path, str]:
+            # A bad bucket name: the bucket's place in the file.
+            message = str(problem)
+            rest = message.replace(f"{problem.field}: ", "", 1) if problem.field else message
+            if problem.path[-1:] == ("bucket",) and problem.value in own:
+                return (*own[problem.value][0], "bucket"), rest
+            if problem.path[-1:] == ("bucket",) and problem.value in spec.buckets:
+                return (*path, "buckets", spec.buckets.index(problem.value)), rest
             return path, message
 
         for bucket in sorted(buckets | set(own)):
@@ -531,7 +551,7 @@ class _Builder:
             problems = self.identity_center.problems() if self.identity_center else []
             locate = _locator(("identity_center",), attrs.asdict(ic))
             for problem in problems:
-                self.c.add(*locate(problem))
+                self.c.add(*locate(ApiProblem.of(problem)))
         defaults = self.settings()
         self.names()
         for i, p in enumerate(self.spec.personas):
@@ -540,7 +560,12 @@ class _Builder:
         self.assignments()
         self.public_access_block()
         self.audit_trail()
-        return Built(personas=self.personas, resources=self.resources, paths=self.paths)
+        return Built(
+            personas=self.personas,
+            resources=self.resources,
+            paths=self.paths,
+            missing=tuple(self.c.missing),
+        )
 
 
 def build(spec: BlueprintSpec, raw: Mapping[str, Any]) -> tuple[Built, list[Problem]]:

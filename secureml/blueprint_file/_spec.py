@@ -20,7 +20,7 @@ from typing import Any, Literal, NewType
 
 import attrs
 
-from secureml._validation import _IAM_NAME
+from secureml._validation import _IAM_NAME, KMS_KEY_ARN
 from secureml.resources._audit import _STORAGE_CLASSES, SAGEMAKER_DATA_EVENT_TYPES
 from secureml.settings import _INSTANCE, _SG, _SUBNET
 
@@ -89,12 +89,12 @@ class EncryptionSpec:
     volume_kms_key: str | None = _field(
         "KMS key ARN for storage volumes (sagemaker:VolumeKmsKey).",
         None,
-        pattern=r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/.+$",
+        pattern=KMS_KEY_ARN,
     )
     output_kms_key: str | None = _field(
         "KMS key ARN for job output (sagemaker:OutputKmsKey).",
         None,
-        pattern=r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/.+$",
+        pattern=KMS_KEY_ARN,
     )
 
 
@@ -339,7 +339,7 @@ class AuditTrailSpec:
     name: str = _field("Trail name.", minLength=3, maxLength=128)
     bucket: str = _field("The log bucket (created by secureml, or adopted).")
     kms_key_arn: str | None = _field(
-        "KMS key ARN to encrypt logs with (default: SSE-S3).", None
+        "KMS key ARN to encrypt logs with (default: SSE-S3).", None, pattern=KMS_KEY_ARN
     )
     data_event_buckets: tuple[str, ...] = _field(
         "Buckets whose S3 object-level events are recorded (data events are billed).", ()

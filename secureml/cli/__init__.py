@@ -23,7 +23,8 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import IO, TYPE_CHECKING, Any, NoReturn
 
 import secureml
-from secureml.errors import SecureMLError
+from secureml._convert import describe
+from secureml.errors import Problem, SecureMLError
 
 if TYPE_CHECKING:
     from secureml.blueprint_file import BlueprintFile
@@ -716,12 +717,23 @@ def _report(exc: SecureMLError, out: _Out) -> int:
 
 
 def _error_data(exc: SecureMLError) -> list[dict[str, Any]]:
-    """An error as JSON items: one per problem of a ValidationError, else one with
-    the error's own fields (``to_dict``: AWS operation and code, failed changes)."""
+    """An error as JSON items: one per problem of a ValidationError (message, field
+    path, value), else one with the error's own fields (``to_dict``: AWS operation
+    and code, failed changes)."""
     from secureml.errors import ValidationError
 
+    kind = type(exc).__name__
     if isinstance(exc, ValidationError):
-        return [{"type": type(exc).__name__, "message": p} for p in exc.problems]
+        return [{"type": kind, **_problem_dict(p)} for p in exc.problems]
     to_dict = getattr(exc, "to_dict", None)
     extra: dict[str, Any] = to_dict() if callable(to_dict) else {}
-    return [{"type": type(exc).__name__, "message": str(exc), **extra}]
+    return [{"type": kind, "message": str(exc), **extra}]
+
+
+def _problem_dict(problem: Problem) -> dict[str, Any]:
+    """A problem for ``-o json``: its message, field path and value (as JSON has it,
+    else described)."""
+    value = problem.value
+    if not isinstance(value, str | int | float | bool | type(None)):
+        value = describe(value)
+    return {"message": str(problem), "path": list(problem.path), "value": value}

@@ -26,6 +26,7 @@ from secureml.errors import (
     Failure,
     NotFoundError,
     OwnershipError,
+    Problem,
     SecureMLError,
     ValidationError,
 )
@@ -137,12 +138,13 @@ def build_plan(
     # Desired states first: they may still find problems (packing against the real
     # account id), and those are reported together before any resource is read.
     desired: list[dict[str, Any]] = []
-    problems: list[str] = []
+    problems: list[Problem] = []
+    index = {r.key: i for i, r in enumerate(resources)}
     for r in ordered:
         try:
             desired.append(r.desired(ctx))
         except ValidationError as exc:
-            problems.extend(f"{r.key}: {p}" for p in exc.problems)
+            problems.extend(exc.within(r.key, "resources", index[r.key]))
     if problems:
         raise ValidationError(problems)
     keys = {r.key for r in resources}

@@ -11,9 +11,11 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from secureml._convert import as_items
+from secureml._validation import check_region
 from secureml.engine._apply import ApplyResult, ProgressCallback, apply_plan, build_plan
 from secureml.engine._plan import Plan
-from secureml.errors import PlanChangedError, ValidationError
+from secureml.errors import PlanChangedError, Problem, ValidationError
 from secureml.resources import Resource
 
 if TYPE_CHECKING:
@@ -31,7 +33,7 @@ digits, ``.``, ``_`` and ``-``, starting with a letter or digit."""
 def _resources(value: Iterable[Any]) -> tuple[Any, ...]:
     if isinstance(value, Resource):
         return (value,)
-    return tuple(value)
+    return as_items(value, "resources", "resources (persona.role(), sm.AuditTrail(...), ...)")
 
 
 @attrs.frozen
@@ -85,50 +87,76 @@ class Blueprint:
 
     # -- validation ------------------------------------------------------------------
 
-    def problems(self) -> list[str]:
-        """Every problem with the blueprint, found without AWS (empty when valid)."""
-        problems: list[str] = []
+    def problems(self) -> list[Problem]:
+        """Every problem with the blueprint, found without AWS (empty when valid); a
+        resource's problems have paths starting ``("resources", INDEX)``."""
+        problems: list[Problem] = []
         if not isinstance(self.name, str) or not BLUEPRINT_NAME.match(self.name):
-            problems.append(
+            problems.append(Problem(
+                "name",
+                self.name,
                 f"blueprint name {self.name!r} is not allowed: 1-64 characters of letters, "
                 "digits, '.', '_' and '-', starting with a letter or digit (it becomes the "
-                "value of the secureml:blueprint tag and part of IAM paths)"
-            )
-        if not isinstance(self.max_workers, int) or self.max_workers < 1:
-            problems.append(f"max_workers: {self.max_workers!r} must be a positive integer")
-        good: list[Resource] = []
+                "value of the secureml:blueprint tag and part of IAM paths)",
+            ))
+        if self.region is not None:
+            try:
+                check_region(self.region)
+            except ValidationError as exc:
+                problems.extend(exc.problems)
+        if (
+            not isinstance(self.max_workers, int)
+            or isinstance(self.max_workers, bool)
+            or self.max_workers < 1
+        ):
+            problems.append(Problem(
+                "max_workers",
+                self.max_workers,
+                f"max_workers: {self.max_workers!r} must be a positive integer",
+            ))
+        good: list[tuple[int, Resource]] = []
         for i, r in enumerate(self.resources):
             if isinstance(r, Resource):
-                good.append(r)
+                good.append((i, r))
                 continue
             hint = ""
             if type(r).__name__ == "Persona":
                 hint = "; deploy a persona with persona.role() or persona.permission_set()"
-            problems.append(
-                f"resources[{i}]: {r!r} is a {type(r).__name__}, not a resource{hint}"
-            )
-        for key, n in sorted(Counter(r.key for r in good).items()):
+            problems.append(Problem(
+                ("resources", i),
+                r,
+                f"resources[{i}]: {r!r} is a {type(r).__name__}, not a resource{hint}",
+            ))
+        first: dict[str, int] = {}
+        for i, r in good:
+            first.setdefault(r.key, i)
+        for key, n in sorted(Counter(r.key for _, r in good).items()):
             if n > 1:
-                problems.append(
+                problems.append(Problem(
+                    ("resources", first[key]),
+                    key,
                     f"resource {key!r} appears {n} times; each resource (kind/name) must be "
-                    "unique in a blueprint"
-                )
-        keys = {r.key for r in good}
-        for r in good:
+                    "unique in a blueprint",
+                ))
+        keys = {r.key for _, r in good}
+        for i, r in good:
             try:
-                problems.extend(f"{r.key}: {p}" for p in r.validate())
+                problems.extend(Problem.of(p).within(r.key, "resources", i) for p in r.validate())
             except ValidationError as exc:  # a resource that raises instead of returning
-                problems.extend(f"{r.key}: {p}" for p in exc.problems)
+                problems.extend(exc.within(r.key, "resources", i))
             external = set(r.external_dependencies())
             for dep in r.dependencies():
                 if dep not in keys and dep not in external:
-                    problems.append(
+                    problems.append(Problem(
+                        ("resources", i),
+                        dep,
                         f"{r.key}: depends on {dep!r}, which is not in the blueprint; add it "
-                        f"(blueprint resources: {sorted(keys)})"
-                    )
-        cycle = _find_cycle(good)
+                        f"(blueprint resources: {sorted(keys)})",
+                    ))
+        problems.extend(_pass_role_paths(good))
+        cycle = _find_cycle([r for _, r in good])
         if cycle:
-            problems.append("dependency cycle: " + " -> ".join(cycle))
+            problems.append(Problem((), cycle, "dependency cycle: " + " -> ".join(cycle)))
         return problems
 
     def validate(self) -> None:
@@ -282,3 +310,36 @@ def _find_cycle(resources: list[Resource]) -> list[str]:
             if found:
                 return found
     return []
+
+
+def _pass_role_paths(resources: list[tuple[int, Resource]]) -> Iterator[Problem]:
+    """A persona that passes a role of this blueprint by its bare name while the role
+    has a path: the ARN in the policy (``role/NAME``) would not be the role's
+    (``role/PATH/NAME``), so PassRole would fail; say how to name it."""
+    paths = {
+        getattr(r, "name", ""): getattr(r, "path", "/")
+        for _, r in resources
+        if r.kind == "iam-role"
+        and isinstance(getattr(r, "name", None), str)
+        and isinstance(getattr(r, "path", None), str)
+        and getattr(r, "path", "/") != "/"
+    }
+    if not paths:
+        return
+    for i, r in resources:
+        persona = getattr(r, "persona", None)
+        if persona is None:
+            continue
+        refs = {*persona.pass_roles}
+        for activity in persona.activities:
+            refs.update(getattr(activity, "pass_roles", ()))
+        for ref in sorted(refs):
+            if ref in paths:
+                yield Problem(
+                    ("resources", i),
+                    ref,
+                    f"{r.key}: persona {persona.name!r} passes role {ref!r}, but this "
+                    f"blueprint's role {ref!r} has path {paths[ref]!r}, so its ARN is "
+                    f"role{paths[ref]}{ref}; give pass_roles=[persona.role(path="
+                    f"{paths[ref]!r})] or {paths[ref] + ref!r}",
+                )

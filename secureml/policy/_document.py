@@ -18,6 +18,7 @@ from typing import Any, Literal, TypeAlias
 
 import attrs
 
+from secureml._convert import as_items, describe
 from secureml._display import Facts, Readable, html_block
 from secureml.errors import ValidationError
 
@@ -149,7 +150,7 @@ def _conditions(value: Iterable[Condition] | Mapping[str, Mapping[str, Any]] | N
                 merged.setdefault((operator, key), set()).update(_values(vals))
         return tuple(sorted(Condition(op, key, sorted(v)) for (op, key), v in merged.items()))
     merged2: dict[tuple[str, str], set[str]] = {}
-    for cond in value:
+    for cond in as_items(value, "conditions", "Conditions (or a mapping of operators)"):
         if not isinstance(cond, Condition):
             raise ValidationError(
                 f"statement conditions: {cond!r} is not a Condition; give Condition values or "
@@ -171,8 +172,20 @@ def _principals(
                 "{'Service': 'sagemaker.amazonaws.com'}"
             )
         return (("*", ("*",)),)
-    items = value.items() if isinstance(value, Mapping) else value
-    return tuple(sorted((str(kind), _strings(ids, f"principal {kind}")) for kind, ids in items))
+    items = (
+        value.items() if isinstance(value, Mapping)
+        else as_items(value, "principals", "(kind, ids) pairs or a mapping")
+    )
+    out = []
+    for item in items:
+        if not isinstance(item, tuple | list) or len(item) != 2:
+            raise ValidationError(
+                f"principal {describe(item)}: a principal is a mapping like "
+                "{'Service': 'sagemaker.amazonaws.com'}"
+            )
+        kind, ids = item
+        out.append((str(kind), _strings(ids, f"principal {kind}")))
+    return tuple(sorted(out))
 
 
 @attrs.frozen(order=False)
@@ -321,7 +334,9 @@ _DOCUMENT_KEYS = frozenset({"Version", "Id", "Statement"})
 def _statements(value: Statement | Iterable[Statement | Mapping[str, Any]]) -> tuple[
     Statement, ...
 ]:
-    items = [value] if isinstance(value, Statement) else value
+    items = [value] if isinstance(value, Statement) else as_items(
+        value, "statements", "Statements (or statement dicts)"
+    )
     parsed = []
     for item in items:
         stmt = Statement.from_dict(item) if isinstance(item, Mapping) else item
@@ -421,7 +436,7 @@ class PolicyDocument(Readable):
         """Parse a document dict (``Statement`` may be one statement or a list)."""
         if not isinstance(data, Mapping):
             raise ValidationError(f"policy document {data!r}: a policy document is a JSON object")
-        unknown = sorted(set(data) - _DOCUMENT_KEYS)
+        unknown = sorted(map(repr, set(data) - _DOCUMENT_KEYS))
         if unknown:
             raise ValidationError(
                 f"policy document has unsupported keys {unknown}; allowed are "
@@ -451,7 +466,16 @@ class PolicyDocument(Readable):
         if isinstance(text, Mapping):
             return cls.from_dict(text)
         if isinstance(text, bytes):
-            text = text.decode()
+            try:
+                text = text.decode()
+            except UnicodeDecodeError as exc:
+                raise ValidationError(
+                    f"policy document: byte {exc.start} is not UTF-8; give the JSON as text"
+                ) from None
+        if not isinstance(text, str):
+            raise ValidationError(
+                f"policy document: {describe(text)} is not JSON text, bytes or a dict"
+            )
         stripped = text.strip()
         if not stripped.startswith("{"):
             stripped = urllib.parse.unquote(stripped)

@@ -27,9 +27,10 @@ from typing import Any, ClassVar, Literal
 import attrs
 from botocore.exceptions import ClientError
 
-from secureml._validation import check_arn, check_bucket_name, checker
+from secureml._convert import as_items, frozen_tags
+from secureml._validation import check_bucket_name, check_kms_key_arn, checker
 from secureml.aws import AwsContext, error_code
-from secureml.errors import AWSCallError, OwnershipError, ValidationError
+from secureml.errors import AWSCallError, OwnershipError, Problem, ValidationError
 from secureml.policy import PolicyDocument, Statement
 from secureml.resources._base import OWNER_TAG, Observed, Resource, State
 from secureml.resources._public_access import SETTINGS, _bucket_region
@@ -61,7 +62,6 @@ _LIFECYCLE_RULE_ID = "secureml-audit-log-retention"
 _STORAGE_CLASSES = ("GLACIER", "DEEP_ARCHIVE", "GLACIER_IR", "STANDARD_IA", "ONEZONE_IA",
                     "INTELLIGENT_TIERING")
 _TRAIL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,126}[A-Za-z0-9]$")
-_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+$")
 _CLOUDTRAIL = "cloudtrail.amazonaws.com"
 # Right after the bucket policy (or a key policy) is written, CloudTrail may not
 # see it yet and refuses the bucket; these are worth retrying then, and only then.
@@ -195,7 +195,7 @@ def _data_buckets(value: Iterable[Any] | str | None) -> tuple[str, ...]:
     if isinstance(value, str):
         value = [value]
     names: set[str] = set()
-    for item in value:
+    for item in as_items(value, "data_event_buckets", "bucket names or personas"):
         if isinstance(item, str):
             names.add(item)
         elif hasattr(item, "buckets"):
@@ -285,7 +285,9 @@ class AuditTrail(Resource):
     )
     lifecycle: Lifecycle | None = attrs.field(default=None, kw_only=True)
     object_lock: ObjectLock | None = attrs.field(default=None, kw_only=True)
-    tags: Mapping[str, str] = attrs.field(factory=dict, converter=dict, hash=False, kw_only=True)
+    tags: Mapping[str, str] = attrs.field(
+        factory=dict, converter=frozen_tags, hash=False, kw_only=True
+    )
     adopt: bool = attrs.field(default=False, kw_only=True)
 
     def __attrs_post_init__(self) -> None:
@@ -293,9 +295,9 @@ class AuditTrail(Resource):
         if problems:
             raise ValidationError(problems)
 
-    def _problems(self) -> list[str]:
+    def _problems(self) -> list[Problem | str]:
         where = f"AuditTrail({self.name!r})"
-        problems: list[str] = []
+        problems: list[Problem | str] = []
         if not isinstance(self.name, str) or not _TRAIL_NAME.match(self.name) or any(
             pair in self.name for pair in ("..", "._", ".-", "_.", "-.", "__", "--", "_-", "-_")
         ):
@@ -309,13 +311,7 @@ class AuditTrail(Resource):
 
         check(check_bucket_name, self.bucket, "bucket")
         if self.kms_key_arn is not None:
-            check(check_arn, self.kms_key_arn, "kms_key_arn", service="kms")
-            if not _KEY_ARN.match(str(self.kms_key_arn)):
-                problems.append(
-                    f"{where}: kms_key_arn {self.kms_key_arn!r} is not a KMS key ARN "
-                    "(arn:aws:kms:REGION:ACCOUNT:key/KEY-ID; an alias is not enough, because "
-                    "the bucket policy check and CloudTrail report the key's ARN)"
-                )
+            check(check_kms_key_arn, self.kms_key_arn, "kms_key_arn")
         for b in self.data_event_buckets:
             check(check_bucket_name, b, "data_event_buckets")
         if self.bucket in self.data_event_buckets:
@@ -354,7 +350,7 @@ class AuditTrail(Resource):
         """One line for plans."""
         return f"CloudTrail trail {self.name} into s3://{self.bucket}"
 
-    def validate(self) -> list[str]:
+    def validate(self) -> list[Problem | str]:
         """Problems with the input (always empty: the constructor refuses bad input)."""
         return self._problems()
 

@@ -13,12 +13,13 @@ nothing needs doing.
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 
 from secureml._display import Facts, Readable
+from secureml.errors import Problem
 from secureml.policy._findings import Finding
 
 if TYPE_CHECKING:
@@ -87,7 +88,7 @@ class Resource(Readable, abc.ABC):
         blueprint (because they already exist in AWS)."""
         return ()
 
-    def validate(self) -> list[str]:
+    def validate(self) -> Sequence[Problem | str]:
         """Problems with this resource's own input, found without AWS (empty when valid)."""
         return []
 

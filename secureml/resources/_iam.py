@@ -34,10 +34,16 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import attrs
 from botocore.exceptions import ClientError
 
-from secureml._convert import duration_text, frozen_tags
-from secureml._validation import check_arn, check_iam_name, checker, parse_duration_hours
+from secureml._convert import as_items, describe, duration_text, frozen_tags
+from secureml._validation import (
+    check_arn,
+    check_iam_name,
+    checker,
+    of_type,
+    parse_duration_hours,
+)
 from secureml.aws import EVENTUAL_CONSISTENCY_CODES, error_code
-from secureml.errors import AWSCallError, OwnershipError, ValidationError
+from secureml.errors import AWSCallError, OwnershipError, Problem, ValidationError
 from secureml.policy import (
     LIMITS,
     MANAGED_POLICIES_PER_ROLE,
@@ -94,7 +100,7 @@ def _documents(value: Iterable[PolicyDocument | Mapping[str, Any] | str]) -> tup
 ]:
     if isinstance(value, PolicyDocument | Mapping | str):
         return (_document(value),)
-    return tuple(_document(v) for v in value)
+    return tuple(_document(v) for v in as_items(value, "policies", "PolicyDocuments"))
 
 
 def _optional_document(value: PolicyDocument | Mapping[str, Any] | str | None) -> (
@@ -451,7 +457,9 @@ class ManagedPolicy(Resource):
     name: str
     document: PolicyDocument = attrs.field(converter=_document)
     path: str | None = None
-    description: str | None = None
+    description: str | None = attrs.field(
+        default=None, validator=of_type(str, type(None), allowed="text or None")
+    )
     tags: Mapping[str, str] = attrs.field(factory=dict, converter=frozen_tags, hash=False)
     adopt: bool = False
 
@@ -561,7 +569,19 @@ def _managed(value: Iterable[str | ManagedPolicy] | str | ManagedPolicy) -> tupl
 ]:
     if isinstance(value, str | ManagedPolicy):
         return (value,)
-    return tuple(dict.fromkeys(value))
+    return tuple(
+        dict.fromkeys(
+            v if isinstance(v, str | ManagedPolicy) else _not_a_policy(v)
+            for v in as_items(value, "managed_policies", "policy ARNs or ManagedPolicy resources")
+        )
+    )
+
+
+def _not_a_policy(value: object) -> str:
+    raise ValidationError(
+        f"managed_policies: {describe(value)} is not a policy; give policy ARNs "
+        "('arn:aws:iam::aws:policy/ReadOnlyAccess') or ManagedPolicy resources"
+    )
 
 
 @attrs.frozen
@@ -599,7 +619,9 @@ class Role(Resource):
     )
     permissions_boundary: str | None = None
     path: str = "/"
-    description: str | None = None
+    description: str | None = attrs.field(
+        default=None, validator=of_type(str, type(None), allowed="text or None")
+    )
     max_session_duration: str = attrs.field(default="PT1H", converter=duration_text)
     tags: Mapping[str, str] = attrs.field(factory=dict, converter=frozen_tags, hash=False)
     adopt: bool = False
@@ -675,11 +697,11 @@ class Role(Resource):
 
     # -- the protocol -----------------------------------------------------------------
 
-    def validate(self) -> list[str]:
+    def validate(self) -> list[Problem | str]:
         """Name, path, description, session duration, ARNs, tags, and whether the
         policies fit (at most 10 per role, each within 6,144 characters)."""
         where = f"IAM role {self.name!r}"
-        problems: list[str] = []
+        problems: list[Problem | str] = []
 
         check = checker(where, problems)
 

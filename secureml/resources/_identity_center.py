@@ -35,6 +35,7 @@ from secureml._validation import (
     check_arn,
     check_iam_name,
     check_session_duration,
+    of_type,
     parse_duration_hours,
 )
 from secureml.aws import AwsContext, error_code
@@ -43,6 +44,7 @@ from secureml.errors import (
     NotFoundError,
     OwnershipError,
     PolicyTooLargeError,
+    Problem,
     ValidationError,
 )
 from secureml.policy import LIMITS, MANAGED_POLICIES_PER_PERMISSION_SET, PolicyDocument
@@ -610,7 +612,11 @@ def _is_aws_managed(arn: str) -> bool:
 
 
 
-def _problems(fn: Callable[[], object]) -> list[str]:
+_SIZE_PATH = ("inline_policy", "size")
+"""The path of the one problem that is a policy over the inline size limit."""
+
+
+def _problems(fn: Callable[[], object]) -> list[Problem | str]:
     try:
         fn()
     except ValidationError as exc:
@@ -655,7 +661,9 @@ class PermissionSet(Resource):
     """Seconds to wait for a provisioning request before giving up (see ``_sso_async``)."""
 
     _name: str = attrs.field(alias="name")
-    description: str | None = None
+    description: str | None = attrs.field(
+        default=None, validator=of_type(str, type(None), allowed="text or None")
+    )
     """1-700 characters; ``None``: ``secureml permission set NAME`` (AWS cannot remove a
     description, so there is always one, and a plan settles on it)."""
     session_duration: str = "PT1H"
@@ -663,7 +671,9 @@ class PermissionSet(Resource):
     managed_policies: tuple[str, ...] = attrs.field(default=(), converter=string_tuple)
     customer_managed_policies: tuple[str, ...] = attrs.field(default=(), converter=string_tuple)
     permissions_boundary: str | None = None
-    relay_state: str | None = None
+    relay_state: str | None = attrs.field(
+        default=None, validator=of_type(str, type(None), allowed="text or None")
+    )
     """The URL users land on after signing in. ``None`` leaves the permission set's
     relay state as it is and out of plans: AWS can change a relay state but never
     remove one, so asking for none could never converge."""
@@ -730,11 +740,13 @@ class PermissionSet(Resource):
         )
         problems = ps.validate()
         if problems:
-            size = [p for p in problems if "non-whitespace" in p]
+            size = [p for p in problems if isinstance(p, Problem) and p.path == _SIZE_PATH]
             document = ps.policy_document()
             if len(size) == len(problems) and document is not None:
                 raise PolicyTooLargeError(
-                    size[0], sizes=[document.size], limit=LIMITS["permission set inline"].max_chars
+                    str(size[0]),
+                    sizes=[document.size],
+                    limit=LIMITS["permission set inline"].max_chars,
                 )
             raise ValidationError(problems)
         return ps
@@ -756,13 +768,13 @@ class PermissionSet(Resource):
 
     # -- validation ---------------------------------------------------------------------------
 
-    def validate(self) -> list[str]:
+    def validate(self) -> list[Problem | str]:
         """Every problem with this permission set's input (empty when valid)."""
         where = f"permission set {self._name!r}"
-        problems: list[str] = []
+        problems: list[Problem | str] = []
 
-        def add(found: list[str]) -> None:
-            problems.extend(f"{where}: {p}" for p in found)
+        def add(found: list[Problem | str]) -> None:
+            problems.extend(Problem.of(p).within(where) for p in found)
 
         add(_problems(lambda: check_iam_name(self._name, "name", max_len=_PS_NAME_MAX)))
         add(_problems(lambda: check_session_duration(self.session_duration)))
@@ -828,26 +840,28 @@ class PermissionSet(Resource):
         else:
             document = self.policy_document()
             if document is not None:
-                problems.extend(f"{where}: {p}" for p in self._size_problems(document))
+                problems.extend(p.within(where) for p in self._size_problems(document))
         if self.region is not None and self.persona is None:
             problems.append(f"{where}: region only applies to a permission set made from a persona")
         problems.extend(f"{where}: {p}" for p in self.identity_center.problems())
         return problems
 
-    def _size_problems(self, document: PolicyDocument) -> list[str]:
+    def _size_problems(self, document: PolicyDocument) -> list[Problem]:
         limit = LIMITS["permission set inline"].max_chars
         if document.size <= limit:
             return []
         source = f"persona {self.persona.name!r}'s policy" if self.persona else "inline_policy"
-        return [
+        return [Problem(
+            _SIZE_PATH,
+            document.size,
             f"{source} is {document.size:,} non-whitespace characters, over the {limit:,} a "
             "permission set's inline policy may have. Split it: deploy the persona's policies "
             "as customer managed policies of the same name in every target account (for "
             "instance with persona.role()'s policies or a StackSet) and reference them with "
             "customer_managed_policies=['name', ...] (up to "
             f"{MANAGED_POLICIES_PER_PERMISSION_SET} with managed policies), or give the "
-            "persona fewer activities"
-        ]
+            "persona fewer activities",
+        )]
 
     def _boundary(self) -> dict[str, Any] | None:
         value = self.permissions_boundary

@@ -25,7 +25,7 @@ from botocore.exceptions import ClientError
 
 from secureml._validation import check_account_id, check_bucket_name
 from secureml.aws import AwsContext, error_code
-from secureml.errors import NotFoundError, ValidationError
+from secureml.errors import NotFoundError, Problem, ValidationError
 from secureml.policy._findings import Finding
 from secureml.resources._base import Observed, Resource, State
 
@@ -116,8 +116,8 @@ class _Settings:
             "RestrictPublicBuckets": self.restrict_public_buckets,
         }
 
-    def _setting_problems(self, where: str) -> list[str]:
-        problems: list[str] = []
+    def _setting_problems(self, where: str) -> list[Problem | str]:
+        problems: list[Problem | str] = []
         for key, value in self.configuration().items():
             try:
                 _bool(value, f"{where}: {key}")
