@@ -8,6 +8,7 @@ mistake to explain, not a traceback.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from types import MappingProxyType
@@ -36,7 +37,7 @@ def duration_text(value: Any) -> Any:
         seconds = value * 3600
     else:
         return value
-    if seconds <= 0 or seconds != int(seconds):
+    if not math.isfinite(seconds) or seconds <= 0 or seconds != int(seconds):
         return value  # not a whole number of seconds: validation says what is allowed
     hours, rest = divmod(int(seconds), 3600)
     minutes, secs = divmod(rest, 60)
