@@ -89,8 +89,8 @@ COMPUTE_DEFAULTS: tuple[type[Activity], ...] = (AccessRequiredAWSServices,)
 
 
 def by_name(name: str) -> type[Activity]:
-    """The activity class with this Role Manager name or class name (case and
-    spaces do not matter), with a did-you-mean on a typo.
+    """The activity class with this Role Manager name or class name (case does
+    not matter), with a did-you-mean on a typo.
 
     >>> by_name("Manage ML Jobs").__name__
     'ManageMLJobs'
@@ -99,7 +99,7 @@ def by_name(name: str) -> type[Activity]:
     """
 
     def fold(text: str) -> str:
-        return "".join(text.split()).casefold()
+        return text.strip().casefold()
 
     wanted = fold(name) if isinstance(name, str) else ""
     for cls in ALL:

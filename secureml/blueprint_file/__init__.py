@@ -43,6 +43,7 @@ import yaml
 from secureml._validation import BLUEPRINT_NAME, check_region
 from secureml.blueprint_file._build import build
 from secureml.blueprint_file._convert import Problem, structure
+from secureml.blueprint_file._recover import recover
 from secureml.blueprint_file._schema import json_schema
 from secureml.blueprint_file._spec import REGION, BlueprintSpec
 from secureml.blueprint_file._yaml import Located, Path, format_path, parse
@@ -188,12 +189,9 @@ def loads(
     spec, found = structure(data, BlueprintSpec)
     problems += found
     dropped: list[tuple[str | int, ...]] = []
-    if spec is None and found and all(_is_unknown_key(p) for p in found):
-        # Unknown keys carry no meaning, so the rest of the file can still be checked
-        # without them: one run then reports a typo'd key and a bad reference together.
-        dropped = [p[0][:-1] for p in found]
-        data = _without(data, [p[0] for p in found])
-        spec, _ = structure(data, BlueprintSpec)
+    if spec is None and found:
+        spec, data, more, dropped = _read_shape(data, found)
+        problems += more
     if spec is None:
         raise _fail(source, doc, problems)
     if region is not None:
@@ -308,7 +306,50 @@ def _syntax_message(exc: yaml.MarkedYAMLError) -> str:
     message = ": ".join(x for x in (context, exc.problem or "") if x) or "not valid YAML"
     if "'\\t'" in message:
         message += "; indent with spaces, YAML does not allow tabs"
-    return message
+    plain = next((words for pattern, words in _PLAIN_SYNTAX if pattern in message), None)
+    return f"{plain} (YAML: {message})" if plain else message
+
+
+_PLAIN_SYNTAX = (
+    ("'\\t'", "a tab character: indent with spaces only"),
+    ("mapping values are not allowed here",
+     "a 'key: value' where none can be: this line is probably indented more than the keys "
+     "beside it, or a value containing ': ' needs quotes"),
+    ("expected <block end>",
+     "this line is indented differently from the lines above it in the same block: align "
+     "it with its neighbours"),
+    ("did not find expected key",
+     "this line is indented differently from the keys of its block: align it with them"),
+    ("did not find expected '-' indicator",
+     "a list item ('- ...') is indented differently from the items above it"),
+    ("could not find expected ':'",
+     "a line in a mapping has no 'key: value' (a missing ': ' after the key, or wrong "
+     "indentation)"),
+    ("expected ',' or ']'", "a [list] is not closed with ']' or its items are not separated "
+     "by ','"),
+    ("expected ',' or '}'", "a {mapping} is not closed with '}' or its entries are not "
+     "separated by ','"),
+    ("found unexpected end of stream", "a quote or bracket is opened and never closed"),
+    ("found undefined alias", "a *name that no &name defines earlier in the file"),
+)
+"""PyYAML's messages in plain words (first match wins)."""
+
+
+def _read_shape(
+    data: Any, found: list[Problem]
+) -> tuple[BlueprintSpec | None, Any, list[Problem], list[Path]]:
+    """The file's shape read again without what ``found`` refused, so the rest of it
+    is still checked: the spec, the data it came from, new problems, and the paths
+    whose missing values those problems already explain."""
+    if all(_is_unknown_key(p) for p in found):
+        # Unknown keys carry no meaning, so the rest of the file can still be checked
+        # without them: one run then reports a typo'd key and a bad reference together.
+        data = _without(data, [p[0] for p in found])
+        spec, _ = structure(data, BlueprintSpec)
+        return spec, data, [], [p[0][:-1] for p in found]
+    # Other values that cannot be read are set aside too (see _recover).
+    spec, data, more, dropped = recover(data, found, lambda d: structure(d, BlueprintSpec))
+    return spec, data, more, dropped
 
 
 def _is_unknown_key(problem: Problem) -> bool:

@@ -16,6 +16,7 @@ import attrs
 from secureml import activities as _act
 from secureml import personas as _personas
 from secureml import resources as res
+from secureml._validation import check_session_duration
 from secureml.activities import Activity
 from secureml.blueprint_file._convert import Problem
 from secureml.blueprint_file._spec import (
@@ -338,6 +339,7 @@ class _Builder:
         acts = self.activities(i, p)
         pass_roles = self.resolve_roles(p.pass_roles, (*base, "pass_roles"))
         if not ok or settings is None or acts is None or pass_roles is None:
+            self.deployment_inputs(i, p)
             return
         network, encryption, guardrails = settings
         kwargs: dict[str, Any] = {
@@ -376,9 +378,21 @@ class _Builder:
             base, _BUILDERS[p.kind], p.name, locate=locate_activity, **kwargs
         )
         if persona is None:
+            self.deployment_inputs(i, p)
             return
         self.personas[p.name] = persona
         self.deployments(i, p, persona)
+
+    def deployment_inputs(self, i: int, p: PersonaSpec) -> None:
+        """What can be checked of the role and permission set of a persona that could
+        not be built, so one run still reports their mistakes."""
+        if p.permission_set is not None:
+            path: Path = ("personas", i, "permission_set", "session_duration")
+            try:
+                check_session_duration(p.permission_set.session_duration, "session_duration")
+            except ValidationError as exc:
+                for problem in exc.problems:
+                    self.c.add(path, str(problem).removeprefix("session_duration: "))
 
     def deployments(self, i: int, p: PersonaSpec, persona: Persona) -> None:
         """The persona's role and permission set, when the file asks for them."""
@@ -402,6 +416,11 @@ class _Builder:
                 extra["description"] = ps.description
             if ps.relay_state is not None:
                 extra["relay_state"] = ps.relay_state
+            if ps.permissions_boundary is not None:
+                extra["permissions_boundary"] = ps.permissions_boundary
+            extra["managed_policies"] = ps.managed_policies
+            extra["customer_managed_policies"] = ps.customer_managed_policies
+            extra["tags"] = ps.tags
             if self.identity_center is not None:
                 extra["identity_center"] = self.identity_center
             if self.spec.region is not None:
@@ -431,6 +450,8 @@ class _Builder:
                     f"user (a user name); got {'both' if a.group else 'neither'}",
                 )
                 continue
+            # Both checks run, so one run reports both mistakes of an assignment.
+            usable = True
             if not a.accounts and not a.organizational_units:
                 self.c.add(
                     base,
@@ -438,7 +459,7 @@ class _Builder:
                     "(ou-... or r-...), or both",
                     missing=True,
                 )
-                continue
+                usable = False
             if a.permission_set not in by_name:
                 known = ", ".join(sorted(set(by_name.values()))) or "none"
                 self.c.add(
@@ -446,6 +467,8 @@ class _Builder:
                     f"unknown permission set {a.permission_set!r}: name a persona of this file "
                     f"that has `permission_set:` (here: {known})",
                 )
+                usable = False
+            if not usable:
                 continue
             kwargs: dict[str, Any] = {
                 "permission_set": by_name[a.permission_set],

@@ -169,6 +169,24 @@ class PermissionSetSpec:
     relay_state: str | None = _field(
         "URL users land on after signing in, e.g. the SageMaker Studio console.", None
     )
+    managed_policies: tuple[str, ...] = _field(
+        "ARNs of AWS managed policies attached to the permission set too "
+        "(arn:aws:iam::aws:policy/...).",
+        (),
+    )
+    customer_managed_policies: tuple[str, ...] = _field(
+        "Customer managed policies attached by reference: their name, path/name or ARN "
+        "(each must exist in every account the permission set is assigned to).",
+        (),
+    )
+    permissions_boundary: str | None = _field(
+        "ARN of the managed policy used as the permissions boundary (default: the "
+        "persona's).",
+        None,
+    )
+    tags: dict[str, str] = _factory(
+        "Tags on the permission set, beside the persona's.", dict
+    )
     adopt: bool = _field(
         "Take over an existing permission set of the same name that this blueprint did "
         "not create.",

@@ -179,6 +179,7 @@ def _parser() -> argparse.ArgumentParser:
 
     _explain.add_parser(sub, [file_arg, common])
     sub.choices["explain"].set_defaults(func=_cmd_explain)
+    _add_sagemaker_command(sub, file_arg, common)
 
     p = sub.add_parser(
         "schema", parents=[common], help="print the JSON Schema of blueprint files"
@@ -257,6 +258,15 @@ def _add_review_commands(
         help="do not ask before deleting (needed without a terminal)",
     )
     p.set_defaults(func=_cmd_destroy)
+
+
+def _add_sagemaker_command(
+    sub: Any, file_arg: argparse.ArgumentParser, common: argparse.ArgumentParser
+) -> None:
+    """``sagemaker-config`` (see ``secureml.cli._sagemaker``)."""
+    from secureml.cli import _sagemaker
+
+    _sagemaker.add_command(sub, file_arg, common)
 
 
 # -- shared steps -------------------------------------------------------------------------------

@@ -16,21 +16,30 @@ a notebook never meets an ``AccessDenied`` for a missing subnet or key:
 ('arn:aws:iam::111122223333:role/team-a-compute', ['subnet-0abc1234'], ['sg-0abc1234'])
 
 Then ``sagemaker.estimator.Estimator(image_uri=..., instance_type=...,
-**kwargs)``. This module never imports the ``sagemaker`` package (it is 1 GB
-and slow to import): it returns plain values, so it works without the
-``sagemaker`` extra installed too.
+**kwargs)``. Or, once for every notebook, :func:`sdk_config` writes the
+SDK's defaults file (``config.yaml``) so that every estimator, processor,
+transformer, model, endpoint config, pipeline and AutoML job gets them
+without being told (see :doc:`/integrations`).
+
+This module never imports the ``sagemaker`` package (it is 1 GB and slow to
+import): it returns plain values, so it works without the ``sagemaker``
+extra installed too.
 """
 
 from __future__ import annotations
 
 import fnmatch
+from collections.abc import Mapping
 from typing import Any
 
 from secureml._validation import check_account_id
 from secureml.errors import ValidationError
 from secureml.personas import Persona
 
-__all__ = ["check_instance_type", "job_settings"]
+__all__ = ["SCHEMA_VERSION", "check_instance_type", "job_settings", "sdk_config", "sdk_config_yaml"]
+
+SCHEMA_VERSION = "1.0"
+"""The SageMaker Python SDK's config file schema version (the only one it knows)."""
 
 
 def _role_arn(role: Persona | str, account_id: str | None, partition: str) -> str:
@@ -108,3 +117,155 @@ def check_instance_type(caller: Persona, instance_type: str) -> str:
             f"allowed are {list(allowed)}"
         )
     return instance_type
+
+
+def _scope_tags(persona: Persona) -> list[dict[str, str]]:
+    """The persona's scope tags with fixed values (a ``PrincipalTag`` value is the
+    caller's own tag, resolved by IAM at request time: no file can hold it)."""
+    scope = getattr(persona, "scope", None)
+    tags = getattr(scope, "tags", None) or {}
+    return [
+        {"Key": str(k), "Value": v}
+        for k, v in sorted(dict(tags).items())
+        if isinstance(v, str)
+    ]
+
+
+def _default_bucket(persona: Persona, default_bucket: str | None) -> str | None:
+    if default_bucket is None:
+        return persona.buckets[0] if persona.buckets else None
+    if default_bucket not in persona.buckets:
+        raise ValidationError(
+            f"default_bucket: {default_bucket!r} is not one of persona {persona.name!r}'s "
+            f"buckets ({', '.join(persona.buckets) or 'none'}); the SDK uploads code and data "
+            "there, so give one the persona may use"
+        )
+    return default_bucket
+
+
+def sdk_config(
+    persona: Persona,
+    *,
+    role: Persona | str,
+    default_bucket: str | None = None,
+    account_id: str | None = None,
+    partition: str = "aws",
+) -> dict[str, Any]:
+    """The SageMaker Python SDK's defaults (``config.yaml``, SchemaVersion 1.0) that
+    make every job, model and endpoint ``persona`` creates satisfy its guard-rails.
+
+    For training, processing, transform and AutoML jobs, models, endpoint
+    configs, pipelines, monitoring schedules, remote functions and notebook
+    jobs, as far as each takes them: the execution role ``role`` (which
+    ``persona`` must be allowed to pass), the persona's subnets and security
+    groups, its volume and output KMS keys, network isolation and
+    inter-container traffic encryption when its guard-rails ask for them, and
+    the tags of its scope where it has one. The SDK's default bucket is
+    ``default_bucket``, which must be one of the persona's buckets (default: its
+    first). Keys are only present for settings the persona has.
+
+    >>> import secureml as sm
+    >>> ds = sm.DataScientist("team-a-ds", buckets=["team-a-data"],
+    ...                       pass_roles=["team-a-compute"])
+    >>> config = sdk_config(ds, role="team-a-compute", account_id="111122223333")
+    >>> config["SageMaker"]["TrainingJob"]["RoleArn"]
+    'arn:aws:iam::111122223333:role/team-a-compute'
+    >>> config["SageMaker"]["PythonSDK"]["Modules"]["Session"]["DefaultS3Bucket"]
+    'team-a-data'
+    """
+    settings = job_settings(persona, role=role, account_id=account_id, partition=partition)
+    role_arn: str = settings["role"]
+    vpc = (
+        {"SecurityGroupIds": settings["security_group_ids"], "Subnets": settings["subnets"]}
+        if "subnets" in settings
+        else None
+    )
+    volume = settings.get("volume_kms_key")
+    output = settings.get("output_kms_key")
+    isolation = settings.get("enable_network_isolation")
+    encrypt = settings.get("encrypt_inter_container_traffic")
+    tags = _scope_tags(persona)
+
+    def keep(**values: Any) -> dict[str, Any]:
+        """The values that are set, nested dicts with nothing in them dropped."""
+        out = {}
+        for key, given in values.items():
+            value = keep(**given) if isinstance(given, Mapping) else given
+            if value not in (None, {}, []):
+                out[key] = value
+        return out
+
+    network = keep(VpcConfig=vpc, EnableNetworkIsolation=isolation,
+                   EnableInterContainerTrafficEncryption=encrypt)
+    security = keep(VolumeKmsKeyId=volume, VpcConfig=vpc,
+                    EnableInterContainerTrafficEncryption=encrypt)
+    bucket = _default_bucket(persona, default_bucket)
+    sagemaker = keep(
+        PythonSDK={"Modules": keep(
+            Session={"DefaultS3Bucket": bucket},
+            RemoteFunction=keep(RoleArn=role_arn, VpcConfig=vpc, VolumeKmsKeyId=volume,
+                                S3KmsKeyId=output, Tags=tags,
+                                EnableInterContainerTrafficEncryption=encrypt),
+            NotebookJob=keep(RoleArn=role_arn, VpcConfig=vpc, VolumeKmsKeyId=volume,
+                             S3KmsKeyId=output),
+        )},
+        TrainingJob=keep(
+            RoleArn=role_arn, VpcConfig=vpc, EnableNetworkIsolation=isolation,
+            EnableInterContainerTrafficEncryption=encrypt,
+            OutputDataConfig={"KmsKeyId": output}, ResourceConfig={"VolumeKmsKeyId": volume},
+            Tags=tags,
+        ),
+        ProcessingJob=keep(
+            RoleArn=role_arn, NetworkConfig=network,
+            ProcessingOutputConfig={"KmsKeyId": output},
+            ProcessingResources={"ClusterConfig": {"VolumeKmsKeyId": volume}}, Tags=tags,
+        ),
+        TransformJob=keep(
+            TransformOutput={"KmsKeyId": output}, TransformResources={"VolumeKmsKeyId": volume},
+            DataCaptureConfig={"KmsKeyId": output}, Tags=tags,
+        ),
+        Model=keep(ExecutionRoleArn=role_arn, VpcConfig=vpc, EnableNetworkIsolation=isolation,
+                   Tags=tags),
+        EndpointConfig=keep(
+            KmsKeyId=volume, DataCaptureConfig={"KmsKeyId": output},
+            AsyncInferenceConfig={"OutputConfig": {"KmsKeyId": output}}, Tags=tags,
+        ),
+        Pipeline=keep(RoleArn=role_arn, Tags=tags),
+        AutoMLJob=keep(
+            RoleArn=role_arn, AutoMLJobConfig={"SecurityConfig": security},
+            OutputDataConfig={"KmsKeyId": output}, Tags=tags,
+        ),
+        AutoMLJobV2=keep(
+            RoleArn=role_arn, SecurityConfig=security, OutputDataConfig={"KmsKeyId": output},
+            Tags=tags,
+        ),
+        MonitoringSchedule=keep(
+            MonitoringScheduleConfig={"MonitoringJobDefinition": keep(
+                RoleArn=role_arn, NetworkConfig=network,
+                MonitoringOutputConfig={"KmsKeyId": output},
+                MonitoringResources={"ClusterConfig": {"VolumeKmsKeyId": volume}},
+            )},
+            Tags=tags,
+        ),
+    )
+    return {"SchemaVersion": SCHEMA_VERSION, "SageMaker": sagemaker}
+
+
+def sdk_config_yaml(config: Mapping[str, Any], *, persona: str = "") -> str:
+    """``config`` (from :func:`sdk_config`) as the YAML text of ``config.yaml``."""
+    import yaml  # noqa: PLC0415 - only when writing a file
+
+    head = (
+        f"# SageMaker Python SDK defaults for persona {persona}, written by secureml\n"
+        if persona
+        else "# SageMaker Python SDK defaults, written by secureml\n"
+    )
+
+    class _Plain(yaml.SafeDumper):
+        """No ``&id001`` anchors for values used twice: people read this file."""
+
+        def ignore_aliases(self, data: Any) -> bool:
+            return True
+
+    body: str = yaml.dump(dict(config), Dumper=_Plain, sort_keys=False, default_flow_style=False)
+    return head + body
