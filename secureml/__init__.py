@@ -16,7 +16,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from secureml import activities
+from secureml import activities, workflows
 from secureml.errors import (
     AWSCallError,
     ConvergenceError,
@@ -145,4 +145,5 @@ __all__ = [
     "block_public_access",
     "lint",
     "public_access_report",
+    "workflows",
 ]

@@ -87,6 +87,10 @@ class Activity(abc.ABC):
     data_access: ClassVar[bool] = False
     """Whether the activity reads or writes S3 data (never in an MLOps persona)."""
 
+    workflows: ClassVar[tuple[str, ...]] = ()
+    """Names of the workflows (:data:`secureml.workflows.WORKFLOWS`) this activity
+    enables: ``persona.check()`` proves each is allowed."""
+
     @abc.abstractmethod
     def statements(self, ctx: ActivityContext) -> Iterator[Statement]:
         """The statements this activity grants in ``ctx``."""

@@ -19,14 +19,23 @@ from secureml.policy._limits import (
     MANAGED_POLICIES_PER_ROLE,
     Limit,
 )
-from secureml.policy._lint import STAR_RESOURCE_ACTIONS, VPC_OPTIONAL_ACTIONS, lint, lint_persona
+from secureml.policy._lint import (
+    LOCAL_STORAGE_INSTANCE_TYPES,
+    OPTIONAL_GUARDRAIL_KEYS,
+    STAR_RESOURCE_ACTIONS,
+    VPC_OPTIONAL_ACTIONS,
+    lint,
+    lint_persona,
+)
 from secureml.policy._pack import pack_statements, total_size
 
 __all__ = [
     "FINDING_CODES",
     "LIMITS",
+    "LOCAL_STORAGE_INSTANCE_TYPES",
     "MANAGED_POLICIES_PER_PERMISSION_SET",
     "MANAGED_POLICIES_PER_ROLE",
+    "OPTIONAL_GUARDRAIL_KEYS",
     "STAR_RESOURCE_ACTIONS",
     "VERSION",
     "VPC_OPTIONAL_ACTIONS",
