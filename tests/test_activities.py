@@ -15,6 +15,7 @@ from secureml.activities import Activity, ActivityContext
 from secureml.activities._guardrails import (
     CREATED_RESOURCES,
     GUARDRAIL_KEYS,
+    LOCAL_STORAGE_ACTIONS,
     SAGEMAKER_RESOURCES,
     compact_statements,
 )
@@ -192,7 +193,9 @@ def test_resource_star_only_for_actions_without_resource_types() -> None:
 def test_list_model_packages_is_on_star_as_aws_managed_policies_grant_it() -> None:
     """An unfiltered ListModelPackages names no model package, and a filtered one
     is authorized against the group, which the reference does not list for it."""
-    assert set(STAR_RESOURCE_ACTIONS) == {"sagemaker:ListModelPackages"}
+    # (cloudwatch:PutMetricData joined it when the 2026 reference gave it an optional
+    # dataset type; test_catalogue checks every generated grant against the reference.)
+    assert set(STAR_RESOURCE_ACTIONS) == {"sagemaker:ListModelPackages", "cloudwatch:PutMetricData"}
     models = statements(act.ManageModels())
     [stmt] = [s for s in models if "sagemaker:ListModelPackages" in s.actions]
     assert stmt.resources == ("*",)
@@ -287,16 +290,20 @@ def test_kms_conditions_on_actions_that_support_them() -> None:
         a: s.to_dict().get("Condition", {})
         for s in everything(encryption=ENCRYPTION)
         for a in s.actions
+        # the narrow local-storage grant (no volume key) is tested on its own
+        if "sagemaker:VolumeKmsKeyArn" not in s.to_dict().get("Condition", {}).get("Null", {})
     }
-    jobs = by_action["sagemaker:CreateTrainingJob"]["StringEquals"]
+    # The current ARN-typed keys (AWS deprecated sagemaker:VolumeKmsKey/OutputKmsKey),
+    # compared as ARNs.
+    jobs = by_action["sagemaker:CreateTrainingJob"]["ArnEquals"]
     assert jobs == {
-        "sagemaker:VolumeKmsKey": ENCRYPTION.volume_kms_key,
-        "sagemaker:OutputKmsKey": ENCRYPTION.output_kms_key,
+        "sagemaker:VolumeKmsKeyArn": ENCRYPTION.volume_kms_key,
+        "sagemaker:OutputKmsKeyArn": ENCRYPTION.output_kms_key,
     }
-    assert by_action["sagemaker:CreateEndpointConfig"]["StringEquals"] == {
-        "sagemaker:VolumeKmsKey": ENCRYPTION.volume_kms_key
+    assert by_action["sagemaker:CreateEndpointConfig"]["ArnEquals"] == {
+        "sagemaker:VolumeKmsKeyArn": ENCRYPTION.volume_kms_key
     }
-    assert "StringEquals" not in by_action["sagemaker:CreateModel"]
+    assert "ArnEquals" not in by_action["sagemaker:CreateModel"]
 
 
 def test_kms_grants_are_on_key_arns_for_aws_resources_through_sagemaker() -> None:
@@ -323,8 +330,8 @@ def test_one_key_brings_only_its_own_conditions() -> None:
     volume_only = sm.EncryptionSettings(volume_kms_key=ENCRYPTION.volume_kms_key)
     stmts = everything(encryption=volume_only)
     keys = {k for s in stmts for k in s.condition_keys}
-    assert "sagemaker:VolumeKmsKey" in keys
-    assert "sagemaker:OutputKmsKey" not in keys
+    assert "sagemaker:VolumeKmsKeyArn" in keys
+    assert "sagemaker:OutputKmsKeyArn" not in keys
     assert not any("kms:Decrypt" in s.actions for s in stmts)
 
 
@@ -663,3 +670,32 @@ def test_studio_classic_can_start_under_an_instance_type_guard_rail() -> None:
         else:
             assert values == {("ml.m5.*",)}, stmt.to_dict()
     assert create_app_seen
+
+
+def test_no_volume_key_only_on_local_storage_instance_types_or_serverless() -> None:
+    """AWS refuses a volume key on instance types with local NVMe storage: under a
+    volume-key guard-rail those (and a serverless endpoint, with no instance) may go
+    without one, keeping every other guard-rail; nothing else may."""
+    rails = sm.Guardrails(network_isolation=True, instance_types=["ml.m5.*", "ml.g5.*"])
+    stmts = everything(encryption=ENCRYPTION, network=NETWORK, guardrails=rails)
+    narrow = [
+        s for s in stmts
+        if s.to_dict().get("Condition", {}).get("Null", {}).get("sagemaker:VolumeKmsKeyArn")
+        == "true"
+    ]
+    assert {a for s in narrow for a in s.actions} == {
+        f"sagemaker:{a}" for a in LOCAL_STORAGE_ACTIONS
+    }
+    for stmt in narrow:
+        cond = stmt.to_dict()["Condition"]
+        # within the instance-type guard-rail: only its local-storage family
+        assert cond["ForAllValues:StringLike"] == {"sagemaker:InstanceTypes": "ml.g5.*"}
+        assert "ArnEquals" not in cond or "sagemaker:VolumeKmsKeyArn" not in cond["ArnEquals"]
+        if stmt.actions != ("sagemaker:CreateTransformJob",):
+            assert "sagemaker:VpcSubnets" in cond["ForAllValues:StringEquals"]
+    # Without a local-storage family among the allowed types: no narrow grant at all.
+    cpu_only = sm.Guardrails(instance_types=["ml.m5.*"])
+    assert not [
+        s for s in everything(encryption=ENCRYPTION, guardrails=cpu_only)
+        if "sagemaker:VolumeKmsKeyArn" in s.to_dict().get("Condition", {}).get("Null", {})
+    ]

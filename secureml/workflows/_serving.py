@@ -30,9 +30,6 @@ def register_model(s: WorkflowSettings) -> Workflow:
         (
             *create(s, "CreateModelPackageGroup", f"model-package-group/{group}",
                     f"{call}: CreateModelPackageGroup"),
-            *create(s, "CreateModelPackage", f"model-package-group/{group}",
-                    f"{call}: CreateModelPackage (in the group)",
-                    {"sagemaker:ModelApprovalStatus": "PendingManualApproval"}),
             *create(s, "CreateModelPackage", f"model-package/{group}/1",
                     f"{call}: CreateModelPackage",
                     {"sagemaker:ModelApprovalStatus": "PendingManualApproval"}),
@@ -222,9 +219,6 @@ def pipeline_role(s: WorkflowSettings) -> Workflow:
                                    ict=False))
         yield from create(s, "CreateModelPackage", f"model-package/{s.name}-models/1",
                           "RegisterModel step",
-                          {"sagemaker:ModelApprovalStatus": "PendingManualApproval"})
-        yield from create(s, "CreateModelPackage", f"model-package-group/{s.name}-models",
-                          "RegisterModel step (the group)",
                           {"sagemaker:ModelApprovalStatus": "PendingManualApproval"})
         yield from create(s, "CreateTransformJob", f"transform-job/{prefix}-Transform",
                           "TransformStep", job_keys(s, vpc=False))
