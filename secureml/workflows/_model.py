@@ -159,6 +159,15 @@ def pick_instance_type(
     return _concrete(allowed[0], preferred)
 
 
+def _activity_input(persona: Persona, field: str) -> tuple[str, ...]:
+    """An input an activity of ``persona`` names itself (e.g. its workgroups)."""
+    for activity in persona.activities:
+        value = getattr(activity, field, ())
+        if value:
+            return tuple(value)
+    return ()
+
+
 @attrs.frozen
 class WorkflowSettings:
     """What workflows are built for: where they run, the names they use, and the
@@ -227,8 +236,8 @@ class WorkflowSettings:
             own_role=own,
             buckets=persona.buckets,
             ecr_repositories=persona.ecr_repositories,
-            workgroups=persona.workgroups,
-            glue_databases=persona.glue_databases,
+            workgroups=persona.workgroups or _activity_input(persona, "workgroups"),
+            glue_databases=persona.glue_databases or _activity_input(persona, "glue_databases"),
             network=persona.network,
             encryption=persona.encryption,
             guardrails=rails,
