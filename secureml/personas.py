@@ -7,6 +7,7 @@ activities. ``with_*``/``without_*`` return a new persona; nothing mutates.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -239,11 +240,13 @@ class Persona:
         account_id: str,
         region: str,
         strict: bool = False,
+        remote: Any = False,
     ) -> Evaluation:
         """Would this persona's own policies (as :meth:`policy_documents` packs
         them) allow the request? See :func:`secureml.policy.evaluate`. AWS managed
         policies and the permissions boundary, whose text secureml does not hold,
-        take no part.
+        take no part. ``remote`` asks IAM's ``SimulateCustomPolicy`` too (see
+        :func:`secureml.policy.evaluate`).
 
         >>> import secureml as sm
         >>> ds = sm.DataScientist("team-a-ds", buckets=["team-a-data"], pass_roles=["c"])
@@ -251,8 +254,8 @@ class Persona:
         ...             account_id="111122223333", region="us-east-1").allowed
         True
         """
-        documents = self.policy_documents(account_id, region)
-        return evaluate(documents, action, resource, context, strict=strict)
+        documents = _packed_documents(self, account_id, region)
+        return evaluate(documents, action, resource, context, strict=strict, remote=remote)
 
     def trust_policy(self, account_id: str | None = None) -> PolicyDocument:
         """Who may assume the persona's role: SageMaker, restricted to
@@ -384,6 +387,15 @@ class Persona:
         return PermissionSet.from_persona(
             self, name=name, session_duration=session_duration, **kwargs
         )
+
+
+@functools.lru_cache(maxsize=64)
+def _packed_documents(
+    persona: Persona, account_id: str, region: str
+) -> tuple[PolicyDocument, ...]:
+    # Packing takes tens of milliseconds and a check evaluates hundreds of
+    # requests per persona; personas are immutable, so the result is reusable.
+    return tuple(persona.policy_documents(account_id, region))
 
 
 def _build(

@@ -32,6 +32,7 @@ from secureml.policy._lint import (
     lint_persona,
 )
 from secureml.policy._pack import pack_statements, total_size
+from secureml.policy._remote import RemoteVerdict
 
 __all__ = [
     "FINDING_CODES",
@@ -54,6 +55,7 @@ __all__ = [
     "FindingCode",
     "Limit",
     "PolicyDocument",
+    "RemoteVerdict",
     "Severity",
     "Statement",
     "StatementMatch",
