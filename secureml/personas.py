@@ -55,6 +55,7 @@ from secureml.settings import EncryptionSettings, Guardrails, NetworkSettings
 
 if TYPE_CHECKING:
     from secureml.resources import PermissionSet, Role
+    from secureml.workflows import CheckReport
 
 __all__ = [
     "Compute",
@@ -415,6 +416,30 @@ class Persona(Readable):
         from secureml.policy import lint_persona  # noqa: PLC0415
 
         return lint_persona(self, account_id=account_id, region=region)
+
+    def check(
+        self, account_id: str | None = None, region: str | None = None, *, explain: bool = True
+    ) -> CheckReport:
+        """Prove the persona works and its guard-rails hold: every workflow its
+        activities enable (:data:`secureml.workflows.WORKFLOWS`) is evaluated
+        against its packed policies and must be allowed, and every guard-rail
+        violation of those requests (no VPC, a foreign subnet or key, another
+        account, region, role or bucket...) must be refused.
+
+        With ``account_id``/``region`` the policies are scoped to them (and the
+        other-account/region violations checked); without, they are built with
+        wildcards and the requests use an example account in ``us-east-1``.
+        AWS managed policies and the permissions boundary are not evaluated.
+
+        >>> import secureml as sm
+        >>> c = sm.Compute("team-a-compute", buckets=["team-a-data"])
+        >>> c.check(account_id="111122223333", region="us-east-1").passed
+        True
+        """
+        # Workflows sit above personas: imported when called.
+        from secureml.workflows import check  # noqa: PLC0415
+
+        return check(self, account_id=account_id, region=region, explain=explain)
 
     # -- deriving personas -------------------------------------------------------
 

@@ -55,7 +55,13 @@ def default_personas(
     return ds, mlops, compute
 
 
-_PASSING = (act.ManageMLJobs, act.ManageModels, act.ManagePipelines, act.ManageModelMonitoring)
+_PASSING = (
+    act.ManageMLJobs,
+    act.ManageModels,
+    act.ManagePipelines,
+    act.ManageModelMonitoring,
+    act.RunPipelineSteps,
+)
 
 
 def every_activity(kind: str) -> tuple[act.Activity, ...]:

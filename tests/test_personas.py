@@ -88,7 +88,7 @@ def test_with_activities_returns_a_new_persona(ds: sm.Persona) -> None:
 
 
 def test_with_activities_replaces_one_of_the_same_class(ds: sm.Persona) -> None:
-    ds2 = ds.with_activities(act.S3BucketAccess(buckets=["other-bucket"]))
+    ds2 = ds.with_activities(act.S3BucketAccess(buckets=["other-bucket"], sdk_default_bucket=False))
     assert names(ds2).count("S3 Bucket Access") == 1
     resources = {r for s in ds2.statements() for r in s.resources if r.startswith("arn:aws:s3")}
     assert resources == {"arn:aws:s3:::other-bucket", "arn:aws:s3:::other-bucket/*"}

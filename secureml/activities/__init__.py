@@ -1,8 +1,9 @@
 """The ML activities: named units of permissions that compose into personas.
 
 The 13 baseline activities carry Role Manager's names (12 from its original
-list plus Manage AWS Glue Tables). ``ALL`` lists their classes; :func:`by_name`
-finds one by its Role Manager name.
+list plus Manage AWS Glue Tables); ``BASELINE`` lists their classes, ``ALL``
+those and the activities secureml adds (Run Pipeline Steps, for a pipeline's
+own role). :func:`by_name` finds one by its name.
 """
 
 from __future__ import annotations
@@ -15,16 +16,19 @@ from secureml.activities._experiments import ManageExperiments, SearchAndVisuali
 from secureml.activities._guardrails import compact_statements
 from secureml.activities._jobs import ManageMLJobs
 from secureml.activities._models import ManageEndpoints, ManageModelMonitoring, ManageModels
-from secureml.activities._pipelines import ManagePipelines
+from secureml.activities._pipelines import ManagePipelines, RunPipelineSteps
 from secureml.activities._s3 import S3BucketAccess, S3FullAccess
 from secureml.activities._services import AccessRequiredAWSServices
 from secureml.activities._studio import RunStudioApplications
 from secureml.errors import ValidationError
+from secureml.policy import LOCAL_STORAGE_INSTANCE_TYPES
 
 __all__ = [
     "ALL",
+    "BASELINE",
     "COMPUTE_DEFAULTS",
     "DATA_SCIENTIST_DEFAULTS",
+    "LOCAL_STORAGE_INSTANCE_TYPES",
     "MLOPS_DEFAULTS",
     "AccessRequiredAWSServices",
     "Activity",
@@ -38,6 +42,7 @@ __all__ = [
     "ManagePipelines",
     "PersonaKind",
     "QueryAthenaWorkgroups",
+    "RunPipelineSteps",
     "RunStudioApplications",
     "S3BucketAccess",
     "S3FullAccess",
@@ -48,7 +53,7 @@ __all__ = [
     "compact_statements",
 ]
 
-ALL: tuple[type[Activity], ...] = (
+BASELINE: tuple[type[Activity], ...] = (
     AccessRequiredAWSServices,
     RunStudioApplications,
     ManageMLJobs,
@@ -63,7 +68,10 @@ ALL: tuple[type[Activity], ...] = (
     QueryAthenaWorkgroups,
     ManageGlueTables,
 )
-"""Every baseline activity class, in Role Manager's order."""
+"""The 13 baseline activity classes, in Role Manager's order."""
+
+ALL: tuple[type[Activity], ...] = (*BASELINE, RunPipelineSteps)
+"""Every activity class: the baseline ones, then the ones secureml adds."""
 
 DATA_SCIENTIST_DEFAULTS: tuple[type[Activity], ...] = (
     RunStudioApplications,

@@ -95,6 +95,9 @@ class Activity(Readable, abc.ABC):
         from secureml._describe import activity_facts  # noqa: PLC0415 - imports activities
 
         return activity_facts(self)
+    workflows: ClassVar[tuple[str, ...]] = ()
+    """Names of the workflows (:data:`secureml.workflows.WORKFLOWS`) this activity
+    enables: ``persona.check()`` proves each is allowed."""
 
     @abc.abstractmethod
     def statements(self, ctx: ActivityContext) -> Iterator[Statement]:

@@ -26,15 +26,24 @@ from secureml.policy._limits import (
     ROLE_NAME_MAX,
     Limit,
 )
-from secureml.policy._lint import STAR_RESOURCE_ACTIONS, VPC_OPTIONAL_ACTIONS, lint, lint_persona
+from secureml.policy._lint import (
+    LOCAL_STORAGE_INSTANCE_TYPES,
+    OPTIONAL_GUARDRAIL_KEYS,
+    STAR_RESOURCE_ACTIONS,
+    VPC_OPTIONAL_ACTIONS,
+    lint,
+    lint_persona,
+)
 from secureml.policy._pack import pack_statements, total_size
 from secureml.policy._remote import RemoteVerdict
 
 __all__ = [
     "FINDING_CODES",
     "LIMITS",
+    "LOCAL_STORAGE_INSTANCE_TYPES",
     "MANAGED_POLICIES_PER_PERMISSION_SET",
     "MANAGED_POLICIES_PER_ROLE",
+    "OPTIONAL_GUARDRAIL_KEYS",
     "PERMISSION_SET_NAME_MAX",
     "PERSONA_KINDS",
     "ROLE_NAME_MAX",
