@@ -24,6 +24,7 @@ __all__ = [
     "IAM_NAME",
     "INSTANCE_TYPE",
     "KMS_KEY_ARN",
+    "Placeholder",
     "adopt_flag",
     "check_account_id",
     "check_arn",
@@ -119,12 +120,28 @@ def refuse(field: str, value: object, message: str) -> ValidationError:
     return ValidationError(problem(field, value, message))
 
 
+class Placeholder(str):
+    """A stand-in for an account id, region or partition that is filled in later
+    (the CloudFormation export renders with them, then writes ``${AWS::Region}``
+    and friends in their place). The checks of a context value take it as it is,
+    and nothing is compared with it: it names no real account, region or partition.
+    A user's value is never one (only code makes them).
+
+    >>> check_region(Placeholder("qqqqqqqqq"))
+    'qqqqqqqqq'
+    """
+
+    __slots__ = ()
+
+
 def check_account_id(value: str, field: str = "account_id") -> str:
     """A 12-digit AWS account id, as a string.
 
     >>> check_account_id("111122223333")
     '111122223333'
     """
+    if isinstance(value, Placeholder):
+        return value
     if not isinstance(value, str) or not _ACCOUNT.match(value):
         hint = " (an int loses leading zeros: quote it)" if isinstance(value, int) else ""
         raise refuse(
@@ -261,14 +278,19 @@ def check_same_account(
     m = _ARN.match(value)
     if m is None:
         return value
-    if m.group(1) != partition:
+    if not isinstance(partition, Placeholder) and m.group(1) != partition:
         raise refuse(
             field,
             value,
             f"{value!r} is in partition {m.group(1)!r}, but the account is in "
             f"{partition!r}; give the ARN in {partition!r}"
         )
-    if same_account and account_id is not None and m.group(4) != account_id:
+    if (
+        same_account
+        and account_id is not None
+        and not isinstance(account_id, Placeholder)
+        and m.group(4) != account_id
+    ):
         raise refuse(
             field,
             value,
@@ -574,7 +596,11 @@ def check_region(value: object, field: str = "region", *, partition: str | None 
     ...     print(str(exc)[:40])
     region: 'us-east-9' is not an AWS region
     """
+    if isinstance(value, Placeholder):
+        return value
     regions = partition_regions()
+    if isinstance(partition, Placeholder):
+        partition = None
     known = regions.get(partition, frozenset()) if partition else frozenset().union(
         *regions.values()
     )

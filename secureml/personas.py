@@ -19,6 +19,7 @@ from secureml._convert import as_items, describe, duration_text, frozen_tags, st
 from secureml._describe import describe_persona, persona_facts
 from secureml._display import Facts, Readable
 from secureml._validation import (
+    Placeholder,
     check_account_id,
     check_arn,
     check_bucket_name,
@@ -322,7 +323,9 @@ class Persona(Readable):
         """The account, region and partition a policy is built for, and the ARNs given
         that must be in them: a pass role only in this account, every ARN in this
         partition (an ARN of another never matches a request)."""
-        if not isinstance(partition, str) or partition not in partition_regions():
+        if not isinstance(partition, str) or (
+            partition not in partition_regions() and not isinstance(partition, Placeholder)
+        ):
             raise refuse(
                 "partition", partition, f"{partition!r} is not an AWS partition; allowed are "
                 f"{sorted(partition_regions())}"

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from secureml._validation import Placeholder
 from secureml.aws import AwsContext
 from secureml.errors import ValidationError
 from secureml.resources import Resource, State
@@ -56,9 +57,9 @@ class Tokens:
         """Tokens of the real values' lengths (the account id is always 12 digits)."""
         letters = "qjz"[seed]
         return cls(
-            account=("740211693058", "519384026617", "863027415922")[seed],
-            region=(letters * region_length)[:region_length],
-            partition=("x" + letters * len(partition))[: len(partition)],
+            account=Placeholder(("740211693058", "519384026617", "863027415922")[seed]),
+            region=Placeholder((letters * region_length)[:region_length]),
+            partition=Placeholder(("x" + letters * len(partition))[: len(partition)]),
         )
 
     def pairs(self) -> list[tuple[str, str]]:
