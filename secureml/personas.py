@@ -334,20 +334,31 @@ class Persona(Readable):
             check_account_id(account_id)
         if region is not None:
             check_region(region, partition=partition)
+        where = f"persona {self.name!r}"
         problems: list[Problem] = []
-        check = checker(f"persona {self.name!r}", problems)
-        given = [("pass_roles", self.pass_roles, True)] + [
-            (f"activities.{type(a).__name__}.pass_roles", getattr(a, "pass_roles", ()), True)
-            for a in self.activities
-        ]
         keys = self.encryption.keys if self.encryption else ()
-        given += [("encryption", keys, False), ("ecr_repositories", self.ecr_repositories, False)]
-        for field, values, same_account in given:
+        given: list[tuple[tuple[str | int, ...], str, tuple[str, ...], bool]] = [
+            (("pass_roles",), "pass_roles", self.pass_roles, True),
+            *(
+                (("activities", j, "pass_roles"), f"{type(a).__name__}.pass_roles",
+                 getattr(a, "pass_roles", ()), True)
+                for j, a in enumerate(self.activities)
+            ),
+            (("encryption",), "encryption", keys, False),
+            (("ecr_repositories",), "ecr_repositories", self.ecr_repositories, False),
+        ]
+        for path, label, values, same_account in given:
             for i, value in enumerate(values):
-                check(
-                    check_same_account, value, field, account_id=account_id,
-                    partition=partition, same_account=same_account, at=i,
-                )
+                try:
+                    check_same_account(
+                        value, label, account_id=account_id, partition=partition,
+                        same_account=same_account,
+                    )
+                except ValidationError as exc:
+                    problems += [
+                        Problem((*path, i), p.value, f"{where}: {p.message}")
+                        for p in exc.problems
+                    ]
         if problems:
             raise ValidationError(problems)
 
