@@ -37,7 +37,9 @@ def prepare(session: boto3.Session) -> None:
     session.client("s3").create_bucket(Bucket=DATA_BUCKET)
 
 
-def resources(name: str = "team-a", *, edited: bool = False) -> dict[str, list[Resource]]:
+def resources(
+    name: str = "team-a", *, edited: bool = False, second_trail: bool = False
+) -> dict[str, list[Resource]]:
     """The resources of every kind, by kind (each list applies on its own, with what
     it depends on), named after ``name`` so that two sets are disjoint.
 
@@ -45,7 +47,8 @@ def resources(name: str = "team-a", *, edited: bool = False) -> dict[str, list[R
     the shared policy's document, the data scientist's tags (role and permission
     set), the permission set's session duration (re-provisioned), a bucket and an
     account Block Public Access setting turned off, the trail's data events and
-    tags; the compute role, the user assignment and a second trail left out.
+    tags; the compute role, the user assignment and the ``second_trail`` (which the
+    account an update starts from has) left out.
     """
     compute = sm.Compute(f"{name}-compute", buckets=[DATA_BUCKET])
     ds = sm.DataScientist(f"{name}-ds", buckets=[DATA_BUCKET], pass_roles=[compute],
@@ -87,18 +90,19 @@ def resources(name: str = "team-a", *, edited: bool = False) -> dict[str, list[R
         ],
         "s3-public-access-block": [sm.BucketPublicAccessBlock(DATA_BUCKET)],
         "s3-account-public-access-block": [sm.AccountPublicAccessBlock()],
-        "cloudtrail-audit-trail": [
-            trail, sm.AuditTrail(f"{name}-audit-2", bucket=f"{name}-audit-logs-2-{ACCOUNT}")
-        ],
+        "cloudtrail-audit-trail": [trail] + (
+            [sm.AuditTrail(f"{name}-audit-2", bucket=f"{name}-audit-logs-2-{ACCOUNT}")]
+            if second_trail else []
+        ),
     }
 
 
 def every_kind(name: str = "team-a", *, account_block: bool = True,
-               data_block: bool = True, edited: bool = False,
+               data_block: bool = True, edited: bool = False, second_trail: bool = False,
                **options: object) -> sm.Blueprint:
     """One blueprint with a resource (or more) of every kind."""
     unique: dict[str, Resource] = {}
-    for kind, items in resources(name, edited=edited).items():
+    for kind, items in resources(name, edited=edited, second_trail=second_trail).items():
         if (kind == "s3-account-public-access-block" and not account_block) or (
             kind == "s3-public-access-block" and not data_block
         ):
@@ -111,4 +115,4 @@ def every_kind(name: str = "team-a", *, account_block: bool = True,
 def prepare_update(session: boto3.Session) -> None:
     """The account an update starts from: :func:`prepare`, then the blueprint applied."""
     prepare(session)
-    every_kind(max_workers=1).apply(session)
+    every_kind(second_trail=True).apply(session)

@@ -86,7 +86,7 @@ def _assert_one_of_each(session: boto3.Session, names: tuple[str, ...] = ("team-
         for arn in sso.list_permission_sets(InstanceArn=instance)["PermissionSets"]]
     assert sorted(sets) == sorted(f"{n}-ds" for n in names)
     trails = [t["Name"] for t in session.client("cloudtrail").list_trails()["Trails"]]
-    assert sorted(trails) == sorted(f"{n}-audit{s}" for n in names for s in ("", "-2"))
+    assert sorted(trails) == sorted(f"{n}-audit" for n in names)
 
 
 def test_two_disjoint_blueprints_applied_at_once_both_converge() -> None:
