@@ -31,14 +31,17 @@ from secureml.errors import (
 )
 from secureml.personas import Compute, DataScientist, MLOps, Persona
 from secureml.policy import (
+    FINDING_CODES,
     LIMITS,
     Condition,
+    Finding,
+    FindingCode,
     Limit,
     PolicyDocument,
+    Severity,
     Statement,
+    lint,
 )
-from secureml.policy._findings import FINDING_CODES, Finding, FindingCode, Severity
-from secureml.policy._lint import lint
 from secureml.settings import EncryptionSettings, Guardrails, NetworkSettings
 
 if TYPE_CHECKING:

@@ -8,7 +8,7 @@ activities. ``with_*``/``without_*`` return a new persona; nothing mutates.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
 import attrs
 
@@ -25,27 +25,33 @@ from secureml._validation import (
     check_workgroup,
     checker,
 )
-from secureml.activities._base import Activity, ActivityContext, PersonaKind
-from secureml.activities._guardrails import compact_statements
+from secureml.activities import Activity, ActivityContext, PersonaKind, compact_statements
 from secureml.errors import ValidationError
 from secureml.policy import (
     LIMITS,
     MANAGED_POLICIES_PER_ROLE,
+    PERSONA_KINDS,
+    ROLE_NAME_MAX,
     Condition,
+    Finding,
     PolicyDocument,
     Statement,
-    merge_statements,
     pack_statements,
 )
-from secureml.policy._findings import Finding
 from secureml.settings import EncryptionSettings, Guardrails, NetworkSettings
 
 if TYPE_CHECKING:
     from secureml.resources import PermissionSet, Role
 
-__all__ = ["Compute", "DataScientist", "MLOps", "Persona"]
+__all__ = [
+    "Compute",
+    "DataScientist",
+    "MLOps",
+    "Persona",
+    "PersonaOptions",
+    "sagemaker_trust_policy",
+]
 
-_KINDS: tuple[PersonaKind, ...] = ("DataScientist", "MLOps", "Compute")
 _SAGEMAKER = "sagemaker.amazonaws.com"
 
 
@@ -70,6 +76,22 @@ def _activities(value: Iterable[Activity]) -> tuple[Activity, ...]:
             )
         by_class[type(a)] = a
     return tuple(by_class.values())
+
+
+def sagemaker_trust_policy(account_id: str | None = None) -> PolicyDocument:
+    """SageMaker may assume the role, from ``account_id`` only when it is known (the
+    confused-deputy guard AWS recommends): the trust policy of every persona role.
+
+    >>> sagemaker_trust_policy("111122223333").statements[0].principals
+    (('Service', ('sagemaker.amazonaws.com',)),)
+    """
+    conditions = (
+        [Condition("StringEquals", "aws:SourceAccount", [account_id])] if account_id else []
+    )
+    return PolicyDocument(
+        [Statement(actions="sts:AssumeRole", principals={"Service": _SAGEMAKER},
+                   conditions=conditions)]
+    )
 
 
 @attrs.frozen
@@ -122,9 +144,9 @@ class Persona:
 
         check = checker(where, problems)
 
-        check(check_iam_name, self.name, "name", max_len=64)
-        if self.kind not in _KINDS:
-            problems.append(f"{where}: kind {self.kind!r} is not one of {list(_KINDS)}")
+        check(check_iam_name, self.name, "name", max_len=ROLE_NAME_MAX)
+        if self.kind not in PERSONA_KINDS:
+            problems.append(f"{where}: kind {self.kind!r} is not one of {list(PERSONA_KINDS)}")
         for b in self.buckets:
             check(check_bucket_name, b, "buckets")
         for r in self.ecr_repositories:
@@ -137,7 +159,7 @@ class Persona:
             if r.startswith("arn:"):
                 check(check_arn, r, "pass_roles", service="iam")
             else:
-                check(check_iam_name, r, "pass_roles", max_len=64)
+                check(check_iam_name, r, "pass_roles", max_len=ROLE_NAME_MAX)
         for p in self.managed_policies:
             check(check_arn, p, "managed_policies", service="iam")
         if self.permissions_boundary is not None:
@@ -192,9 +214,7 @@ class Persona:
         if account_id is not None:
             check_account_id(account_id)
         ctx = self.context(account_id, region, partition)
-        return compact_statements(
-            ctx, merge_statements(s for a in self.activities for s in a.statements(ctx))
-        )
+        return compact_statements(ctx, (s for a in self.activities for s in a.statements(ctx)))
 
     def policy_document(
         self, account_id: str | None = None, region: str | None = None, partition: str = "aws"
@@ -229,24 +249,13 @@ class Persona:
     def trust_policy(self, account_id: str | None = None) -> PolicyDocument:
         """Who may assume the persona's role: SageMaker, restricted to
         ``aws:SourceAccount`` when the account is known (the confused-deputy
-        guard AWS recommends)."""
-        conditions = (
-            [Condition("StringEquals", "aws:SourceAccount", [account_id])] if account_id else []
-        )
-        return PolicyDocument(
-            [
-                Statement(
-                    actions="sts:AssumeRole",
-                    principals={"Service": _SAGEMAKER},
-                    conditions=conditions,
-                )
-            ]
-        )
+        guard AWS recommends); see :func:`sagemaker_trust_policy`."""
+        return sagemaker_trust_policy(account_id)
 
     def lint(self, account_id: str | None = None, region: str | None = None) -> list[Finding]:
         """Findings about this persona's policies (see :data:`secureml.FINDING_CODES`)."""
         # The linter imports Persona: importing it here avoids the cycle.
-        from secureml.policy._lint import lint_persona  # noqa: PLC0415
+        from secureml.policy import lint_persona  # noqa: PLC0415
 
         return lint_persona(self, account_id=account_id, region=region)
 
@@ -334,99 +343,80 @@ class Persona:
         )
 
 
+class PersonaOptions(TypedDict, total=False):
+    """The keyword arguments every persona builder takes beside its name and data
+    inputs (one typed signature for :func:`DataScientist`, :func:`MLOps` and
+    :func:`Compute`; a key left out keeps :class:`Persona`'s default).
+
+    ``pass_roles`` (personas or role names/ARNs) are the execution roles the
+    persona may pass to SageMaker; ``activities`` replaces the kind's defaults.
+    """
+
+    pass_roles: Iterable[Persona | str]
+    activities: Iterable[Activity] | None
+    network: NetworkSettings | None
+    encryption: EncryptionSettings | None
+    guardrails: Guardrails | None
+    managed_policies: Iterable[str]
+    permissions_boundary: str | None
+    tags: Mapping[str, str] | None
+    description: str | None
+    max_session_duration: str
+
+
+_OPTIONS = frozenset(PersonaOptions.__annotations__)
+
+
 def _build(
+    builder: str,
     kind: PersonaKind,
     defaults: Sequence[type[Activity]],
     name: str,
-    activities: Iterable[Activity] | None,
-    kwargs: dict[str, Any],
+    options: PersonaOptions,
+    **inputs: Iterable[str],
 ) -> Persona:
+    unknown = sorted(set(options) - _OPTIONS)
+    if unknown:  # what a signature written out would have refused
+        raise TypeError(f"{builder}() got an unexpected keyword argument {unknown[0]!r}")
+    given: dict[str, Any] = {**inputs, **options}
+    activities = given.pop("activities", None)
     acts = tuple(activities) if activities is not None else tuple(cls() for cls in defaults)
-    return Persona(name=name, kind=kind, activities=acts, **kwargs)
+    return Persona(name=name, kind=kind, activities=acts, **given)
 
 
 def DataScientist(  # noqa: N802 - a builder that reads like a class, as in the design
     name: str,
     *,
     buckets: Iterable[str] = (),
-    pass_roles: Iterable[Persona | str] = (),
     workgroups: Iterable[str] = (),
     glue_databases: Iterable[str] = (),
-    activities: Iterable[Activity] | None = None,
-    network: NetworkSettings | None = None,
-    encryption: EncryptionSettings | None = None,
-    guardrails: Guardrails | None = None,
-    managed_policies: Iterable[str] = (),
-    permissions_boundary: str | None = None,
-    tags: Mapping[str, str] | None = None,
-    description: str | None = None,
-    max_session_duration: str = "PT1H",
+    **options: Unpack[PersonaOptions],
 ) -> Persona:
     """A Data Scientist persona with Role Manager's defaults: Run Studio
     Applications, Manage ML Jobs, Manage Models, Manage Experiments, Search and
     Visualize Experiments, S3 Bucket Access (on ``buckets``).
 
-    ``pass_roles`` (personas or role names/ARNs) are the execution roles it may
-    pass to SageMaker; ``workgroups`` and ``glue_databases`` feed Query Athena
-    Workgroups and Manage AWS Glue Tables when added; ``activities`` replaces
-    the defaults.
+    ``workgroups`` and ``glue_databases`` feed Query Athena Workgroups and
+    Manage AWS Glue Tables when added; ``options`` are the
+    :class:`PersonaOptions` every builder takes (``pass_roles``, ``activities``,
+    ``network``, ``encryption``, ``guardrails``, ``managed_policies``,
+    ``permissions_boundary``, ``tags``, ``description``, ``max_session_duration``).
     """
     return _build(
-        "DataScientist",
-        _act.DATA_SCIENTIST_DEFAULTS,
-        name,
-        activities,
-        {
-            "buckets": buckets,
-            "pass_roles": pass_roles,
-            "workgroups": workgroups,
-            "glue_databases": glue_databases,
-            "network": network,
-            "encryption": encryption,
-            "guardrails": guardrails,
-            "managed_policies": managed_policies,
-            "permissions_boundary": permissions_boundary,
-            "tags": tags,
-            "description": description,
-            "max_session_duration": max_session_duration,
-        },
+        "DataScientist", "DataScientist", _act.DATA_SCIENTIST_DEFAULTS, name, options,
+        buckets=buckets, workgroups=workgroups, glue_databases=glue_databases,
     )
 
 
 def MLOps(  # noqa: N802
     name: str,
-    *,
-    pass_roles: Iterable[Persona | str] = (),
-    activities: Iterable[Activity] | None = None,
-    network: NetworkSettings | None = None,
-    encryption: EncryptionSettings | None = None,
-    guardrails: Guardrails | None = None,
-    managed_policies: Iterable[str] = (),
-    permissions_boundary: str | None = None,
-    tags: Mapping[str, str] | None = None,
-    description: str | None = None,
-    max_session_duration: str = "PT1H",
+    **options: Unpack[PersonaOptions],
 ) -> Persona:
     """An MLOps persona with Role Manager's defaults: Run Studio Applications,
     Manage Models, Manage Endpoints, Manage Pipelines, Search and Visualize
-    Experiments. It has no S3 data access (an S3 activity is an error)."""
-    return _build(
-        "MLOps",
-        _act.MLOPS_DEFAULTS,
-        name,
-        activities,
-        {
-            "pass_roles": pass_roles,
-            "network": network,
-            "encryption": encryption,
-            "guardrails": guardrails,
-            "managed_policies": managed_policies,
-            "permissions_boundary": permissions_boundary,
-            "tags": tags,
-            "description": description,
-            "max_session_duration": max_session_duration,
-        },
-    )
+    Experiments. It has no S3 data access (an S3 activity is an error);
+    ``options`` are the :class:`PersonaOptions` every builder takes."""
+    return _build("MLOps", "MLOps", _act.MLOPS_DEFAULTS, name, options)
 
 
 def Compute(  # noqa: N802
@@ -434,47 +424,22 @@ def Compute(  # noqa: N802
     *,
     buckets: Iterable[str] = (),
     ecr_repositories: Iterable[str] = (),
-    pass_roles: Iterable[Persona | str] = (),
     workgroups: Iterable[str] = (),
     glue_databases: Iterable[str] = (),
-    activities: Iterable[Activity] | None = None,
-    network: NetworkSettings | None = None,
-    encryption: EncryptionSettings | None = None,
-    guardrails: Guardrails | None = None,
-    managed_policies: Iterable[str] = (),
-    permissions_boundary: str | None = None,
-    tags: Mapping[str, str] | None = None,
-    description: str | None = None,
-    max_session_duration: str = "PT1H",
+    **options: Unpack[PersonaOptions],
 ) -> Persona:
     """A SageMaker Compute persona (the execution role of jobs, models and
     endpoints) with Role Manager's default: Access Required AWS Services, on
     ``buckets`` and ``ecr_repositories``.
 
-    The default activity passes no role. ``pass_roles`` serves activities
-    added for a role that starts SageMaker work itself (a pipeline's role
-    passing itself to its steps' jobs with Manage ML Jobs or Manage
-    Pipelines); ``workgroups`` and ``glue_databases`` serve Query Athena
-    Workgroups and Manage AWS Glue Tables.
+    The default activity passes no role. ``pass_roles`` (one of the
+    :class:`PersonaOptions` every builder takes) serves activities added for a
+    role that starts SageMaker work itself (a pipeline's role passing itself to
+    its steps' jobs with Manage ML Jobs or Manage Pipelines); ``workgroups`` and
+    ``glue_databases`` serve Query Athena Workgroups and Manage AWS Glue Tables.
     """
     return _build(
-        "Compute",
-        _act.COMPUTE_DEFAULTS,
-        name,
-        activities,
-        {
-            "buckets": buckets,
-            "ecr_repositories": ecr_repositories,
-            "pass_roles": pass_roles,
-            "workgroups": workgroups,
-            "glue_databases": glue_databases,
-            "network": network,
-            "encryption": encryption,
-            "guardrails": guardrails,
-            "managed_policies": managed_policies,
-            "permissions_boundary": permissions_boundary,
-            "tags": tags,
-            "description": description,
-            "max_session_duration": max_session_duration,
-        },
+        "Compute", "Compute", _act.COMPUTE_DEFAULTS, name, options,
+        buckets=buckets, ecr_repositories=ecr_repositories,
+        workgroups=workgroups, glue_databases=glue_databases,
     )

@@ -19,6 +19,7 @@ from secureml.errors import ValidationError
 from secureml.policy import _catalog as catalog
 from secureml.policy._document import PolicyDocument, Statement
 from secureml.policy._findings import Finding
+from secureml.policy._kinds import PERSONA_KINDS
 
 if TYPE_CHECKING:
     from secureml.personas import Persona
@@ -27,7 +28,6 @@ __all__ = ["STAR_RESOURCE_ACTIONS", "VPC_OPTIONAL_ACTIONS", "lint", "lint_person
 
 _log = logging.getLogger("secureml.policy.lint")
 
-_KINDS = ("DataScientist", "MLOps", "Compute")
 _PASS_ROLE = "iam:PassRole"
 _PASSED_TO_SERVICE = "iam:passedtoservice"
 # Object-level S3 resource types: an action on one of these reads, writes or
@@ -248,8 +248,8 @@ def lint(document: PolicyDocument, *, kind: str | None = None) -> list[Finding]:
     >>> sorted({f.code for f in lint(doc)})
     ['SM001', 'SM003']
     """
-    if kind is not None and kind not in _KINDS:
-        raise ValidationError(f"kind: {kind!r} is not one of {list(_KINDS)} (or None)")
+    if kind is not None and kind not in PERSONA_KINDS:
+        raise ValidationError(f"kind: {kind!r} is not one of {list(PERSONA_KINDS)} (or None)")
     findings: list[Finding] = []
     for stmt in document.statements:
         for finding in _lint_statement(stmt, kind):
@@ -332,14 +332,21 @@ def _guardrails(stmt: Statement, wanted: list[tuple[str, str, bool]]) -> Iterato
 
 
 def lint_persona(
-    persona: Persona, account_id: str | None = None, region: str | None = None
+    persona: Persona,
+    account_id: str | None = None,
+    region: str | None = None,
+    *,
+    document: PolicyDocument | None = None,
 ) -> list[Finding]:
     """Findings about a persona's policy: :func:`lint` of its policy document for
     its kind, plus SM007 wherever a statement grants an action that takes a
     guard-rail condition key the persona's settings ask for (VPC, KMS keys,
     network isolation, inter-container encryption, instance types) without it.
+    ``document`` is the persona's policy document for ``account_id`` and ``region``
+    when the caller has built it already.
     """
-    document = persona.policy_document(account_id=account_id, region=region)
+    if document is None:
+        document = persona.policy_document(account_id=account_id, region=region)
     findings = lint(document, kind=persona.kind)
     wanted = _guardrail_keys(persona)
     if wanted:

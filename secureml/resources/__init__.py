@@ -5,12 +5,13 @@ Each kind subclasses :class:`Resource`; the engine needs nothing else.
 
 from secureml.resources._audit import (
     SAGEMAKER_DATA_EVENT_TYPES,
+    STORAGE_CLASSES,
     AuditTrail,
     Lifecycle,
     ObjectLock,
 )
 from secureml.resources._base import OWNER_TAG, Observed, Resource, State
-from secureml.resources._iam import ManagedPolicy, Role
+from secureml.resources._iam import ManagedPolicy
 from secureml.resources._public_access import (
     AccountPublicAccessBlock,
     BucketPublicAccessBlock,
@@ -22,6 +23,7 @@ from secureml.resources._public_access_report import (
     PublicAccessSettings,
     public_access_report,
 )
+from secureml.resources._role import Role
 from secureml.resources.identity_center import (
     GroupAssignment,
     IdentityCenter,
@@ -32,6 +34,7 @@ from secureml.resources.identity_center import (
 __all__ = [
     "OWNER_TAG",
     "SAGEMAKER_DATA_EVENT_TYPES",
+    "STORAGE_CLASSES",
     "AccountPublicAccessBlock",
     "AuditTrail",
     "BucketExposure",

@@ -24,14 +24,9 @@ from secureml.resources.identity_center._assignments import GroupAssignment, Use
 from secureml.resources.identity_center._instance import IdentityCenter
 from secureml.resources.identity_center._operations import (
     BURST,
-    MAX_IN_FLIGHT,
-    POLL_INITIAL,
-    POLL_MAXIMUM,
     REQUESTS_PER_SECOND,
-    WAIT_TIMEOUT,
     AssignmentOp,
     RateLimiter,
-    limit_rate,
     provision_permission_set,
     run_assignment_ops,
 )
@@ -39,18 +34,13 @@ from secureml.resources.identity_center._permission_set import PermissionSet
 
 __all__ = [
     "BURST",
-    "MAX_IN_FLIGHT",
-    "POLL_INITIAL",
-    "POLL_MAXIMUM",
     "REQUESTS_PER_SECOND",
-    "WAIT_TIMEOUT",
     "AssignmentOp",
     "GroupAssignment",
     "IdentityCenter",
     "PermissionSet",
     "RateLimiter",
     "UserAssignment",
-    "limit_rate",
     "provision_permission_set",
     "run_assignment_ops",
 ]

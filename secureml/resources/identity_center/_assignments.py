@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar, Literal
 
 import attrs
@@ -15,15 +15,13 @@ from secureml._convert import string_tuple
 from secureml._validation import check_account_id, check_iam_name
 from secureml.aws import AwsContext
 from secureml.errors import NotFoundError
+from secureml.policy import PERMISSION_SET_NAME_MAX
 from secureml.resources._base import OWNER_TAG, Observed, Resource, State
 from secureml.resources.identity_center._directory import (
     PRINCIPAL_ID,
     Directory,
-    directory,
-    id_references,
-    readable_directories,
-    register,
-    wanted_assignments,
+    configured,
+    directories,
 )
 from secureml.resources.identity_center._instance import IdentityCenter
 from secureml.resources.identity_center._operations import (
@@ -116,7 +114,9 @@ class Assignment(Resource):
             problems.append(f"{where}: {what} must be a {what} name or id (1-1024 characters)")
         problems.extend(
             f"{where}: permission_set: {p}"
-            for p in problems_of(lambda: check_iam_name(self.permission_set, "name", max_len=32))
+            for p in problems_of(lambda: check_iam_name(
+                    self.permission_set, "name", max_len=PERMISSION_SET_NAME_MAX
+                ))
         )
         for account in self.accounts:
             problems.extend(
@@ -134,15 +134,8 @@ class Assignment(Resource):
         problems.extend(f"{where}: {p}" for p in self.identity_center.problems())
         return problems
 
-    def _note_reference(self, ctx: AwsContext) -> None:
-        register(ctx, self.identity_center)
-        if PRINCIPAL_ID.match(self.principal):
-            id_references(ctx).add((self.principal_type, self.principal))
-
     def desired(self, ctx: AwsContext) -> State:
         """The targets as given (organizational units are expanded when applying)."""
-        self._note_reference(ctx)
-        wanted_assignments(ctx)[self.key] = self
         return {
             "principal_type": self.principal_type,
             "principal": self.principal,
@@ -152,8 +145,7 @@ class Assignment(Resource):
         }
 
     def _dir(self, ctx: AwsContext) -> Directory:
-        register(ctx, self.identity_center)
-        return directory(ctx, self.identity_center)
+        return directories(ctx).directory(self.identity_center)
 
     def _targets(self, d: Directory) -> set[str]:
         targets = set(self.accounts)
@@ -171,7 +163,6 @@ class Assignment(Resource):
     def read(self, ctx: AwsContext) -> Observed | None:
         """Which targets have the assignment (per-principal listing, shared across resources)."""
         d = self._dir(ctx)
-        self._note_reference(ctx)
         pid = d.principal_id(self.principal_type, self.principal)
         ps = d.permission_set(self.permission_set)
         if ps is None:
@@ -269,16 +260,30 @@ class Assignment(Resource):
 
     @classmethod
     def discover(cls, ctx: AwsContext, blueprint: str) -> Iterable[Resource]:
+        """Assignments of this kind to permission sets tagged for ``blueprint`` in the
+        default instance, as if the blueprint held no assignment (see :meth:`discover_for`)."""
+        return cls.discover_for(ctx, blueprint, ())
+
+    @classmethod
+    def discover_for(
+        cls, ctx: AwsContext, blueprint: str, resources: Sequence[Resource]
+    ) -> Iterable[Resource]:
         """Assignments of this kind's principals to permission sets tagged for
         ``blueprint``: per permission set, the accounts it is provisioned to, then one
         listing per (permission set, account), a few at a time.
 
         A principal and permission set the blueprint no longer pairs is offered whole;
         one it still pairs is offered as its ``#removed-accounts`` resource, which
-        reads as the accounts beyond the blueprint's targets (if any)."""
+        reads as the accounts beyond the blueprint's targets (if any). Principals the
+        blueprint names by id keep the id, so the keys match the blueprint's."""
         found: list[Resource] = []
-        wanted = wanted_assignments(ctx)
-        for d in readable_directories(ctx):
+        wanted = {r.key: r for r in resources if isinstance(r, cls)}
+        by_id = {
+            (r.principal_type, r.principal)
+            for r in resources
+            if isinstance(r, Assignment) and PRINCIPAL_ID.match(r.principal)
+        }
+        for d in directories(ctx).readable(configured(resources)):
             ic = IdentityCenter(d.instance.arn, d.instance.identity_store_id, d.instance.region)
             owned = d.owned_permission_sets(blueprint)
             scans = d.scans([info.arn for info in owned])
@@ -289,9 +294,12 @@ class Assignment(Resource):
                         if ptype == cls.principal_type:
                             by_principal.setdefault(pid, set()).add(account)
                 for pid, accounts in sorted(by_principal.items()):
-                    named: dict[str, Any] = {
-                        cls._principal_arg: d.principal_name(cls.principal_type, pid)
-                    }
+                    name = (
+                        pid
+                        if (cls.principal_type, pid) in by_id
+                        else d.principal_name(cls.principal_type, pid)
+                    )
+                    named: dict[str, Any] = {cls._principal_arg: name}
                     candidate = cls(
                         **named,
                         permission_set=info.name,

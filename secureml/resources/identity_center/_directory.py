@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 import attrs
 from botocore.exceptions import ClientError
@@ -28,19 +28,14 @@ from secureml.resources.identity_center._instance import (
 )
 from secureml.resources.identity_center._operations import limit_rate
 
-if TYPE_CHECKING:
-    from secureml.resources.identity_center._assignments import Assignment
-
 __all__ = [
     "NOT_FOUND",
     "PRINCIPAL_ID",
+    "Directories",
     "Directory",
     "PermissionSetInfo",
-    "directory",
-    "id_references",
-    "readable_directories",
-    "register",
-    "wanted_assignments",
+    "configured",
+    "directories",
 ]
 
 log = logging.getLogger("secureml.resources.identity_center")
@@ -264,8 +259,6 @@ class Directory:
                     return principal_id  # deleted from the store: the assignment is an orphan
                 raise
 
-        if (principal_type, principal_id) in id_references(self.ctx):
-            return principal_id  # the blueprint names it by id: discovery must use that key
         return self._once(("principal-name", principal_type, principal_id), load)
 
     # assignments
@@ -374,52 +367,69 @@ class Directory:
         return list(self._once(("ou-accounts", ou), load))
 
 
-def directory(ctx: AwsContext, ic: IdentityCenter) -> Directory:
-    rctx = ctx.for_region(ic.region)
-    limit_rate(rctx)
-    instance = resolve_instance(rctx, ic)
-    return cast(
-        Directory,
-        rctx.cached(f"sso:directory:{instance.arn}", lambda: Directory(rctx, instance)),
-    )
+@attrs.define
+class Directories:
+    """Every Identity Center instance one run looks at, and its :class:`Directory`.
 
+    One object per run (:func:`directories`): ``ListInstances`` is called once per
+    region, and each instance gets one directory, whichever resource asks first.
+    """
 
-def readable_directories(ctx: AwsContext) -> list[Directory]:
-    """Directories of every instance discovery should look at, without raising when
-    Identity Center is not set up or not readable (discovery runs on every plan)."""
-    directories: dict[str, Directory] = {}
-    configs = set(cast(set[IdentityCenter], ctx.cached("sso:configs", set)))
-    configs.add(IdentityCenter())
-    for ic in configs:
-        try:
-            d = directory(ctx, ic)
-        except (NotFoundError, ValidationError):
-            continue
-        except ClientError as exc:
-            if error_code(exc) in _NO_ACCESS:
-                log.debug("Identity Center not readable in %s: %s", ic.region or ctx.region, exc)
+    ctx: AwsContext
+    _lock: threading.RLock = attrs.field(factory=threading.RLock)
+    _instances: dict[str | None, list[dict[str, Any]]] = attrs.field(factory=dict)
+    _by_arn: dict[str, Directory] = attrs.field(factory=dict)
+
+    def _list_instances(self, rctx: AwsContext) -> list[dict[str, Any]]:
+        # Held while listing, so resources read in parallel list the instances once.
+        with self._lock:
+            if rctx.region not in self._instances:
+                self._instances[rctx.region] = [
+                    i
+                    for i in rctx.paginate("sso-admin", "list_instances", "Instances")
+                    if i.get("Status", "ACTIVE") == "ACTIVE"
+                ]
+            return self._instances[rctx.region]
+
+    def directory(self, ic: IdentityCenter) -> Directory:
+        """The directory of the instance ``ic`` names (or of the region's one instance)."""
+        rctx = self.ctx.for_region(ic.region)
+        limit_rate(rctx)
+        instance = resolve_instance(rctx, ic, lambda: self._list_instances(rctx))
+        with self._lock:
+            return self._by_arn.setdefault(instance.arn, Directory(rctx, instance))
+
+    def readable(self, configs: Iterable[IdentityCenter]) -> list[Directory]:
+        """Directories of the instances ``configs`` name and of the default one, without
+        raising when Identity Center is not set up or not readable (discovery runs on
+        every plan)."""
+        found: dict[str, Directory] = {}
+        for ic in {*configs, IdentityCenter()}:
+            try:
+                d = self.directory(ic)
+            except (NotFoundError, ValidationError):
                 continue
-            raise
-        directories.setdefault(d.instance.arn, d)
-    return list(directories.values())
+            except ClientError as exc:
+                if error_code(exc) in _NO_ACCESS:
+                    log.debug(
+                        "Identity Center not readable in %s: %s", ic.region or self.ctx.region, exc
+                    )
+                    continue
+                raise
+            found.setdefault(d.instance.arn, d)
+        return list(found.values())
 
 
-def register(ctx: AwsContext, ic: IdentityCenter) -> None:
-    # Discovery also looks at instances that resources were configured with.
-    configs = cast(set[IdentityCenter], ctx.cached("sso:configs", set))
-    configs.add(ic)
+def configured(resources: Iterable[object]) -> set[IdentityCenter]:
+    """The instances a blueprint's resources are configured with (discovery looks at
+    them as well as at the default one)."""
+    return {
+        ic
+        for r in resources
+        if isinstance(ic := getattr(r, "identity_center", None), IdentityCenter)
+    }
 
 
-def wanted_assignments(ctx: AwsContext) -> dict[str, Assignment]:
-    """The blueprint's assignments by key, recorded by ``desired()`` like
-    :func:`id_references`, so discovery can tell accounts removed from an assignment
-    that is still in the blueprint."""
-    return cast("dict[str, Assignment]", ctx.cached("sso:wanted-assignments", dict))
-
-
-def id_references(ctx: AwsContext) -> set[tuple[str, str]]:
-    """(principal type, id) of the principals the blueprint names by id rather than
-    by name, recorded by ``desired()`` (which the engine calls for every resource
-    before it discovers), so discovered assignments get the blueprint's keys."""
-    return cast(set[tuple[str, str]], ctx.cached("sso:id-references", set))
-
+def directories(ctx: AwsContext) -> Directories:
+    """The run's :class:`Directories` (one per context)."""
+    return cast(Directories, ctx.cached("secureml.identity-center", lambda: Directories(ctx)))

@@ -1,14 +1,14 @@
 """The IAM Identity Center instance a resource uses, and how it is found.
 
 :class:`IdentityCenter` is what the user gives (or leaves out); :func:`resolve_instance`
-turns it into the :class:`Instance` of this run with ``ListInstances`` (once per run).
+turns it into the :class:`Instance` of this run, from ``ListInstances`` when needed.
 """
 
 from __future__ import annotations
 
 import re
-import threading
-from typing import Any, cast
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import attrs
 
@@ -75,29 +75,15 @@ class Instance:
     region: str
 
 
-def list_instances(ctx: AwsContext) -> list[dict[str, Any]]:
-    # Held while listing, so resources read in parallel list the instances once.
-    lock = cast(threading.Lock, ctx.cached("sso:instances-lock", threading.Lock))
-    with lock:
-        return cast(
-            list[dict[str, Any]],
-            ctx.cached(
-                "sso:instances",
-                lambda: [
-                    i
-                    for i in ctx.paginate("sso-admin", "list_instances", "Instances")
-                    if i.get("Status", "ACTIVE") == "ACTIVE"
-                ],
-            ),
-        )
-
-
-def resolve_instance(ctx: AwsContext, ic: IdentityCenter) -> Instance:
-    """The instance ``ic`` names, or the one instance of the region (cached per context)."""
+def resolve_instance(
+    ctx: AwsContext, ic: IdentityCenter, listing: Callable[[], Sequence[Mapping[str, Any]]]
+) -> Instance:
+    """The instance ``ic`` names, or the one instance of ``ctx``'s region; ``listing``
+    gives the region's ACTIVE instances (called only when ``ic`` does not say it all)."""
     region = ctx.region or "us-east-1"
     if ic.instance_arn and ic.identity_store_id:
         return Instance(ic.instance_arn, ic.identity_store_id, region)
-    instances = list_instances(ctx)
+    instances = listing()
     if ic.instance_arn:
         for i in instances:
             if i["InstanceArn"] == ic.instance_arn:

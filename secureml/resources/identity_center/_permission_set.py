@@ -5,9 +5,9 @@ from __future__ import annotations
 import functools
 import logging
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 from botocore.exceptions import ClientError
@@ -19,20 +19,28 @@ from secureml.errors import AWSCallError, OwnershipError, PolicyTooLargeError, V
 from secureml.policy import (
     LIMITS,
     MANAGED_POLICIES_PER_PERMISSION_SET,
+    PERMISSION_SET_NAME_MAX,
+    Finding,
     PolicyDocument,
+    lint,
+    lint_persona,
     pack_statements,
 )
-from secureml.policy._findings import Finding
-from secureml.policy._lint import lint
-from secureml.resources._base import OWNER_TAG, Observed, Resource, State
+from secureml.resources._base import (
+    OWNER_TAG,
+    Memo,
+    Observed,
+    Resource,
+    State,
+    tag_problems,
+)
 from secureml.resources._iam import ManagedPolicy, blueprint_policy_path
 from secureml.resources.identity_center._directory import (
     NOT_FOUND,
     Directory,
     PermissionSetInfo,
-    directory,
-    readable_directories,
-    register,
+    configured,
+    directories,
 )
 from secureml.resources.identity_center._instance import IdentityCenter
 from secureml.resources.identity_center._operations import (
@@ -54,12 +62,18 @@ __all__ = ["PermissionSet"]
 
 log = logging.getLogger("secureml.resources.identity_center")
 
-_PS_NAME_MAX = 32
 _DESCRIPTION_MAX = 700
 _RELAY_STATE_MAX = 240
-_TAGS_MAX = 50
 _DESCRIPTION = re.compile(r"^[\t\n\r\x20-\x7e\xa1-\xff]*$")
 _RELAY_STATE = re.compile(r"""^[a-zA-Z0-9&$@#\\/%?=~\-_'"|!:,.;*+\[\]\ (){}]+$""")
+
+
+def _name_taken(exc: BaseException) -> bool:
+    """CreatePermissionSet's answer when the name is taken (final, unlike the
+    ConflictException of a busy instance, which is retried)."""
+    if not isinstance(exc, ClientError) or error_code(exc) != "ConflictException":
+        return False
+    return "already exists" in str(exc.response.get("Error", {}).get("Message", ""))
 
 
 @attrs.frozen(kw_only=True)
@@ -108,6 +122,8 @@ class PermissionSet(Resource):
     """The persona whose policy is the inline policy (set by :meth:`from_persona`)."""
     region: str | None = None
     """With a persona: the region its policy is scoped to (``None``: every region)."""
+    _memo: Memo = attrs.field(factory=Memo, init=False, eq=False, hash=False, repr=False)
+    """The persona's document and findings, built once per partition."""
 
     @property
     def name(self) -> str:
@@ -177,16 +193,28 @@ class PermissionSet(Resource):
 
     def lint(self) -> list[Finding]:
         """The persona's findings (or those of ``inline_policy``)."""
-        if self.persona is not None:
-            return self.persona.lint(region=self.region)
+        persona = self.persona
+        if persona is not None:
+            return list(self._memo.get("lint", lambda: tuple(lint_persona(
+                persona, region=self.region, document=self._persona_document("aws")
+            ))))
         return lint(self.inline_policy) if self.inline_policy is not None else []
 
-    def policy_document(self, partition: str = "aws") -> PolicyDocument | None:
-        """The inline policy: the persona's (wildcard accounts) or ``inline_policy``."""
-        if self.persona is not None:
-            document = self.persona.policy_document(
+    def _persona_document(self, partition: str) -> PolicyDocument:
+        persona = self.persona
+        assert persona is not None
+        return self._memo.get(
+            ("document", partition),
+            lambda: persona.policy_document(
                 account_id=None, region=self.region, partition=partition
-            )
+            ),
+        )
+
+    def policy_document(self, partition: str = "aws") -> PolicyDocument | None:
+        """The inline policy: the persona's (wildcard accounts; built once per
+        partition) or ``inline_policy``."""
+        if self.persona is not None:
+            document = self._persona_document(partition)
             return document if document.statements else None
         return self.inline_policy
 
@@ -200,7 +228,9 @@ class PermissionSet(Resource):
         def add(found: list[str]) -> None:
             problems.extend(f"{where}: {p}" for p in found)
 
-        add(problems_of(lambda: check_iam_name(self._name, "name", max_len=_PS_NAME_MAX)))
+        add(problems_of(
+            lambda: check_iam_name(self._name, "name", max_len=PERMISSION_SET_NAME_MAX)
+        ))
         add(problems_of(lambda: check_session_duration(self.session_duration)))
         if self.description is not None and (
             not 1 <= len(self.description) <= _DESCRIPTION_MAX
@@ -239,19 +269,7 @@ class PermissionSet(Resource):
             )
         if self.permissions_boundary is not None:
             add(problems_of(self._boundary))
-        user_tags = {k: v for k, v in self.tags.items() if k != OWNER_TAG}
-        if len(user_tags) + 1 > _TAGS_MAX:
-            problems.append(
-                f"{where}: {len(user_tags)} tags plus the {OWNER_TAG} tag; at most {_TAGS_MAX}"
-            )
-        if OWNER_TAG in self.tags:
-            problems.append(f"{where}: tag {OWNER_TAG!r} is set by secureml; do not give it")
-        for key, value in user_tags.items():
-            if not 1 <= len(key) <= 128 or len(value) > 256 or key.lower().startswith("aws:"):
-                problems.append(
-                    f"{where}: tag {key!r}={value!r}: keys are 1-128 characters not starting with "
-                    "'aws:', values at most 256"
-                )
+        problems.extend(tag_problems(self.tags, where))
         if self.persona is not None and self.inline_policy is not None:
             problems.append(
                 f"{where}: give either a persona or inline_policy, not both (the persona's policy "
@@ -347,7 +365,6 @@ class PermissionSet(Resource):
 
     def desired(self, ctx: AwsContext) -> State:
         """The permission set as it should be, in the shape :meth:`read` returns."""
-        register(ctx, self.identity_center)
         document = self.policy_document(ctx.partition)
         if document is not None:
             # Checked again here: another partition's ARNs are longer than validate()'s.
@@ -383,8 +400,7 @@ class PermissionSet(Resource):
     # -- reading ------------------------------------------------------------------------------
 
     def _dir(self, ctx: AwsContext) -> Directory:
-        register(ctx, self.identity_center)
-        return directory(ctx, self.identity_center)
+        return directories(ctx).directory(self.identity_center)
 
     def read(self, ctx: AwsContext) -> Observed | None:
         """The permission set in AWS (found by name), or ``None``."""
@@ -490,26 +506,18 @@ class PermissionSet(Resource):
         if desired["relay_state"]:
             params["RelayState"] = desired["relay_state"]
 
-        class _ExistsError(Exception):
-            pass
-
-        def create() -> dict[str, Any]:
-            try:
-                return cast(dict[str, Any], ctx.client("sso-admin").create_permission_set(**params))
-            except ClientError as exc:
-                # A name conflict is final, unlike the ConflictException of a busy instance.
-                message = str(exc.response.get("Error", {}).get("Message", ""))
-                if error_code(exc) == "ConflictException" and "already exists" in message:
-                    raise _ExistsError(message) from exc
-                raise
-
         try:
-            created = ctx.retry.call(create, description=f"{self.key} CreatePermissionSet")
-        except _ExistsError:
-            log.info("%s: already exists (an earlier run created it); reading it", self.key)
-            d.forget_permission_sets()
-            return None
+            created = ctx.retry.call(
+                functools.partial(ctx.client("sso-admin").create_permission_set, **params),
+                # A name conflict is final, unlike the ConflictException of a busy instance.
+                give_up=_name_taken,
+                description=f"{self.key} CreatePermissionSet",
+            )
         except ClientError as exc:
+            if _name_taken(exc):
+                log.info("%s: already exists (an earlier run created it); reading it", self.key)
+                d.forget_permission_sets()
+                return None
             raise ctx.wrap_error(self.key, "CreatePermissionSet", exc) from exc
         described = created["PermissionSet"]
         info = PermissionSetInfo(
@@ -693,9 +701,17 @@ class PermissionSet(Resource):
 
     @classmethod
     def discover(cls, ctx: AwsContext, blueprint: str) -> Iterable[Resource]:
-        """Permission sets tagged for ``blueprint`` in the instances this run can see."""
+        """Permission sets tagged for ``blueprint`` in the default instance."""
+        return cls.discover_for(ctx, blueprint, ())
+
+    @classmethod
+    def discover_for(
+        cls, ctx: AwsContext, blueprint: str, resources: Sequence[Resource]
+    ) -> Iterable[Resource]:
+        """Permission sets tagged for ``blueprint`` in the default instance and in those
+        the blueprint's ``resources`` are configured with."""
         found: list[Resource] = []
-        for d in readable_directories(ctx):
+        for d in directories(ctx).readable(configured(resources)):
             ic = IdentityCenter(d.instance.arn, d.instance.identity_store_id, d.instance.region)
             found.extend(
                 cls(name=info.name, identity_center=ic)
