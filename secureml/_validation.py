@@ -540,7 +540,7 @@ def partition_regions() -> dict[str, frozenset[str]]:
     raise RuntimeError("botocore's endpoint data (botocore/data/endpoints.json) is missing")
 
 
-def check_region(value: str, field: str = "region", *, partition: str | None = None) -> str:
+def check_region(value: object, field: str = "region", *, partition: str | None = None) -> str:
     """An AWS region of ``partition`` (any partition when ``None``), by botocore's
     offline endpoint data.
 

@@ -61,7 +61,7 @@ class Problem:
     """
 
     path: tuple[PathPart, ...] = attrs.field(converter=_path)
-    value: Any
+    value: Any = attrs.field(hash=False)  # may be unhashable (a list): not in the hash
     message: str
 
     def __str__(self) -> str:

@@ -302,20 +302,31 @@ class Persona(Readable):
             check_account_id(account_id)
         if region is not None:
             check_region(region, partition=partition)
+        where = f"persona {self.name!r}"
         problems: list[Problem] = []
-        check = checker(f"persona {self.name!r}", problems)
-        given = [("pass_roles", self.pass_roles, True)] + [
-            (f"activities.{type(a).__name__}.pass_roles", getattr(a, "pass_roles", ()), True)
-            for a in self.activities
-        ]
         keys = self.encryption.keys if self.encryption else ()
-        given += [("encryption", keys, False), ("ecr_repositories", self.ecr_repositories, False)]
-        for field, values, same_account in given:
+        given: list[tuple[tuple[str | int, ...], str, tuple[str, ...], bool]] = [
+            (("pass_roles",), "pass_roles", self.pass_roles, True),
+            *(
+                (("activities", j, "pass_roles"), f"{type(a).__name__}.pass_roles",
+                 getattr(a, "pass_roles", ()), True)
+                for j, a in enumerate(self.activities)
+            ),
+            (("encryption",), "encryption", keys, False),
+            (("ecr_repositories",), "ecr_repositories", self.ecr_repositories, False),
+        ]
+        for path, label, values, same_account in given:
             for i, value in enumerate(values):
-                check(
-                    check_same_account, value, field, account_id=account_id,
-                    partition=partition, same_account=same_account, at=i,
-                )
+                try:
+                    check_same_account(
+                        value, label, account_id=account_id, partition=partition,
+                        same_account=same_account,
+                    )
+                except ValidationError as exc:
+                    problems += [
+                        Problem((*path, i), p.value, f"{where}: {p.message}")
+                        for p in exc.problems
+                    ]
         if problems:
             raise ValidationError(problems)
 
@@ -429,9 +440,9 @@ class Persona(Readable):
         """A persona with these guard-rail settings (the ones given replace the persona's)."""
         return attrs.evolve(
             self,
-            network=network or self.network,
-            encryption=encryption or self.encryption,
-            guardrails=guardrails or self.guardrails,
+            network=self.network if network is None else network,
+            encryption=self.encryption if encryption is None else encryption,
+            guardrails=self.guardrails if guardrails is None else guardrails,
         )
 
     # -- deployable resources ----------------------------------------------------

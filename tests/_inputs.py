@@ -173,7 +173,9 @@ TARGETS: tuple[Target, ...] = (
     Target("UserAssignment", "resources", _deployed(sm.UserAssignment), {
         "user": "alice", "permission_set": "ps", "accounts": [ACCOUNT],
     }),
-    Target("IdentityCenter", "resources", sm.IdentityCenter, {
+    Target("IdentityCenter", "resources", lambda **kw: sm.Blueprint("bp", [sm.PermissionSet(
+        name="ps", managed_policies=["arn:aws:iam::aws:policy/ReadOnlyAccess"],
+        identity_center=sm.IdentityCenter(**kw))]), {
         "instance_arn": None, "identity_store_id": None, "region": REGION,
     }),
     Target("BucketPublicAccessBlock", "resources", _deployed(sm.BucketPublicAccessBlock), {

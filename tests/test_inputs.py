@@ -252,3 +252,24 @@ def test_structured_problems_locate_the_bad_value() -> None:
     assert str(by_path[("buckets", 1)]).startswith("persona 'ds': buckets: 'Bad' is not")
     assert KEY  # the shared valid key is a key ARN
     sm.EncryptionSettings(output_kms_key=KEY)
+
+
+def test_json_errors_carry_the_problem_path_and_value() -> None:
+    from secureml.cli import _problem_dict
+
+    with pytest.raises(sm.ValidationError) as info:
+        sm.DataScientist("ds", buckets=["good-data", "Bad"], pass_roles=["c"])
+    assert _problem_dict(info.value.problems[0]) == {
+        "message": str(info.value.problems[0]),
+        "path": ["buckets", 1],
+        "value": "Bad",
+    }
+    with pytest.raises(sm.ValidationError) as info:
+        sm.Compute("c", buckets=["b-data"], network={"a": 1})
+    assert _problem_dict(info.value.problems[0])["value"] == "{'a': 1} (a dict)"
+
+
+def test_a_problem_with_an_unhashable_value_can_still_be_collected() -> None:
+    problem = sm.Problem(("buckets",), ["a"], "buckets: ['a'] is bad")
+    assert {problem} == {sm.Problem(("buckets",), ["a"], "buckets: ['a'] is bad")}
+    assert sm.ValidationError([problem, "text too"]).problems[1].path == ()

@@ -436,7 +436,7 @@ class PolicyDocument(Readable):
         """Parse a document dict (``Statement`` may be one statement or a list)."""
         if not isinstance(data, Mapping):
             raise ValidationError(f"policy document {data!r}: a policy document is a JSON object")
-        unknown = sorted(map(repr, set(data) - _DOCUMENT_KEYS))
+        unknown = sorted(set(data) - _DOCUMENT_KEYS, key=repr)
         if unknown:
             raise ValidationError(
                 f"policy document has unsupported keys {unknown}; allowed are "

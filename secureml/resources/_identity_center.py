@@ -34,6 +34,7 @@ from secureml._validation import (
     check_account_id,
     check_arn,
     check_iam_name,
+    check_region,
     check_session_duration,
     of_type,
     parse_duration_hours,
@@ -129,8 +130,14 @@ class IdentityCenter:
 
     def problems(self) -> list[str]:
         """Problems with the values given (empty when valid)."""
-        problems = []
-        if self.instance_arn is not None and not _INSTANCE_ARN.match(self.instance_arn):
+        problems: list[str] = []
+        if self.region is not None:
+            problems.extend(
+                f"identity_center.{p}" for p in _problems(lambda: check_region(self.region))
+            )
+        if self.instance_arn is not None and not (
+            isinstance(self.instance_arn, str) and _INSTANCE_ARN.match(self.instance_arn)
+        ):
             problems.append(
                 f"identity_center.instance_arn: {self.instance_arn!r} is not an Identity Center "
                 "instance ARN (arn:aws:sso:::instance/ssoins-0123456789abcdef)"
@@ -141,7 +148,10 @@ class IdentityCenter:
                     "identity_center.identity_store_id: give instance_arn too (the identity "
                     "store alone does not name the instance)"
                 )
-            if not _IDENTITY_STORE.match(self.identity_store_id):
+            if not (
+                isinstance(self.identity_store_id, str)
+                and _IDENTITY_STORE.match(self.identity_store_id)
+            ):
                 problems.append(
                     f"identity_center.identity_store_id: {self.identity_store_id!r} is not an "
                     "identity store id (d-0123456789)"
@@ -843,6 +853,8 @@ class PermissionSet(Resource):
                 problems.extend(p.within(where) for p in self._size_problems(document))
         if self.region is not None and self.persona is None:
             problems.append(f"{where}: region only applies to a permission set made from a persona")
+        elif self.region is not None:
+            add(_problems(lambda: check_region(self.region)))
         problems.extend(f"{where}: {p}" for p in self.identity_center.problems())
         return problems
 
