@@ -175,3 +175,27 @@ def test_apply_twice_converges_with_the_snapshot(session: boto3.Session, n_teams
     calls = CallRecorder.attach(session)
     assert not bp.apply(session).changed
     assert not calls.mutating
+
+
+def test_a_denied_bulk_read_falls_back_to_reading_each_role(session: boto3.Session) -> None:
+    """Pipeline roles are often denied iam:GetAccountAuthorizationDetails: the plan
+    then reads each role, as before the snapshot, instead of failing."""
+    from botocore.awsrequest import AWSResponse
+
+    bp = blueprint(1, policy=False)
+    bp.apply(session)
+
+    def deny(**_: object) -> tuple[AWSResponse, dict[str, object]]:
+        response = AWSResponse("https://example.invalid", 403, {}, None)
+        return response, {"Error": {"Code": "AccessDenied", "Message": "denied"},
+                          "ResponseMetadata": {"HTTPStatusCode": 403}}
+
+    session.events.register("before-call.iam.GetAccountAuthorizationDetails", deny)
+    calls = CallRecorder.attach(session)
+    plan = bp.plan(session)
+    assert plan.is_empty, str(plan)
+    ops = Counter(calls.operations())
+    assert ops["iam:GetRole"] == 3
+    assert ops["iam:ListAttachedRolePolicies"] == 3
+    # Discovery could not list roles: a warning, not a failure (prune would need it).
+    assert any("iam-role" in w for w in plan.warnings)

@@ -313,6 +313,9 @@ def test_a_call_that_cannot_succeed_fails_at_once_naming_resource_and_operation(
 ) -> None:
     event, code, operation, during = case
     sleeps = Sleeps()
+    if operation == "GetRole":
+        # A plan reads roles from its IAM snapshot; denied that, it reads each role.
+        inject(session, "iam.GetAccountAuthorizationDetails", ["AccessDenied"] * 5, 403)
     inject(session, event, [code] * 5, status=403)
     bp = sm.Blueprint(
         "bp", [sm.Compute("c", buckets=["b-data"]).role()], retry=RetryPolicy(sleep=sleeps)

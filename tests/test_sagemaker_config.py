@@ -186,8 +186,8 @@ def _training_request(sagemaker: dict[str, Any]) -> dict[str, Any]:
     return {
         "sagemaker:VpcSubnets": _dig(job, "VpcConfig", "Subnets"),
         "sagemaker:VpcSecurityGroupIds": _dig(job, "VpcConfig", "SecurityGroupIds"),
-        "sagemaker:VolumeKmsKey": _dig(job, "ResourceConfig", "VolumeKmsKeyId"),
-        "sagemaker:OutputKmsKey": _dig(job, "OutputDataConfig", "KmsKeyId"),
+        "sagemaker:VolumeKmsKeyArn": _dig(job, "ResourceConfig", "VolumeKmsKeyId"),
+        "sagemaker:OutputKmsKeyArn": _dig(job, "OutputDataConfig", "KmsKeyId"),
         "sagemaker:NetworkIsolation": job.get("EnableNetworkIsolation"),
         "sagemaker:InterContainerTrafficEncryption": job.get(
             "EnableInterContainerTrafficEncryption"

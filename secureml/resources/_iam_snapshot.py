@@ -33,6 +33,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
+from botocore.exceptions import ClientError
+
+from secureml.aws import error_code
 
 if TYPE_CHECKING:
     from secureml.aws import AwsContext
@@ -54,6 +57,7 @@ GAAD_PAGE = 1000
 """Entries asked for per ``GetAccountAuthorizationDetails`` or ``ListRoles`` page
 (``MaxItems``; IAM's maximum). IAM may return fewer, so page counts are estimates."""
 
+_DENIED = frozenset({"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"})
 _DEMAND = "iam:snapshot:demand"
 _SNAPSHOT = "iam:snapshot"
 _ROLES_ONLY = "iam:gaad:roles"
@@ -86,8 +90,8 @@ def snapshot_cost(account_roles: int, account_policies: int) -> int:
     anyway: the combined listing's pages and ``ListRoles``' pages, less the
     roles-only pages it replaces.
 
-    >>> snapshot_cost(1500, 40)
-    3
+    >>> snapshot_cost(1500, 40)  # 2 combined pages + 2 ListRoles pages - 2 roles-only pages
+    2
     """
     both = math.ceil((account_roles + account_policies) / GAAD_PAGE) or 1
     roles_only = math.ceil(account_roles / GAAD_PAGE) or 1
@@ -190,11 +194,22 @@ def _worth_it(ctx: AwsContext) -> bool:
 
 
 def snapshot(ctx: AwsContext) -> IamSnapshot | None:
-    """The plan's IAM snapshot, or ``None`` when direct reads are cheaper (or the
-    blueprint's demand was never noted). Loaded once per context, on first use."""
-    found: IamSnapshot | None = ctx.cached(
-        _SNAPSHOT, lambda: _load(ctx) if _worth_it(ctx) else None
-    )
+    """The plan's IAM snapshot, or ``None`` when direct reads are cheaper, when the
+    blueprint's demand was never noted, or when the caller may not read IAM in bulk
+    (``GetAccountSummary`` or ``GetAccountAuthorizationDetails`` denied, as they
+    often are for pipeline roles: reads then ask per resource, as they did before).
+    Loaded once per context, on first use."""
+
+    def load() -> IamSnapshot | None:
+        try:
+            return _load(ctx) if _worth_it(ctx) else None
+        except ClientError as exc:
+            if error_code(exc) not in _DENIED:
+                raise
+            log.info("IAM snapshot not taken (%s): reading each resource", error_code(exc))
+            return None
+
+    found: IamSnapshot | None = ctx.cached(_SNAPSHOT, load)
     return found
 
 
