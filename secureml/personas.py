@@ -59,6 +59,14 @@ def _pass_roles(value: Iterable[Persona | str] | None) -> tuple[str, ...]:
 
 
 
+def _role_personas(value: Iterable[Persona | str] | Persona | str | None) -> tuple[Persona, ...]:
+    if value is None or isinstance(value, str):
+        return ()
+    if isinstance(value, Persona):
+        return (value,)
+    return tuple(v for v in value if isinstance(v, Persona))
+
+
 def _activities(value: Iterable[Activity]) -> tuple[Activity, ...]:
     # One instance per activity class: a later one replaces an earlier one.
     by_class: dict[type[Activity], Activity] = {}
@@ -107,6 +115,10 @@ class Persona:
     """Athena workgroups for Query Athena Workgroups (unless the activity names its own)."""
     glue_databases: tuple[str, ...] = attrs.field(default=(), converter=string_tuple)
     """Glue databases for Manage AWS Glue Tables (unless the activity names its own)."""
+    role_personas: tuple[Persona, ...] = attrs.field(
+        default=(), converter=_role_personas, eq=False, repr=False, hash=False
+    )
+    """The personas among ``pass_roles`` (lint follows them: SM044)."""
 
     def __attrs_post_init__(self) -> None:
         problems = self.problems()
@@ -243,6 +255,10 @@ class Persona:
             ]
         )
 
+    def scope_findings(self) -> list[Finding]:
+        """SM043 for every action the persona's scope cannot confine."""
+        return []
+
     def lint(self, account_id: str | None = None, region: str | None = None) -> list[Finding]:
         """Findings about this persona's policies (see :data:`secureml.FINDING_CODES`)."""
         # The linter imports Persona: importing it here avoids the cycle.
@@ -342,6 +358,10 @@ def _build(
     kwargs: dict[str, Any],
 ) -> Persona:
     acts = tuple(activities) if activities is not None else tuple(cls() for cls in defaults)
+    roles = kwargs.get("pass_roles")
+    if roles is not None and not isinstance(roles, str | Persona):
+        kwargs["pass_roles"] = roles = list(roles)  # read twice: names and personas
+    kwargs.setdefault("role_personas", roles)
     return Persona(name=name, kind=kind, activities=acts, **kwargs)
 
 

@@ -87,6 +87,10 @@ class Activity(abc.ABC):
     data_access: ClassVar[bool] = False
     """Whether the activity reads or writes S3 data (never in an MLOps persona)."""
 
+    widens: ClassVar[str | None] = None
+    """Why the activity grants more than a persona's named resources (lint
+    reports it as SM040 in every plan), or ``None``."""
+
     @abc.abstractmethod
     def statements(self, ctx: ActivityContext) -> Iterator[Statement]:
         """The statements this activity grants in ``ctx``."""

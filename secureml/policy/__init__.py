@@ -19,10 +19,18 @@ from secureml.policy._limits import (
     MANAGED_POLICIES_PER_ROLE,
     Limit,
 )
-from secureml.policy._lint import STAR_RESOURCE_ACTIONS, VPC_OPTIONAL_ACTIONS, lint, lint_persona
+from secureml.policy._lint import (
+    BROAD_MANAGED_POLICIES,
+    STAR_RESOURCE_ACTIONS,
+    VPC_OPTIONAL_ACTIONS,
+    lint,
+    lint_managed_policies,
+    lint_persona,
+)
 from secureml.policy._pack import pack_statements, total_size
 
 __all__ = [
+    "BROAD_MANAGED_POLICIES",
     "FINDING_CODES",
     "LIMITS",
     "MANAGED_POLICIES_PER_PERMISSION_SET",
@@ -39,6 +47,7 @@ __all__ = [
     "Statement",
     "catalog",
     "lint",
+    "lint_managed_policies",
     "lint_persona",
     "merge_statements",
     "pack_statements",

@@ -46,7 +46,7 @@ from secureml.policy import (
     Statement,
 )
 from secureml.policy._findings import Finding
-from secureml.policy._lint import lint
+from secureml.policy._lint import lint, lint_managed_policies
 from secureml.resources._base import OWNER_TAG, Observed, Resource, State
 
 if TYPE_CHECKING:
@@ -641,10 +641,25 @@ class Role(Resource):
                 yield p.key
 
     def lint(self) -> list[Finding]:
-        """The persona's findings (or those of the role's own policies)."""
+        """The persona's findings (or those of the role's own policies), and
+        SM042 for broad AWS managed policies attached."""
+        return self.lint_in(None, None)
+
+    def lint_in(self, account_id: str | None, region: str | None) -> list[Finding]:
+        """:meth:`lint` in this account and region (SM041 sees other accounts)."""
         if self.persona is not None:
-            return self.persona.lint()
-        return [f for doc in self.policies for f in lint(doc)]
+            findings = self.persona.lint(account_id=account_id, region=region)
+            extra = [p for p in self._managed_arns() if p not in self.persona.managed_policies]
+        else:
+            findings = [
+                f for doc in self.policies
+                for f in lint(doc, account_id=account_id, region=region)
+            ]
+            extra = self._managed_arns()
+        return findings + lint_managed_policies(extra, self.describe())
+
+    def _managed_arns(self) -> list[str]:
+        return [p for p in self.managed_policies if isinstance(p, str)]
 
     def policy_name(self, index: int) -> str:
         """The name of the role's ``index``-th own policy (from 1)."""
