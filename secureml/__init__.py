@@ -28,7 +28,7 @@ from secureml.errors import (
     SecureMLError,
     ValidationError,
 )
-from secureml.personas import Compute, DataScientist, MLOps, Persona
+from secureml.personas import Compute, DataScientist, Inference, MLOps, Persona
 from secureml.policy import (
     LIMITS,
     Condition,
@@ -118,6 +118,7 @@ __all__ = [
     "GroupAssignment",
     "Guardrails",
     "IdentityCenter",
+    "Inference",
     "Lifecycle",
     "Limit",
     "MLOps",

@@ -43,9 +43,9 @@ from secureml.settings import EncryptionSettings, Guardrails, NetworkSettings
 if TYPE_CHECKING:
     from secureml.resources import PermissionSet, Role
 
-__all__ = ["Compute", "DataScientist", "MLOps", "Persona"]
+__all__ = ["Compute", "DataScientist", "Inference", "MLOps", "Persona"]
 
-_KINDS: tuple[PersonaKind, ...] = ("DataScientist", "MLOps", "Compute")
+_KINDS: tuple[PersonaKind, ...] = ("DataScientist", "MLOps", "Compute", "Inference")
 _SAGEMAKER = "sagemaker.amazonaws.com"
 
 
@@ -488,6 +488,54 @@ def Compute(  # noqa: N802
             "pass_roles": pass_roles,
             "workgroups": workgroups,
             "glue_databases": glue_databases,
+            "network": network,
+            "encryption": encryption,
+            "guardrails": guardrails,
+            "managed_policies": managed_policies,
+            "permissions_boundary": permissions_boundary,
+            "tags": tags,
+            "description": description,
+            "max_session_duration": max_session_duration,
+        },
+    )
+
+
+def Inference(  # noqa: N802
+    name: str,
+    *,
+    model_buckets: Iterable[str] = (),
+    ecr_repositories: Iterable[str] = (),
+    activities: Iterable[Activity] | None = None,
+    network: NetworkSettings | None = None,
+    encryption: EncryptionSettings | None = None,
+    guardrails: Guardrails | None = None,
+    managed_policies: Iterable[str] = (),
+    permissions_boundary: str | None = None,
+    tags: Mapping[str, str] | None = None,
+    description: str | None = None,
+    max_session_duration: str = "PT1H",
+) -> Persona:
+    """A serving persona: the execution role of SageMaker models and endpoints,
+    with Serve Models only: read model artifacts in ``model_buckets``, pull
+    images from ``ecr_repositories``, write the endpoint's logs and metrics;
+    nothing else (no training data, no SageMaker API, no role to pass).
+
+    MLOps passes it to ``CreateModel`` in place of a Compute role, so a
+    deployed model never runs with access to training data.
+
+    >>> import secureml as sm
+    >>> serving = sm.Inference("team-a-serving", model_buckets=["team-a-models"])
+    >>> [a.name for a in serving.activities], serving.buckets
+    (['Serve Models'], ('team-a-models',))
+    """
+    return _build(
+        "Inference",
+        _act.INFERENCE_DEFAULTS,
+        name,
+        activities,
+        {
+            "buckets": model_buckets,
+            "ecr_repositories": ecr_repositories,
             "network": network,
             "encryption": encryption,
             "guardrails": guardrails,

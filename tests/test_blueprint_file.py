@@ -297,7 +297,7 @@ def test_wrong_kind_lists_the_kinds() -> None:
     issue = _one("personas:\n  - {name: x, kind: DataScientists}\n")
     assert issue.path == "personas[0].kind"
     assert issue.message == (
-        "'DataScientists' is not one of: DataScientist, MLOps, Compute "
+        "'DataScientists' is not one of: DataScientist, MLOps, Compute, Inference "
         "(did you mean DataScientist?)"
     )
 
@@ -409,8 +409,8 @@ def test_kind_specific_inputs() -> None:
          "buckets to a DataScientist or Compute persona"),
         ("personas[0].workgroups", "kind MLOps: MLOps personas have no data access; give "
          "workgroups to a DataScientist or Compute persona"),
-        ("personas[1].ecr_repositories", "kind DataScientist: only Compute personas take "
-         "ecr_repositories"),
+        ("personas[1].ecr_repositories", "kind DataScientist: only Compute and Inference "
+         "personas take ecr_repositories"),
     ]
 
 
@@ -711,6 +711,9 @@ personas:
     tags: {{team: platform}}
     max_session_duration: PT2H
     role: {{name: ml-exec, path: /ml/, adopt: true}}
+  - name: serving
+    kind: Inference
+    model_buckets: [full-models]
   - name: ops
     kind: MLOps
     pass_roles: [exec]
@@ -784,6 +787,8 @@ def test_every_key_reaches_the_python_objects() -> None:
     ic = sm.IdentityCenter(INSTANCE, "d-1234567890", "eu-west-1")
     net = sm.NetworkSettings(subnets=["subnet-0abc1234"], security_groups=["sg-0abc1234"])
 
+    serving = bf.personas["serving"]
+    assert (serving.kind, serving.buckets) == ("Inference", ("full-models",))
     exec_ = bf.personas["exec"]
     assert [a.name for a in exec_.activities] == [
         "Access Required AWS Services", "Query Athena Workgroups", "Manage AWS Glue Tables",
@@ -841,7 +846,7 @@ def test_every_key_reaches_the_python_objects() -> None:
     trail = bf.blueprint["cloudtrail-audit-trail/full-audit"]
     assert trail.bucket == "full-audit-logs-123456789012"
     assert trail.kms_key_arn == KEY
-    assert set(trail.data_event_buckets) == {"shared-data", "full-data"}
+    assert set(trail.data_event_buckets) == {"shared-data", "full-data", "full-models"}
     assert trail.sagemaker_data_events == ("AWS::SageMaker::Endpoint",)
     assert trail.lifecycle == sm.Lifecycle(2555, 90, "DEEP_ARCHIVE")
     assert trail.object_lock == sm.ObjectLock(365, "COMPLIANCE")

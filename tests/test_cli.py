@@ -195,9 +195,12 @@ def test_policies_of_an_unknown_persona(capsys: pytest.CaptureFixture[str]) -> N
 def test_lint_passes_the_example(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = _run(capsys, "lint", EXAMPLE)
     assert code == 0
+    # MLOps passes the Compute role (data access) to pipelines and monitoring: a
+    # note (SM044) for each MLOps persona and its permission set, nothing else
     assert out.strip().endswith(
-        "6 persona(s), 16 resource(s): 0 error(s), 0 warning(s), 0 note(s)"
+        "6 persona(s), 16 resource(s): 0 error(s), 0 warning(s), 4 note(s)"
     )
+    assert out.count("info SM044:") == 4
 
 
 def test_lint_warnings_fail_only_with_strict(

@@ -10,18 +10,22 @@ from __future__ import annotations
 from secureml.activities._base import Activity, ActivityContext, PersonaKind
 from secureml.activities._data import ManageGlueTables, QueryAthenaWorkgroups
 from secureml.activities._experiments import ManageExperiments, SearchAndVisualizeExperiments
+from secureml.activities._images import ManageStudioAppImages
 from secureml.activities._jobs import ManageMLJobs
 from secureml.activities._models import ManageEndpoints, ManageModelMonitoring, ManageModels
 from secureml.activities._pipelines import ManagePipelines
 from secureml.activities._s3 import S3BucketAccess, S3FullAccess
 from secureml.activities._services import AccessRequiredAWSServices
+from secureml.activities._serving import ServeModels
 from secureml.activities._studio import RunStudioApplications
 from secureml.errors import ValidationError
 
 __all__ = [
     "ALL",
+    "BEYOND_ROLE_MANAGER",
     "COMPUTE_DEFAULTS",
     "DATA_SCIENTIST_DEFAULTS",
+    "INFERENCE_DEFAULTS",
     "MLOPS_DEFAULTS",
     "AccessRequiredAWSServices",
     "Activity",
@@ -33,12 +37,14 @@ __all__ = [
     "ManageModelMonitoring",
     "ManageModels",
     "ManagePipelines",
+    "ManageStudioAppImages",
     "PersonaKind",
     "QueryAthenaWorkgroups",
     "RunStudioApplications",
     "S3BucketAccess",
     "S3FullAccess",
     "SearchAndVisualizeExperiments",
+    "ServeModels",
     "by_name",
 ]
 
@@ -81,6 +87,13 @@ MLOPS_DEFAULTS: tuple[type[Activity], ...] = (
 COMPUTE_DEFAULTS: tuple[type[Activity], ...] = (AccessRequiredAWSServices,)
 """Role Manager's default activity for the SageMaker Compute persona."""
 
+BEYOND_ROLE_MANAGER: tuple[type[Activity], ...] = (ManageStudioAppImages, ServeModels)
+"""Activities Role Manager did not have: custom Studio images (for platform
+admins, taken out of Run Studio Applications) and the serving role's."""
+
+INFERENCE_DEFAULTS: tuple[type[Activity], ...] = (ServeModels,)
+"""The default activity of the Inference persona (a model's execution role)."""
+
 
 def by_name(name: str) -> type[Activity]:
     """The activity class with this Role Manager name (case-insensitive) or class name.
@@ -89,9 +102,10 @@ def by_name(name: str) -> type[Activity]:
     'ManageMLJobs'
     """
     wanted = name.strip().casefold()
-    for cls in ALL:
+    for cls in (*ALL, *BEYOND_ROLE_MANAGER):
         if wanted in (cls.name.casefold(), cls.__name__.casefold()):
             return cls
     raise ValidationError(
-        f"unknown activity {name!r}; known activities are {[c.name for c in ALL]}"
+        f"unknown activity {name!r}; known activities are "
+        f"{[c.name for c in (*ALL, *BEYOND_ROLE_MANAGER)]}"
     )

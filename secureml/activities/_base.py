@@ -13,7 +13,7 @@ from secureml.settings import EncryptionSettings, Guardrails, NetworkSettings
 
 __all__ = ["Activity", "ActivityContext", "Input", "PersonaKind"]
 
-PersonaKind: TypeAlias = Literal["DataScientist", "MLOps", "Compute"]
+PersonaKind: TypeAlias = Literal["DataScientist", "MLOps", "Compute", "Inference"]
 Input: TypeAlias = Literal[
     "buckets", "ecr_repositories", "pass_roles", "workgroups", "glue_databases"
 ]

@@ -41,25 +41,37 @@ _DEFAULTS: Mapping[str, tuple[type[Activity], ...]] = {
     "DataScientist": _act.DATA_SCIENTIST_DEFAULTS,
     "MLOps": _act.MLOPS_DEFAULTS,
     "Compute": _act.COMPUTE_DEFAULTS,
+    "Inference": _act.INFERENCE_DEFAULTS,
 }
 _BUILDERS: Mapping[str, Callable[..., Persona]] = {
     "DataScientist": _personas.DataScientist,
     "MLOps": _personas.MLOps,
     "Compute": _personas.Compute,
+    "Inference": _personas.Inference,
 }
 # Inputs a kind's builder does not take, and why (said in the error).
 _DATA = (
     "MLOps personas have no data access; give {} to a DataScientist or Compute persona"
 )
+_ECR = "only Compute and Inference personas take ecr_repositories"
+_MODELS = "only Inference personas take model_buckets (the buckets they read models from)"
+_SERVING = "Inference personas only serve models: {}"
 _NOT_FOR: Mapping[str, Mapping[str, str]] = {
     "MLOps": {
         "buckets": _DATA.format("buckets"),
-        "ecr_repositories": "only Compute personas take ecr_repositories",
+        "ecr_repositories": _ECR,
         "workgroups": _DATA.format("workgroups"),
         "glue_databases": _DATA.format("glue_databases"),
+        "model_buckets": _MODELS,
     },
-    "DataScientist": {"ecr_repositories": "only Compute personas take ecr_repositories"},
-    "Compute": {},
+    "DataScientist": {"ecr_repositories": _ECR, "model_buckets": _MODELS},
+    "Compute": {"model_buckets": _MODELS},
+    "Inference": {
+        "buckets": _SERVING.format("give the buckets of model artifacts as model_buckets"),
+        "pass_roles": _SERVING.format("they pass no role"),
+        "workgroups": _SERVING.format("no Athena"),
+        "glue_databases": _SERVING.format("no Glue"),
+    },
 }
 _QUOTED = re.compile(r"'([^']*)'")
 
@@ -335,12 +347,15 @@ class _Builder:
         }
         if p.max_session_duration is not None:
             kwargs["max_session_duration"] = p.max_session_duration
-        kwargs["pass_roles"] = pass_roles
-        if p.kind != "MLOps":
+        if p.kind == "Inference":
+            kwargs["model_buckets"] = p.model_buckets
+        else:
+            kwargs["pass_roles"] = pass_roles
+        if p.kind not in ("MLOps", "Inference"):
             kwargs["buckets"] = p.buckets
             kwargs["workgroups"] = p.workgroups
             kwargs["glue_databases"] = p.glue_databases
-        if p.kind == "Compute":
+        if p.kind in ("Compute", "Inference"):
             kwargs["ecr_repositories"] = p.ecr_repositories
         locate = _locator(base, attrs.asdict(p, recurse=False))
 
@@ -358,6 +373,10 @@ class _Builder:
         )
         if persona is None:
             return
+        # Personas of this file among pass_roles, for lint to follow (SM044).
+        passed = [self.personas[r] for r in p.pass_roles if r in self.personas]
+        if passed:
+            persona = attrs.evolve(persona, role_personas=passed)
         self.personas[p.name] = persona
         self.deployments(i, p, persona)
 

@@ -48,7 +48,7 @@ __all__ = [
 AccountId = NewType("AccountId", str)
 """A 12-digit AWS account id (a 12-digit YAML number is accepted too)."""
 
-PersonaKindName = Literal["DataScientist", "MLOps", "Compute"]
+PersonaKindName = Literal["DataScientist", "MLOps", "Compute", "Inference"]
 
 _DURATION = r"^PT(?:\d+H)?(?:\d+M)?$"
 BLUEPRINT_NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
@@ -193,8 +193,11 @@ class PersonaSpec:
     )
     ecr_repositories: tuple[str, ...] = _field(
         "ECR repositories (names, team-a/* wildcards, or ARNs) the persona pulls "
-        "images from (Compute).",
+        "images from (Compute and Inference).",
         (),
+    )
+    model_buckets: tuple[str, ...] = _field(
+        "S3 buckets the persona reads model artifacts from (Inference).", ()
     )
     pass_roles: tuple[str, ...] = _field(
         "Roles the persona may pass to SageMaker: names of personas in this file "

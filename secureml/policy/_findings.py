@@ -75,7 +75,8 @@ FINDING_CODES: MappingProxyType[str, FindingCode] = MappingProxyType(
             FindingCode(
                 "SM040",
                 Severity.WARNING,
-                "S3 Full Access: every bucket of the account, none named",
+                "an activity broader than the persona's named resources (S3 Full Access, "
+                "Manage Studio App Images)",
             ),
             FindingCode(
                 "SM041",
