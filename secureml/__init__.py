@@ -38,7 +38,7 @@ from secureml.policy import (
 )
 from secureml.policy._findings import FINDING_CODES, Finding, FindingCode, Severity
 from secureml.policy._lint import lint
-from secureml.settings import EncryptionSettings, Guardrails, NetworkSettings
+from secureml.settings import EncryptionSettings, Guardrails, NetworkSettings, PrincipalTag, Scope
 
 if TYPE_CHECKING:
     from secureml.engine import ApplyResult, Blueprint, Change, Plan
@@ -133,9 +133,11 @@ __all__ = [
     "PlanChangedError",
     "PolicyDocument",
     "PolicyTooLargeError",
+    "PrincipalTag",
     "ProvisioningError",
     "PublicAccessReport",
     "Role",
+    "Scope",
     "SecureMLError",
     "Severity",
     "Statement",

@@ -14,6 +14,7 @@ import attrs
 
 from secureml import activities as _act
 from secureml._convert import frozen_tags, string_tuple
+from secureml._scoping import SHARED_TYPES, apply_scope
 from secureml._validation import (
     check_account_id,
     check_arn,
@@ -38,12 +39,12 @@ from secureml.policy import (
     pack_statements,
 )
 from secureml.policy._findings import Finding
-from secureml.settings import EncryptionSettings, Guardrails, NetworkSettings
+from secureml.settings import EncryptionSettings, Guardrails, NetworkSettings, Scope
 
 if TYPE_CHECKING:
     from secureml.resources import PermissionSet, Role
 
-__all__ = ["Compute", "DataScientist", "Inference", "MLOps", "Persona"]
+__all__ = ["SHARED_TYPES", "Compute", "DataScientist", "Inference", "MLOps", "Persona"]
 
 _KINDS: tuple[PersonaKind, ...] = ("DataScientist", "MLOps", "Compute", "Inference")
 _SAGEMAKER = "sagemaker.amazonaws.com"
@@ -115,6 +116,8 @@ class Persona:
     """Athena workgroups for Query Athena Workgroups (unless the activity names its own)."""
     glue_databases: tuple[str, ...] = attrs.field(default=(), converter=string_tuple)
     """Glue databases for Manage AWS Glue Tables (unless the activity names its own)."""
+    scope: Scope | None = None
+    """The team this persona is confined to in a shared account (see :class:`~secureml.Scope`)."""
     role_personas: tuple[Persona, ...] = attrs.field(
         default=(), converter=_role_personas, eq=False, repr=False, hash=False
     )
@@ -204,9 +207,10 @@ class Persona:
         if account_id is not None:
             check_account_id(account_id)
         ctx = self.context(account_id, region, partition)
-        return compact_statements(
-            ctx, merge_statements(s for a in self.activities for s in a.statements(ctx))
-        )
+        granted = [s for a in self.activities for s in a.statements(ctx)]
+        if self.scope is not None:
+            granted, _ = apply_scope(self.scope, ctx, granted)
+        return compact_statements(ctx, merge_statements(granted))
 
     def policy_document(
         self, account_id: str | None = None, region: str | None = None, partition: str = "aws"
@@ -256,8 +260,14 @@ class Persona:
         )
 
     def scope_findings(self) -> list[Finding]:
-        """SM043 for every action the persona's scope cannot confine."""
-        return []
+        """SM043 for every action the persona's scope cannot confine (with why)."""
+        if self.scope is None:
+            return []
+        ctx = self.context()
+        _, findings = apply_scope(
+            self.scope, ctx, [s for a in self.activities for s in a.statements(ctx)]
+        )
+        return findings
 
     def lint(self, account_id: str | None = None, region: str | None = None) -> list[Finding]:
         """Findings about this persona's policies (see :data:`secureml.FINDING_CODES`)."""
@@ -299,6 +309,18 @@ class Persona:
     def with_permissions_boundary(self, arn: str | None) -> Persona:
         """A persona whose role has this permissions boundary (``None`` removes it)."""
         return attrs.evolve(self, permissions_boundary=arn)
+
+    def with_scope(self, scope: Scope | None) -> Persona:
+        """A persona confined to ``scope`` (``None`` removes the scope).
+
+        >>> import secureml as sm
+        >>> ds = sm.DataScientist("team-a-ds", buckets=["team-a-data"], pass_roles=["c"])
+        >>> scoped = ds.with_scope(sm.Scope(name_prefix="team-a-"))
+        >>> sorted({r for s in scoped.statements("111122223333", "us-east-1") for r in s.resources
+        ...         if "training-job" in r})
+        ['arn:aws:sagemaker:us-east-1:111122223333:training-job/team-a-*']
+        """
+        return attrs.evolve(self, scope=scope)
 
     def with_tags(self, **tags: str) -> Persona:
         """A persona with these tags added to its role and permission set."""
@@ -376,6 +398,7 @@ def DataScientist(  # noqa: N802 - a builder that reads like a class, as in the 
     network: NetworkSettings | None = None,
     encryption: EncryptionSettings | None = None,
     guardrails: Guardrails | None = None,
+    scope: Scope | None = None,
     managed_policies: Iterable[str] = (),
     permissions_boundary: str | None = None,
     tags: Mapping[str, str] | None = None,
@@ -404,6 +427,7 @@ def DataScientist(  # noqa: N802 - a builder that reads like a class, as in the 
             "network": network,
             "encryption": encryption,
             "guardrails": guardrails,
+            "scope": scope,
             "managed_policies": managed_policies,
             "permissions_boundary": permissions_boundary,
             "tags": tags,
@@ -421,6 +445,7 @@ def MLOps(  # noqa: N802
     network: NetworkSettings | None = None,
     encryption: EncryptionSettings | None = None,
     guardrails: Guardrails | None = None,
+    scope: Scope | None = None,
     managed_policies: Iterable[str] = (),
     permissions_boundary: str | None = None,
     tags: Mapping[str, str] | None = None,
@@ -440,6 +465,7 @@ def MLOps(  # noqa: N802
             "network": network,
             "encryption": encryption,
             "guardrails": guardrails,
+            "scope": scope,
             "managed_policies": managed_policies,
             "permissions_boundary": permissions_boundary,
             "tags": tags,
@@ -461,6 +487,7 @@ def Compute(  # noqa: N802
     network: NetworkSettings | None = None,
     encryption: EncryptionSettings | None = None,
     guardrails: Guardrails | None = None,
+    scope: Scope | None = None,
     managed_policies: Iterable[str] = (),
     permissions_boundary: str | None = None,
     tags: Mapping[str, str] | None = None,
@@ -491,6 +518,7 @@ def Compute(  # noqa: N802
             "network": network,
             "encryption": encryption,
             "guardrails": guardrails,
+            "scope": scope,
             "managed_policies": managed_policies,
             "permissions_boundary": permissions_boundary,
             "tags": tags,
@@ -509,6 +537,7 @@ def Inference(  # noqa: N802
     network: NetworkSettings | None = None,
     encryption: EncryptionSettings | None = None,
     guardrails: Guardrails | None = None,
+    scope: Scope | None = None,
     managed_policies: Iterable[str] = (),
     permissions_boundary: str | None = None,
     tags: Mapping[str, str] | None = None,
@@ -539,6 +568,7 @@ def Inference(  # noqa: N802
             "network": network,
             "encryption": encryption,
             "guardrails": guardrails,
+            "scope": scope,
             "managed_policies": managed_policies,
             "permissions_boundary": permissions_boundary,
             "tags": tags,

@@ -690,6 +690,7 @@ settings:
   encryption: {{volume_kms_key: "{KEY}", output_kms_key: "{KEY}"}}
   guardrails: {{network_isolation: true, inter_container_traffic_encryption: true,
                instance_types: ["ml.m5.*"]}}
+  scope: {{principal_tags: {{team: team}}}}
 personas:
   - name: exec
     kind: Compute
@@ -721,6 +722,7 @@ personas:
     network: null
     encryption: null
     guardrails: {{instance_types: ["ml.c5.*"]}}
+    scope: {{name_prefix: ops-, tags: {{team: platform}}}}
     permission_set:
       name: PlatformOps
       session_duration: PT8H
@@ -787,6 +789,8 @@ def test_every_key_reaches_the_python_objects() -> None:
     ic = sm.IdentityCenter(INSTANCE, "d-1234567890", "eu-west-1")
     net = sm.NetworkSettings(subnets=["subnet-0abc1234"], security_groups=["sg-0abc1234"])
 
+    assert bf.personas["exec"].scope == sm.Scope(tags={"team": sm.PrincipalTag("team")})
+    assert bf.personas["ops"].scope == sm.Scope(name_prefix="ops-", tags={"team": "platform"})
     serving = bf.personas["serving"]
     assert (serving.kind, serving.buckets) == ("Inference", ("full-models",))
     exec_ = bf.personas["exec"]

@@ -26,12 +26,13 @@ from secureml.blueprint_file._spec import (
     GuardrailsSpec,
     NetworkSpec,
     PersonaSpec,
+    ScopeSpec,
 )
 from secureml.blueprint_file._yaml import Path
 from secureml.errors import ValidationError
 from secureml.personas import Persona
 from secureml.resources import Resource
-from secureml.settings import EncryptionSettings, Guardrails, NetworkSettings
+from secureml.settings import EncryptionSettings, Guardrails, NetworkSettings, PrincipalTag, Scope
 
 __all__ = ["Built", "build"]
 
@@ -181,6 +182,26 @@ def _guardrails(c: _Collector, spec: GuardrailsSpec | None, path: Path) -> Guard
     )
 
 
+def _scope(c: _Collector, spec: ScopeSpec | None, path: Path) -> Scope | None:
+    if spec is None:
+        return None
+    clash = sorted(set(spec.tags) & set(spec.principal_tags))
+    if clash:
+        c.add((*path, "principal_tags"), f"tags {clash} are given in both tags and "
+              "principal_tags; give each tag key once")
+        return None
+    tags: dict[str, str | PrincipalTag] = dict(spec.tags)
+    for key, principal_key in spec.principal_tags.items():
+        tag = c.call((*path, "principal_tags"), PrincipalTag, principal_key)
+        if tag is None:
+            return None
+        tags[key] = tag
+    return c.call(
+        path, Scope, name_prefix=spec.name_prefix, tags=tags,
+        locate=_locator(path, attrs.asdict(spec)),
+    )
+
+
 class _Builder:
     def __init__(self, spec: BlueprintSpec, raw: Mapping[str, Any]) -> None:
         self.spec = spec
@@ -203,12 +224,13 @@ class _Builder:
 
     # -- settings --------------------------------------------------------------------
 
-    def settings(self) -> tuple[Any, Any, Any]:
+    def settings(self) -> tuple[Any, Any, Any, Any]:
         s = self.spec.settings
         return (
             _network(self.c, s.network, ("settings", "network")),
             _encryption(self.c, s.encryption, ("settings", "encryption")),
             _guardrails(self.c, s.guardrails, ("settings", "guardrails")),
+            _scope(self.c, s.scope, ("settings", "scope")),
         )
 
     # -- personas --------------------------------------------------------------------
@@ -303,13 +325,13 @@ class _Builder:
         return self.c.call(path, cls, **inputs, locate=_locator(path, dict(spec.inputs)))
 
     def guardrails(
-        self, i: int, p: PersonaSpec, defaults: tuple[Any, Any, Any]
-    ) -> tuple[Any, Any, Any] | None:
+        self, i: int, p: PersonaSpec, defaults: tuple[Any, Any, Any, Any]
+    ) -> tuple[Any, Any, Any, Any] | None:
         """The persona's settings: its own where it gives the key (null: none), else the
         file's settings; ``None`` when one of its own is invalid."""
         base: Path = ("personas", i)
         raw = self.raw["personas"][i]
-        network, encryption, guardrails = defaults
+        network, encryption, guardrails, scope = defaults
         ok = True
         if "network" in raw:
             network = _network(self.c, p.network, (*base, "network"))
@@ -320,9 +342,12 @@ class _Builder:
         if "guardrails" in raw:
             guardrails = _guardrails(self.c, p.guardrails, (*base, "guardrails"))
             ok = ok and (guardrails is not None or p.guardrails is None)
-        return (network, encryption, guardrails) if ok else None
+        if "scope" in raw:
+            scope = _scope(self.c, p.scope, (*base, "scope"))
+            ok = ok and (scope is not None or p.scope is None)
+        return (network, encryption, guardrails, scope) if ok else None
 
-    def persona(self, i: int, p: PersonaSpec, defaults: tuple[Any, Any, Any]) -> None:
+    def persona(self, i: int, p: PersonaSpec, defaults: tuple[Any, Any, Any, Any]) -> None:
         base: Path = ("personas", i)
         ok = True
         for field, why in _NOT_FOR[p.kind].items():
@@ -334,12 +359,13 @@ class _Builder:
         pass_roles = self.resolve_roles(p.pass_roles, (*base, "pass_roles"))
         if not ok or settings is None or acts is None or pass_roles is None:
             return
-        network, encryption, guardrails = settings
+        network, encryption, guardrails, scope = settings
         kwargs: dict[str, Any] = {
             "activities": acts,
             "network": network,
             "encryption": encryption,
             "guardrails": guardrails,
+            "scope": scope,
             "managed_policies": p.managed_policies,
             "permissions_boundary": p.permissions_boundary,
             "tags": p.tags,
