@@ -32,9 +32,11 @@ from secureml.personas import Compute, DataScientist, Inference, MLOps, Persona
 from secureml.policy import (
     LIMITS,
     Condition,
+    Evaluation,
     Limit,
     PolicyDocument,
     Statement,
+    evaluate,
 )
 from secureml.policy._findings import FINDING_CODES, Finding, FindingCode, Severity
 from secureml.policy._lint import lint
@@ -113,6 +115,7 @@ __all__ = [
     "ConvergenceError",
     "DataScientist",
     "EncryptionSettings",
+    "Evaluation",
     "Finding",
     "FindingCode",
     "GroupAssignment",
@@ -146,6 +149,7 @@ __all__ = [
     "__version__",
     "activities",
     "block_public_access",
+    "evaluate",
     "lint",
     "public_access_report",
 ]

@@ -33,8 +33,11 @@ from secureml.policy import (
     LIMITS,
     MANAGED_POLICIES_PER_ROLE,
     Condition,
+    ContextValue,
+    Evaluation,
     PolicyDocument,
     Statement,
+    evaluate,
     merge_statements,
     pack_statements,
 )
@@ -241,6 +244,30 @@ class Persona:
             max_documents=max_documents,
             what=f"persona {self.name!r}",
         )
+
+    def evaluate(
+        self,
+        action: str,
+        resource: str,
+        context: Mapping[str, ContextValue] | None = None,
+        *,
+        account_id: str,
+        region: str,
+        strict: bool = False,
+    ) -> Evaluation:
+        """Would this persona's own policies (as :meth:`policy_documents` packs
+        them) allow the request? See :func:`secureml.policy.evaluate`. AWS managed
+        policies and the permissions boundary, whose text secureml does not hold,
+        take no part.
+
+        >>> import secureml as sm
+        >>> ds = sm.DataScientist("team-a-ds", buckets=["team-a-data"], pass_roles=["c"])
+        >>> ds.evaluate("s3:GetObject", "arn:aws:s3:::team-a-data/x.csv",
+        ...             account_id="111122223333", region="us-east-1").allowed
+        True
+        """
+        documents = self.policy_documents(account_id, region)
+        return evaluate(documents, action, resource, context, strict=strict)
 
     def trust_policy(self, account_id: str | None = None) -> PolicyDocument:
         """Who may assume the persona's role: SageMaker, restricted to

@@ -78,8 +78,8 @@ class EncryptionSettings:
     """The KMS keys SageMaker must encrypt storage volumes and output with.
 
     Keys are key ARNs (IAM resources need an ARN, and SageMaker requests must
-    name the same ARN for the ``sagemaker:VolumeKmsKey`` and
-    ``sagemaker:OutputKmsKey`` conditions to match).
+    name the same ARN for the ``sagemaker:VolumeKmsKeyArn`` and
+    ``sagemaker:OutputKmsKeyArn`` conditions to match).
     """
 
     volume_kms_key: str | None = None

@@ -185,7 +185,9 @@ def test_resource_star_only_for_actions_without_resource_types() -> None:
 def test_list_model_packages_is_on_star_as_aws_managed_policies_grant_it() -> None:
     """An unfiltered ListModelPackages names no model package, and a filtered one
     is authorized against the group, which the reference does not list for it."""
-    assert set(STAR_RESOURCE_ACTIONS) == {"sagemaker:ListModelPackages"}
+    # (cloudwatch:PutMetricData joined it when the 2026 reference gave it an optional
+    # dataset type; test_catalogue checks every generated grant against the reference.)
+    assert set(STAR_RESOURCE_ACTIONS) == {"sagemaker:ListModelPackages", "cloudwatch:PutMetricData"}
     models = statements(act.ManageModels())
     [stmt] = [s for s in models if "sagemaker:ListModelPackages" in s.actions]
     assert stmt.resources == ("*",)
@@ -278,15 +280,17 @@ def test_kms_conditions_on_actions_that_support_them() -> None:
         for s in everything(encryption=ENCRYPTION)
         for a in s.actions
     }
-    jobs = by_action["sagemaker:CreateTrainingJob"]["StringEquals"]
+    # The current ARN-typed keys (AWS deprecated sagemaker:VolumeKmsKey/OutputKmsKey),
+    # compared as ARNs.
+    jobs = by_action["sagemaker:CreateTrainingJob"]["ArnEquals"]
     assert jobs == {
-        "sagemaker:VolumeKmsKey": ENCRYPTION.volume_kms_key,
-        "sagemaker:OutputKmsKey": ENCRYPTION.output_kms_key,
+        "sagemaker:VolumeKmsKeyArn": ENCRYPTION.volume_kms_key,
+        "sagemaker:OutputKmsKeyArn": ENCRYPTION.output_kms_key,
     }
-    assert by_action["sagemaker:CreateEndpointConfig"]["StringEquals"] == {
-        "sagemaker:VolumeKmsKey": ENCRYPTION.volume_kms_key
+    assert by_action["sagemaker:CreateEndpointConfig"]["ArnEquals"] == {
+        "sagemaker:VolumeKmsKeyArn": ENCRYPTION.volume_kms_key
     }
-    assert "StringEquals" not in by_action["sagemaker:CreateModel"]
+    assert "ArnEquals" not in by_action["sagemaker:CreateModel"]
 
 
 def test_kms_grants_are_on_key_arns_for_aws_resources_through_sagemaker() -> None:
@@ -313,8 +317,8 @@ def test_one_key_brings_only_its_own_conditions() -> None:
     volume_only = sm.EncryptionSettings(volume_kms_key=ENCRYPTION.volume_kms_key)
     stmts = everything(encryption=volume_only)
     keys = {k for s in stmts for k in s.condition_keys}
-    assert "sagemaker:VolumeKmsKey" in keys
-    assert "sagemaker:OutputKmsKey" not in keys
+    assert "sagemaker:VolumeKmsKeyArn" in keys
+    assert "sagemaker:OutputKmsKeyArn" not in keys
     assert not any("kms:Decrypt" in s.actions for s in stmts)
 
 

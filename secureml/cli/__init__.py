@@ -2,7 +2,8 @@
 their policies, run a local AWS emulator.
 
 Exit codes, for pipelines: 0 success and nothing to change, 2 ``plan`` found
-changes, 1 any error (bad file, bad arguments, AWS errors, refused deletes).
+changes (``explain``: the request is denied), 1 any error (bad file, bad
+arguments, AWS errors, refused deletes).
 Results go to stdout (``--output json`` for machines); progress, warnings and
 errors go to stderr.
 """
@@ -189,6 +190,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--account-id", help="account id to put in ARNs (default: *)")
     p.add_argument("--region", help="region to put in ARNs (default: the file's, else *)")
     p.set_defaults(func=_cmd_lint)
+
+    from secureml.cli import _explain
+
+    _explain.add_parser(sub, [file_arg, common])
+    sub.choices["explain"].set_defaults(func=_cmd_explain)
 
     p = sub.add_parser(
         "schema", parents=[common], help="print the JSON Schema of blueprint files"
@@ -427,6 +433,12 @@ def _finding(f: Any) -> dict[str, Any]:
         "message": f.message,
         "statement": f.statement.to_dict() if f.statement is not None else None,
     }
+
+
+def _cmd_explain(args: argparse.Namespace, out: _Out) -> int:
+    from secureml.cli import _explain
+
+    return _explain.run(args, out)
 
 
 def _cmd_schema(args: argparse.Namespace, out: _Out) -> int:

@@ -1,9 +1,12 @@
-"""IAM policy documents as canonical values: model, size limits, packing and lint.
+"""IAM policy documents as canonical values: model, size limits, packing, lint
+and a local evaluator.
 
 Nothing here touches the network or imports boto3.
 """
 
 from secureml.policy import _catalog as catalog
+from secureml.policy._catalog import CatalogVersion, ConditionKey, catalog_version
+from secureml.policy._conditions import ConditionResult, ContextValue
 from secureml.policy._document import (
     VERSION,
     Condition,
@@ -12,6 +15,7 @@ from secureml.policy._document import (
     merge_statements,
     policy_size,
 )
+from secureml.policy._evaluate import Decision, Evaluation, StatementMatch, evaluate
 from secureml.policy._findings import FINDING_CODES, Finding, FindingCode, Severity
 from secureml.policy._limits import (
     LIMITS,
@@ -38,14 +42,23 @@ __all__ = [
     "STAR_RESOURCE_ACTIONS",
     "VERSION",
     "VPC_OPTIONAL_ACTIONS",
+    "CatalogVersion",
     "Condition",
+    "ConditionKey",
+    "ConditionResult",
+    "ContextValue",
+    "Decision",
+    "Evaluation",
     "Finding",
     "FindingCode",
     "Limit",
     "PolicyDocument",
     "Severity",
     "Statement",
+    "StatementMatch",
     "catalog",
+    "catalog_version",
+    "evaluate",
     "lint",
     "lint_managed_policies",
     "lint_persona",

@@ -66,6 +66,16 @@ FINDING_CODES: MappingProxyType[str, FindingCode] = MappingProxyType(
                 Severity.WARNING,
                 "condition key that an action of the statement does not support",
             ),
+            FindingCode(
+                "SM011",
+                Severity.ERROR,
+                "condition key AWS has deprecated (the finding names its replacement)",
+            ),
+            FindingCode(
+                "SM012",
+                Severity.WARNING,
+                "condition operator that does not fit its key's type or number of values",
+            ),
             FindingCode("SM020", Severity.WARNING, "an S3 Block Public Access setting turned off"),
             FindingCode(
                 "SM030",

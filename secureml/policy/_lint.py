@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING
 
 from secureml.errors import ValidationError
 from secureml.policy import _catalog as catalog
-from secureml.policy._document import PolicyDocument, Statement
+from secureml.policy._conditions import parse_operator
+from secureml.policy._document import Condition, PolicyDocument, Statement
 from secureml.policy._findings import Finding, Severity
 
 if TYPE_CHECKING:
@@ -150,6 +151,11 @@ def _unnamed_role(resource: str) -> bool:
 
 STAR_RESOURCE_ACTIONS: MappingProxyType[str, str] = MappingProxyType(
     {
+        "cloudwatch:PutMetricData": (
+            "the reference lists an optional dataset type (since 2026), but SageMaker jobs and "
+            "notebooks publish metrics to namespaces, not datasets, and such a call is "
+            "authorized against \"*\" (the statement keeps its cloudwatch:namespace condition)"
+        ),
         "sagemaker:ListModelPackages": (
             "the reference lists the model-package type, but an unfiltered call names no model "
             "package and a call filtered by ModelPackageGroupName is authorized against the "
@@ -274,10 +280,89 @@ def _wide_resources(
         )
 
 
+def _deprecated_keys(stmt: Statement) -> Iterator[Finding]:
+    for key in stmt.condition_keys:
+        info = catalog.condition_key(key)
+        if info is None or not info.deprecated:
+            continue
+        instead = (
+            f"use {info.replaced_by} instead" if info.replaced_by
+            else "the reference names no replacement; remove the condition"
+        )
+        yield Finding.of(
+            "SM011",
+            f"condition key {key} is deprecated in the AWS Service Authorization Reference "
+            f"({catalog.source()}) and no longer in the requests of the actions that took it, "
+            f"so the condition never matches as meant: {instead}",
+            stmt,
+        )
+
+
+# The operator families that fit each key type; Null fits every key.
+_FITTING: dict[str, frozenset[str]] = {
+    "String": frozenset({"String"}),
+    "ARN": frozenset({"Arn"}),
+    "Bool": frozenset({"Bool"}),
+    "Numeric": frozenset({"Numeric"}),
+    "Date": frozenset({"Date"}),
+    "IPAddress": frozenset({"IpAddress"}),
+    "Binary": frozenset({"Binary"}),
+}
+_ADVICE = {
+    "String": "String operators (StringEquals, StringLike, ...)",
+    "ARN": "ArnEquals or ArnLike (ArnNotEquals, ArnNotLike to exclude)",
+    "Bool": "Bool",
+    "Numeric": "Numeric operators (NumericEquals, NumericLessThan, ...)",
+    "Date": "Date operators (DateEquals, DateLessThan, ...)",
+    "IPAddress": "IpAddress or NotIpAddress",
+    "Binary": "BinaryEquals",
+}
+# aws:EpochTime is documented as Date and Numeric: either operator family fits.
+_ALSO_FITS = {"aws:epochtime": frozenset({"Numeric"})}
+
+
+def _operator_problem(cond: Condition) -> str | None:
+    op = parse_operator(cond.operator)
+    if op is None:
+        return f"{cond.operator!r} is not an IAM condition operator, so the condition never matches"
+    info = catalog.condition_key(cond.key)
+    if info is None or op.base == "Null":
+        return None
+    base = info.base_type
+    fits = _FITTING.get(base, frozenset()) | _ALSO_FITS.get(cond.key.lower(), frozenset())
+    if fits and op.family not in fits:
+        return (
+            f"{cond.operator} on {cond.key}, whose values are of type {info.type}: use "
+            f"{_ADVICE.get(base, base)}"
+        )
+    if op.qualifier and not info.multivalued:
+        return (
+            f"{cond.operator} on {cond.key}, which has a single value: a set operator on a "
+            f"single-valued key can grant more than it seems (ForAllValues holds when the key "
+            f"is missing); use {op.base}{'IfExists' if op.if_exists else ''} without "
+            f"{op.qualifier}:"
+        )
+    if info.multivalued and not op.qualifier:
+        return (
+            f"{cond.operator} on {cond.key}, which can carry several values: say which must "
+            f"match with ForAnyValue:{cond.operator} or ForAllValues:{cond.operator}"
+        )
+    return None
+
+
+def _operators(stmt: Statement) -> Iterator[Finding]:
+    for cond in stmt.conditions:
+        problem = _operator_problem(cond)
+        if problem:
+            yield Finding.of("SM012", problem, stmt)
+
+
 def _lint_statement(
     stmt: Statement, kind: str | None, account_id: str | None = None, region: str | None = None
 ) -> Iterator[Finding]:
     yield from _unknown(stmt)
+    yield from _deprecated_keys(stmt)
+    yield from _operators(stmt)
     if stmt.effect != "Allow":
         yield from _condition_keys(stmt)
         return
@@ -358,9 +443,9 @@ def _guardrail_keys(persona: Persona) -> list[tuple[str, str, bool]]:
         ]
     if persona.encryption is not None:
         if persona.encryption.volume_kms_key:
-            wanted.append(("sagemaker:VolumeKmsKey", "encryption.volume_kms_key", False))
+            wanted.append(("sagemaker:VolumeKmsKeyArn", "encryption.volume_kms_key", False))
         if persona.encryption.output_kms_key:
-            wanted.append(("sagemaker:OutputKmsKey", "encryption.output_kms_key", False))
+            wanted.append(("sagemaker:OutputKmsKeyArn", "encryption.output_kms_key", False))
     rails = persona.guardrails
     if rails is not None:
         if rails.network_isolation:
