@@ -7,6 +7,7 @@ activities. ``with_*``/``without_*`` return a new persona; nothing mutates.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -266,7 +267,7 @@ class Persona:
         ...             account_id="111122223333", region="us-east-1").allowed
         True
         """
-        documents = self.policy_documents(account_id, region)
+        documents = _packed_documents(self, account_id, region)
         return evaluate(documents, action, resource, context, strict=strict)
 
     def trust_policy(self, account_id: str | None = None) -> PolicyDocument:
@@ -397,6 +398,15 @@ class Persona:
         return PermissionSet.from_persona(
             self, name=name, session_duration=session_duration, **kwargs
         )
+
+
+@functools.lru_cache(maxsize=64)
+def _packed_documents(
+    persona: Persona, account_id: str, region: str
+) -> tuple[PolicyDocument, ...]:
+    # Packing takes tens of milliseconds and a check evaluates hundreds of
+    # requests per persona; personas are immutable, so the result is reusable.
+    return tuple(persona.policy_documents(account_id, region))
 
 
 def _build(

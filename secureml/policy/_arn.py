@@ -34,6 +34,8 @@ __all__ = [
     "UNRESOLVED",
     "Variables",
     "action_matches",
+    "any_action_matches",
+    "any_arn_matches",
     "arn_matches",
     "glob_matches",
     "resolve",
@@ -126,17 +128,25 @@ def substitute(
     >>> substitute("${aws:username}", lambda k: None)
     UNRESOLVED
     """
+    if variables is None or "${" not in pattern:
+        return _plain(pattern, wildcards, in_part)
     star, one = _IN_PART if in_part else (".*", ".")
 
     def convert(text: str) -> str:
         return _glob_regex(text, star, one) if wildcards else re.escape(text)
 
-    if variables is None or "${" not in pattern:
-        return convert(pattern)
     pieces = _pieces(pattern, variables)
     if pieces is None:
         return UNRESOLVED
     return "".join(re.escape(text) if literal else convert(text) for literal, text in pieces)
+
+
+@functools.lru_cache(maxsize=8192)
+def _plain(pattern: str, wildcards: bool, in_part: bool) -> str:
+    # The regex source of a pattern without variables, computed once.
+    if not wildcards:
+        return re.escape(pattern)
+    return _glob_regex(pattern, *(_IN_PART if in_part else (".*", ".")))
 
 
 @functools.lru_cache(maxsize=8192)
@@ -158,6 +168,43 @@ def glob_matches(
     if isinstance(source, _Unresolved):
         return False
     return _compiled(source, ignore_case).fullmatch(value) is not None
+
+
+@functools.lru_cache(maxsize=4096)
+def _actions_regex(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile(
+        "|".join(f"(?:{_glob_regex(p)})" for p in patterns), re.IGNORECASE | re.DOTALL
+    )
+
+
+def any_action_matches(patterns: tuple[str, ...], action: str) -> bool:
+    """Whether any of an element's action patterns names ``action`` (one compiled
+    regular expression per element, cached).
+
+    >>> any_action_matches(("s3:Get*", "s3:List*"), "S3:ListBucket")
+    True
+    """
+    return _actions_regex(patterns).fullmatch(action) is not None
+
+
+@functools.lru_cache(maxsize=4096)
+def _arns_regex(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    sources = [".*" if p == "*" else _arn_source(p, None) for p in patterns]
+    return re.compile("|".join(f"(?:{s})" for s in sources), re.DOTALL)
+
+
+def any_arn_matches(
+    patterns: tuple[str, ...], arn: str, *, variables: Variables | None = None
+) -> bool:
+    """Whether any of an element's ARN patterns matches ``arn`` (patterns without
+    policy variables compiled once per element).
+
+    >>> any_arn_matches(("arn:aws:s3:::a/*", "arn:aws:s3:::b/*"), "arn:aws:s3:::b/x")
+    True
+    """
+    if variables is None or not any("${" in p for p in patterns):
+        return _arns_regex(patterns).fullmatch(arn) is not None
+    return any(arn_matches(p, arn, variables=variables) for p in patterns)
 
 
 def action_matches(pattern: str, action: str) -> bool:

@@ -317,6 +317,85 @@ def _fmt(values: Sequence[str]) -> str:
     return ", ".join(repr(v) for v in values) if values else "(none)"
 
 
+def _null(condition: Condition, request: tuple[str, ...] | None) -> ConditionResult:
+    absent = request is None or len(request) == 0
+    want = {v.lower() for v in condition.values}
+    passed = ("true" in want and absent) or ("false" in want and not absent)
+    state = "absent from" if absent else "present in"
+    needs = "to be absent" if "true" in want else "to be present"
+    verdict = "as" if passed else "but"
+    return ConditionResult(
+        condition, passed,
+        f"{condition.key} is {state} the request, {verdict} Null {_fmt(condition.values)} "
+        f"needs it {needs}",
+        missing=absent,
+    )
+
+
+def _missing(condition: Condition, op: Operator) -> ConditionResult:
+    key, name = condition.key, f"{condition.operator} {condition.key}"
+    if op.qualifier == "ForAllValues":
+        reason = f"{key} is not in the request: ForAllValues is true for a missing key"
+    elif op.if_exists:
+        reason = f"{key} is not in the request, and {name} holds when it is absent (IfExists)"
+    elif op.negated and op.qualifier is None:
+        reason = f"{key} is not in the request, so the negated operator {condition.operator} holds"
+    elif op.qualifier == "ForAnyValue":
+        return ConditionResult(
+            condition, False,
+            f"{key} is missing from the request; ForAnyValue needs at least one value",
+            missing=True,
+        )
+    else:
+        return ConditionResult(
+            condition, False,
+            f"{key} is missing from the request; {name} needs it to match "
+            f"{_fmt(condition.values)}",
+            missing=True,
+        )
+    return ConditionResult(condition, True, reason, missing=True)
+
+
+def _for_all(
+    condition: Condition, request: tuple[str, ...], matches: Callable[[str], bool]
+) -> ConditionResult:
+    key, name = condition.key, f"{condition.operator} {condition.key}"
+    bad = tuple(v for v in request if not matches(v))
+    if not request:
+        reason = f"{key} is an empty set: ForAllValues is true for it"
+    elif not bad:
+        reason = f"every value of {key} satisfies {name} {_fmt(condition.values)}"
+    else:
+        reason = (
+            f"{key} values {_fmt(bad)} do not satisfy {name} {_fmt(condition.values)} "
+            "(ForAllValues needs every value to)"
+        )
+    return ConditionResult(condition, not bad, reason, unmatched=bad)
+
+
+def _for_any(
+    condition: Condition, op: Operator, request: tuple[str, ...], matches: Callable[[str], bool]
+) -> ConditionResult:
+    key, name = condition.key, f"{condition.operator} {condition.key}"
+    if op.qualifier is None and op.negated:
+        # A multivalued key with a plain negated operator: no value may match.
+        hits = tuple(v for v in request if not matches(v))
+        reason = (
+            f"{key} values {_fmt(hits)} are among {_fmt(condition.values)}, which "
+            f"{condition.operator} refuses" if hits else
+            f"no value of {key} ({_fmt(request)}) is among {_fmt(condition.values)}"
+        )
+        return ConditionResult(condition, not hits, reason, unmatched=hits)
+    good = tuple(v for v in request if matches(v))
+    if not request:
+        reason = f"{key} is an empty set: ForAnyValue is false for it"
+    elif good:
+        reason = f"{key} value {_fmt(good[:1])} satisfies {name}"
+    else:
+        reason = f"no value of {key} ({_fmt(request)}) satisfies {name} {_fmt(condition.values)}"
+    return ConditionResult(condition, bool(good), reason, unmatched=() if good else request)
+
+
 def evaluate_condition(
     condition: Condition, context: RequestContext, variables: Variables | None
 ) -> ConditionResult:
@@ -330,7 +409,6 @@ def evaluate_condition(
             f"{condition.operator!r} is not an IAM condition operator, so the condition "
             "never matches",
         )
-    request = context.get(condition.key)
     policy_values = condition.values
     if variables is not None:
         # A variable AWS cannot resolve makes the statement invalid: it applies to
@@ -342,15 +420,11 @@ def evaluate_condition(
                 f"the policy variable in {_fmt(dangling)} has no value in the request and no "
                 f"default, so {name} cannot be evaluated and the statement does not apply",
             )
+    request = context.get(condition.key)
     if op.base == "Null":
-        absent = request is None or len(request) == 0
-        want = {v.lower() for v in policy_values}
-        passed = ("true" in want and absent) or ("false" in want and not absent)
-        state = "absent from" if absent else "present in"
-        return ConditionResult(
-            condition, passed, f"{condition.key} is {state} the request ({name}: "
-            f"{_fmt(policy_values)})", missing=absent,
-        )
+        return _null(condition, request)
+    if request is None:
+        return _missing(condition, op)
     compare = _BASE[op.base][0]
 
     def matches(value: str) -> bool:
@@ -358,67 +432,12 @@ def evaluate_condition(
         hit = any(compare(p, value, variables) for p in policy_values)
         return not hit if op.negated else hit
 
-    if request is None:
-        if op.qualifier == "ForAllValues":
-            return ConditionResult(
-                condition, True, f"{condition.key} is not in the request: ForAllValues "
-                "is true for a missing key", missing=True,
-            )
-        if op.if_exists:
-            return ConditionResult(
-                condition, True, f"{condition.key} is not in the request, and {name} "
-                "holds when the key is absent (IfExists)", missing=True,
-            )
-        if op.negated and op.qualifier is None:
-            return ConditionResult(
-                condition, True, f"{condition.key} is not in the request, so the negated "
-                f"operator {condition.operator} holds", missing=True,
-            )
-        return ConditionResult(
-            condition, False, f"{condition.key} is missing from the request; {name} needs it "
-            f"to be one of {_fmt(policy_values)}" if not op.negated else
-            f"{condition.key} is missing from the request; ForAnyValue needs at least one value",
-            missing=True,
-        )
     if op.qualifier == "ForAllValues":
-        bad = tuple(v for v in request if not matches(v))
-        passed = not bad
-        if not request:
-            reason = f"{condition.key} is an empty set: ForAllValues is true for it"
-        elif passed:
-            reason = f"every value of {condition.key} satisfies {name} {_fmt(policy_values)}"
-        else:
-            reason = (
-                f"{condition.key} values {_fmt(bad)} do not satisfy {name} "
-                f"{_fmt(policy_values)} (ForAllValues needs every value to)"
-            )
-        return ConditionResult(condition, passed, reason, unmatched=bad)
-    if op.qualifier == "ForAnyValue" or len(request) != 1 or condition.key.lower() in (
-        context.multivalued
+        return _for_all(condition, request, matches)
+    if op.qualifier == "ForAnyValue" or len(request) != 1 or (
+        condition.key.lower() in context.multivalued
     ):
-        if op.qualifier is None and op.negated:
-            # A multivalued key with a plain negated operator: no value may match.
-            hits = tuple(v for v in request if not matches(v))
-            passed = not hits
-            reason = (
-                f"no value of {condition.key} ({_fmt(request)}) is among {_fmt(policy_values)}"
-                if passed else
-                f"{condition.key} values {_fmt(hits)} are among {_fmt(policy_values)}, "
-                f"which {condition.operator} refuses"
-            )
-            return ConditionResult(condition, passed, reason, unmatched=hits)
-        good = tuple(v for v in request if matches(v))
-        passed = bool(good)
-        if not request:
-            reason = f"{condition.key} is an empty set: ForAnyValue is false for it"
-        elif passed:
-            reason = f"{condition.key} value {_fmt(good[:1])} satisfies {name}"
-        else:
-            reason = (
-                f"no value of {condition.key} ({_fmt(request)}) satisfies {name} "
-                f"{_fmt(policy_values)}"
-            )
-        return ConditionResult(condition, passed, reason, unmatched=() if passed else request)
+        return _for_any(condition, op, request, matches)
     value = request[0]
     passed = matches(value)
     if passed:

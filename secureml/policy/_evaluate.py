@@ -28,13 +28,14 @@ False
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal, TypeAlias
 
 import attrs
 
 from secureml.errors import ValidationError
-from secureml.policy._arn import action_matches, arn_matches
+from secureml.policy._arn import any_action_matches, any_arn_matches
 from secureml.policy._conditions import (
     ConditionResult,
     ContextValue,
@@ -227,6 +228,12 @@ def _brief(stmt: Statement) -> str:
     )
 
 
+@functools.lru_cache(maxsize=256)
+def _parsed(text: str | bytes) -> PolicyDocument:
+    # Policies given as JSON text are parsed once, not on every request.
+    return PolicyDocument.from_json(text)
+
+
 def _documents(documents: Documents | None, what: str) -> tuple[PolicyDocument, ...]:
     if documents is None:
         return ()
@@ -238,7 +245,9 @@ def _documents(documents: Documents | None, what: str) -> tuple[PolicyDocument, 
     for item in items:
         if isinstance(item, PolicyDocument):
             out.append(item)
-        elif isinstance(item, Mapping | str | bytes):
+        elif isinstance(item, str | bytes):
+            out.append(_parsed(item))
+        elif isinstance(item, Mapping):
             out.append(PolicyDocument.from_json(item))
         else:
             raise ValidationError(
@@ -260,18 +269,16 @@ def _statement_match(
     variables: bool,
 ) -> StatementMatch | None:
     if stmt.actions:
-        action_ok = any(action_matches(p, action) for p in stmt.actions)
+        action_ok = any_action_matches(stmt.actions, action)
     else:
-        action_ok = not any(action_matches(p, action) for p in stmt.not_actions)
+        action_ok = not any_action_matches(stmt.not_actions, action)
     if not action_ok:
         return None
     lookup = context.variable if variables else None
     if stmt.resources:
-        resource_ok = any(arn_matches(p, resource, variables=lookup) for p in stmt.resources)
+        resource_ok = any_arn_matches(stmt.resources, resource, variables=lookup)
     elif stmt.not_resources:
-        resource_ok = not any(
-            arn_matches(p, resource, variables=lookup) for p in stmt.not_resources
-        )
+        resource_ok = not any_arn_matches(stmt.not_resources, resource, variables=lookup)
     else:  # a trust policy's statement: no resource element
         resource_ok = True
     if not resource_ok:
