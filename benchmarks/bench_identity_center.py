@@ -10,7 +10,7 @@ of the 5 permission sets and G x 5 group assignments:
   policy attachments, one CreateAccountAssignment per assignment);
 - wall time of the no-op plan with a simulated per-call latency, with Identity
   Center's rate limit (every sso-admin request through one 20 requests/s token
-  bucket, ``secureml.resources._sso_async``) and, for comparison, without it.
+  bucket, ``secureml.resources.identity_center._operations``) and, for comparison, without it.
 
 Identity Center takes about 20 requests/s for all its APIs together, so the
 floor of a no-op plan is (sso-admin calls) / 20 s whatever the latency; the
@@ -34,7 +34,8 @@ from typing import Any
 import secureml as sm
 from secureml._moto_sso import moto_identity_center
 from secureml.aws import RetryPolicy
-from secureml.resources import GroupAssignment, PermissionSet, _sso_async
+from secureml.resources import GroupAssignment, PermissionSet
+from secureml.resources.identity_center import _operations as _sso_async
 from secureml.testing import CallRecorder, mock_session
 
 READ_ONLY = "arn:aws:iam::aws:policy/ReadOnlyAccess"

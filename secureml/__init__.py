@@ -30,16 +30,19 @@ from secureml.errors import (
 )
 from secureml.personas import Compute, DataScientist, Inference, MLOps, Persona
 from secureml.policy import (
+    FINDING_CODES,
     LIMITS,
     Condition,
     Evaluation,
+    Finding,
+    FindingCode,
     Limit,
     PolicyDocument,
+    Severity,
     Statement,
     evaluate,
+    lint,
 )
-from secureml.policy._findings import FINDING_CODES, Finding, FindingCode, Severity
-from secureml.policy._lint import lint
 from secureml.settings import EncryptionSettings, Guardrails, NetworkSettings, PrincipalTag, Scope
 
 if TYPE_CHECKING:

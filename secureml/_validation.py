@@ -11,6 +11,8 @@ from typing import Any
 from secureml.errors import ValidationError
 
 __all__ = [
+    "BLUEPRINT_NAME",
+    "IAM_NAME",
     "check_account_id",
     "check_arn",
     "check_bucket_name",
@@ -38,8 +40,11 @@ _BUCKET_RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
 _BUCKET_RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
 # ECR repository names, with * allowed as a wildcard for policies (team-a/*).
 _ECR = re.compile(r"^(?:[a-z0-9*]+(?:[._-][a-z0-9*]+)*/)*[a-z0-9*]+(?:[._-][a-z0-9*]+)*$")
+BLUEPRINT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+"""Blueprint names: they become a tag value and part of IAM paths, so 1-64 letters,
+digits, ``.``, ``_`` and ``-``, starting with a letter or digit."""
 # ASCII only: IAM refuses other letters, which Python's \w would accept.
-_IAM_NAME = re.compile(r"^[A-Za-z0-9_+=,.@-]+$")
+IAM_NAME = re.compile(r"^[A-Za-z0-9_+=,.@-]+$")
 _DURATION = re.compile(r"^PT(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?$")
 _WORKGROUP = re.compile(r"^[a-zA-Z0-9._-]{1,128}$")
 _GLUE_DB = re.compile(r"^[a-zA-Z0-9_*-]{1,255}$")
@@ -156,7 +161,7 @@ def check_iam_name(value: str, field: str, *, max_len: int = 64) -> str:
     >>> check_iam_name("team-a-ds", "name")
     'team-a-ds'
     """
-    ok = isinstance(value, str) and 0 < len(value) <= max_len and bool(_IAM_NAME.match(value))
+    ok = isinstance(value, str) and 0 < len(value) <= max_len and bool(IAM_NAME.match(value))
     if not ok:
         length = f" ({len(value)} characters)" if isinstance(value, str) else ""
         raise ValidationError(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
 import attrs
 
@@ -27,30 +27,38 @@ from secureml._validation import (
     check_workgroup,
     checker,
 )
-from secureml.activities._base import Activity, ActivityContext, PersonaKind
-from secureml.activities._guardrails import compact_statements
+from secureml.activities import Activity, ActivityContext, PersonaKind, compact_statements
 from secureml.errors import ValidationError
 from secureml.policy import (
     LIMITS,
     MANAGED_POLICIES_PER_ROLE,
+    PERSONA_KINDS,
+    ROLE_NAME_MAX,
     Condition,
     ContextValue,
     Evaluation,
+    Finding,
     PolicyDocument,
     Statement,
     evaluate,
-    merge_statements,
     pack_statements,
 )
-from secureml.policy._findings import Finding
 from secureml.settings import EncryptionSettings, Guardrails, NetworkSettings, Scope
 
 if TYPE_CHECKING:
     from secureml.resources import PermissionSet, Role
 
-__all__ = ["SHARED_TYPES", "Compute", "DataScientist", "Inference", "MLOps", "Persona"]
+__all__ = [
+    "SHARED_TYPES",
+    "Compute",
+    "DataScientist",
+    "Inference",
+    "MLOps",
+    "Persona",
+    "PersonaOptions",
+    "sagemaker_trust_policy",
+]
 
-_KINDS: tuple[PersonaKind, ...] = ("DataScientist", "MLOps", "Compute", "Inference")
 _SAGEMAKER = "sagemaker.amazonaws.com"
 
 
@@ -83,6 +91,22 @@ def _activities(value: Iterable[Activity]) -> tuple[Activity, ...]:
             )
         by_class[type(a)] = a
     return tuple(by_class.values())
+
+
+def sagemaker_trust_policy(account_id: str | None = None) -> PolicyDocument:
+    """SageMaker may assume the role, from ``account_id`` only when it is known (the
+    confused-deputy guard AWS recommends): the trust policy of every persona role.
+
+    >>> sagemaker_trust_policy("111122223333").statements[0].principals
+    (('Service', ('sagemaker.amazonaws.com',)),)
+    """
+    conditions = (
+        [Condition("StringEquals", "aws:SourceAccount", [account_id])] if account_id else []
+    )
+    return PolicyDocument(
+        [Statement(actions="sts:AssumeRole", principals={"Service": _SAGEMAKER},
+                   conditions=conditions)]
+    )
 
 
 @attrs.frozen
@@ -141,9 +165,9 @@ class Persona:
 
         check = checker(where, problems)
 
-        check(check_iam_name, self.name, "name", max_len=64)
-        if self.kind not in _KINDS:
-            problems.append(f"{where}: kind {self.kind!r} is not one of {list(_KINDS)}")
+        check(check_iam_name, self.name, "name", max_len=ROLE_NAME_MAX)
+        if self.kind not in PERSONA_KINDS:
+            problems.append(f"{where}: kind {self.kind!r} is not one of {list(PERSONA_KINDS)}")
         for b in self.buckets:
             check(check_bucket_name, b, "buckets")
         for r in self.ecr_repositories:
@@ -156,7 +180,7 @@ class Persona:
             if r.startswith("arn:"):
                 check(check_arn, r, "pass_roles", service="iam")
             else:
-                check(check_iam_name, r, "pass_roles", max_len=64)
+                check(check_iam_name, r, "pass_roles", max_len=ROLE_NAME_MAX)
         for p in self.managed_policies:
             check(check_arn, p, "managed_policies", service="iam")
         if self.permissions_boundary is not None:
@@ -214,7 +238,7 @@ class Persona:
         granted = [s for a in self.activities for s in a.statements(ctx)]
         if self.scope is not None:
             granted, _ = apply_scope(self.scope, ctx, granted)
-        return compact_statements(ctx, merge_statements(granted))
+        return compact_statements(ctx, granted)
 
     def policy_document(
         self, account_id: str | None = None, region: str | None = None, partition: str = "aws"
@@ -273,19 +297,8 @@ class Persona:
     def trust_policy(self, account_id: str | None = None) -> PolicyDocument:
         """Who may assume the persona's role: SageMaker, restricted to
         ``aws:SourceAccount`` when the account is known (the confused-deputy
-        guard AWS recommends)."""
-        conditions = (
-            [Condition("StringEquals", "aws:SourceAccount", [account_id])] if account_id else []
-        )
-        return PolicyDocument(
-            [
-                Statement(
-                    actions="sts:AssumeRole",
-                    principals={"Service": _SAGEMAKER},
-                    conditions=conditions,
-                )
-            ]
-        )
+        guard AWS recommends); see :func:`sagemaker_trust_policy`."""
+        return sagemaker_trust_policy(account_id)
 
     def scope_findings(self) -> list[Finding]:
         """SM043 for every action the persona's scope cannot confine (with why)."""
@@ -300,7 +313,7 @@ class Persona:
     def lint(self, account_id: str | None = None, region: str | None = None) -> list[Finding]:
         """Findings about this persona's policies (see :data:`secureml.FINDING_CODES`)."""
         # The linter imports Persona: importing it here avoids the cycle.
-        from secureml.policy._lint import lint_persona  # noqa: PLC0415
+        from secureml.policy import lint_persona  # noqa: PLC0415
 
         return lint_persona(self, account_id=account_id, region=region)
 
@@ -409,107 +422,87 @@ def _packed_documents(
     return tuple(persona.policy_documents(account_id, region))
 
 
+class PersonaOptions(TypedDict, total=False):
+    """The keyword arguments every persona builder takes beside its name and data
+    inputs (one typed signature for :func:`DataScientist`, :func:`MLOps` and
+    :func:`Compute`; a key left out keeps :class:`Persona`'s default).
+
+    ``pass_roles`` (personas or role names/ARNs) are the execution roles the
+    persona may pass to SageMaker; ``activities`` replaces the kind's defaults;
+    ``scope`` confines it to its team's SageMaker resources (:class:`~secureml.Scope`).
+    """
+
+    pass_roles: Iterable[Persona | str]
+    activities: Iterable[Activity] | None
+    network: NetworkSettings | None
+    encryption: EncryptionSettings | None
+    guardrails: Guardrails | None
+    scope: Scope | None
+    managed_policies: Iterable[str]
+    permissions_boundary: str | None
+    tags: Mapping[str, str] | None
+    description: str | None
+    max_session_duration: str
+
+
+_OPTIONS = frozenset(PersonaOptions.__annotations__)
+
+
 def _build(
+    builder: str,
     kind: PersonaKind,
     defaults: Sequence[type[Activity]],
     name: str,
-    activities: Iterable[Activity] | None,
-    kwargs: dict[str, Any],
+    options: PersonaOptions,
+    **inputs: Iterable[str],
 ) -> Persona:
+    unknown = sorted(set(options) - _OPTIONS)
+    if unknown:  # what a signature written out would have refused
+        raise TypeError(f"{builder}() got an unexpected keyword argument {unknown[0]!r}")
+    given: dict[str, Any] = {**inputs, **options}
+    activities = given.pop("activities", None)
     acts = tuple(activities) if activities is not None else tuple(cls() for cls in defaults)
-    roles = kwargs.get("pass_roles")
+    roles = given.get("pass_roles")
     if roles is not None and not isinstance(roles, str | Persona):
-        kwargs["pass_roles"] = roles = list(roles)  # read twice: names and personas
-    kwargs.setdefault("role_personas", roles)
-    return Persona(name=name, kind=kind, activities=acts, **kwargs)
+        given["pass_roles"] = roles = list(roles)  # read twice: names and personas
+    given["role_personas"] = roles
+    return Persona(name=name, kind=kind, activities=acts, **given)
 
 
 def DataScientist(  # noqa: N802 - a builder that reads like a class, as in the design
     name: str,
     *,
     buckets: Iterable[str] = (),
-    pass_roles: Iterable[Persona | str] = (),
     workgroups: Iterable[str] = (),
     glue_databases: Iterable[str] = (),
-    activities: Iterable[Activity] | None = None,
-    network: NetworkSettings | None = None,
-    encryption: EncryptionSettings | None = None,
-    guardrails: Guardrails | None = None,
-    scope: Scope | None = None,
-    managed_policies: Iterable[str] = (),
-    permissions_boundary: str | None = None,
-    tags: Mapping[str, str] | None = None,
-    description: str | None = None,
-    max_session_duration: str = "PT1H",
+    **options: Unpack[PersonaOptions],
 ) -> Persona:
     """A Data Scientist persona with Role Manager's defaults: Run Studio
     Applications, Manage ML Jobs, Manage Models, Manage Experiments, Search and
     Visualize Experiments, S3 Bucket Access (on ``buckets``).
 
-    ``pass_roles`` (personas or role names/ARNs) are the execution roles it may
-    pass to SageMaker; ``workgroups`` and ``glue_databases`` feed Query Athena
-    Workgroups and Manage AWS Glue Tables when added; ``activities`` replaces
-    the defaults.
+    ``workgroups`` and ``glue_databases`` feed Query Athena Workgroups and
+    Manage AWS Glue Tables when added; ``options`` are the
+    :class:`PersonaOptions` every builder takes (``pass_roles``, ``activities``,
+    ``network``, ``encryption``, ``guardrails``, ``managed_policies``,
+    ``permissions_boundary``, ``tags``, ``description``, ``max_session_duration``,
+    ``scope``).
     """
     return _build(
-        "DataScientist",
-        _act.DATA_SCIENTIST_DEFAULTS,
-        name,
-        activities,
-        {
-            "buckets": buckets,
-            "pass_roles": pass_roles,
-            "workgroups": workgroups,
-            "glue_databases": glue_databases,
-            "network": network,
-            "encryption": encryption,
-            "guardrails": guardrails,
-            "scope": scope,
-            "managed_policies": managed_policies,
-            "permissions_boundary": permissions_boundary,
-            "tags": tags,
-            "description": description,
-            "max_session_duration": max_session_duration,
-        },
+        "DataScientist", "DataScientist", _act.DATA_SCIENTIST_DEFAULTS, name, options,
+        buckets=buckets, workgroups=workgroups, glue_databases=glue_databases,
     )
 
 
 def MLOps(  # noqa: N802
     name: str,
-    *,
-    pass_roles: Iterable[Persona | str] = (),
-    activities: Iterable[Activity] | None = None,
-    network: NetworkSettings | None = None,
-    encryption: EncryptionSettings | None = None,
-    guardrails: Guardrails | None = None,
-    scope: Scope | None = None,
-    managed_policies: Iterable[str] = (),
-    permissions_boundary: str | None = None,
-    tags: Mapping[str, str] | None = None,
-    description: str | None = None,
-    max_session_duration: str = "PT1H",
+    **options: Unpack[PersonaOptions],
 ) -> Persona:
     """An MLOps persona with Role Manager's defaults: Run Studio Applications,
     Manage Models, Manage Endpoints, Manage Pipelines, Search and Visualize
-    Experiments. It has no S3 data access (an S3 activity is an error)."""
-    return _build(
-        "MLOps",
-        _act.MLOPS_DEFAULTS,
-        name,
-        activities,
-        {
-            "pass_roles": pass_roles,
-            "network": network,
-            "encryption": encryption,
-            "guardrails": guardrails,
-            "scope": scope,
-            "managed_policies": managed_policies,
-            "permissions_boundary": permissions_boundary,
-            "tags": tags,
-            "description": description,
-            "max_session_duration": max_session_duration,
-        },
-    )
+    Experiments. It has no S3 data access (an S3 activity is an error);
+    ``options`` are the :class:`PersonaOptions` every builder takes."""
+    return _build("MLOps", "MLOps", _act.MLOPS_DEFAULTS, name, options)
 
 
 def Compute(  # noqa: N802
@@ -517,51 +510,24 @@ def Compute(  # noqa: N802
     *,
     buckets: Iterable[str] = (),
     ecr_repositories: Iterable[str] = (),
-    pass_roles: Iterable[Persona | str] = (),
     workgroups: Iterable[str] = (),
     glue_databases: Iterable[str] = (),
-    activities: Iterable[Activity] | None = None,
-    network: NetworkSettings | None = None,
-    encryption: EncryptionSettings | None = None,
-    guardrails: Guardrails | None = None,
-    scope: Scope | None = None,
-    managed_policies: Iterable[str] = (),
-    permissions_boundary: str | None = None,
-    tags: Mapping[str, str] | None = None,
-    description: str | None = None,
-    max_session_duration: str = "PT1H",
+    **options: Unpack[PersonaOptions],
 ) -> Persona:
     """A SageMaker Compute persona (the execution role of jobs, models and
     endpoints) with Role Manager's default: Access Required AWS Services, on
     ``buckets`` and ``ecr_repositories``.
 
-    The default activity passes no role. ``pass_roles`` serves activities
-    added for a role that starts SageMaker work itself (a pipeline's role
-    passing itself to its steps' jobs with Manage ML Jobs or Manage
-    Pipelines); ``workgroups`` and ``glue_databases`` serve Query Athena
-    Workgroups and Manage AWS Glue Tables.
+    The default activity passes no role. ``pass_roles`` (one of the
+    :class:`PersonaOptions` every builder takes) serves activities added for a
+    role that starts SageMaker work itself (a pipeline's role passing itself to
+    its steps' jobs with Manage ML Jobs or Manage Pipelines); ``workgroups`` and
+    ``glue_databases`` serve Query Athena Workgroups and Manage AWS Glue Tables.
     """
     return _build(
-        "Compute",
-        _act.COMPUTE_DEFAULTS,
-        name,
-        activities,
-        {
-            "buckets": buckets,
-            "ecr_repositories": ecr_repositories,
-            "pass_roles": pass_roles,
-            "workgroups": workgroups,
-            "glue_databases": glue_databases,
-            "network": network,
-            "encryption": encryption,
-            "guardrails": guardrails,
-            "scope": scope,
-            "managed_policies": managed_policies,
-            "permissions_boundary": permissions_boundary,
-            "tags": tags,
-            "description": description,
-            "max_session_duration": max_session_duration,
-        },
+        "Compute", "Compute", _act.COMPUTE_DEFAULTS, name, options,
+        buckets=buckets, ecr_repositories=ecr_repositories,
+        workgroups=workgroups, glue_databases=glue_databases,
     )
 
 
@@ -570,16 +536,7 @@ def Inference(  # noqa: N802
     *,
     model_buckets: Iterable[str] = (),
     ecr_repositories: Iterable[str] = (),
-    activities: Iterable[Activity] | None = None,
-    network: NetworkSettings | None = None,
-    encryption: EncryptionSettings | None = None,
-    guardrails: Guardrails | None = None,
-    scope: Scope | None = None,
-    managed_policies: Iterable[str] = (),
-    permissions_boundary: str | None = None,
-    tags: Mapping[str, str] | None = None,
-    description: str | None = None,
-    max_session_duration: str = "PT1H",
+    **options: Unpack[PersonaOptions],
 ) -> Persona:
     """A serving persona: the execution role of SageMaker models and endpoints,
     with Serve Models only: read model artifacts in ``model_buckets``, pull
@@ -587,7 +544,8 @@ def Inference(  # noqa: N802
     nothing else (no training data, no SageMaker API, no role to pass).
 
     MLOps passes it to ``CreateModel`` in place of a Compute role, so a
-    deployed model never runs with access to training data.
+    deployed model never runs with access to training data. ``options`` are
+    the :class:`PersonaOptions` every builder takes.
 
     >>> import secureml as sm
     >>> serving = sm.Inference("team-a-serving", model_buckets=["team-a-models"])
@@ -595,21 +553,6 @@ def Inference(  # noqa: N802
     (['Serve Models'], ('team-a-models',))
     """
     return _build(
-        "Inference",
-        _act.INFERENCE_DEFAULTS,
-        name,
-        activities,
-        {
-            "buckets": model_buckets,
-            "ecr_repositories": ecr_repositories,
-            "network": network,
-            "encryption": encryption,
-            "guardrails": guardrails,
-            "scope": scope,
-            "managed_policies": managed_policies,
-            "permissions_boundary": permissions_boundary,
-            "tags": tags,
-            "description": description,
-            "max_session_duration": max_session_duration,
-        },
+        "Inference", "Inference", _act.INFERENCE_DEFAULTS, name, options,
+        buckets=model_buckets, ecr_repositories=ecr_repositories,
     )

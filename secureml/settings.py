@@ -15,9 +15,9 @@ from secureml.errors import ValidationError
 __all__ = ["EncryptionSettings", "Guardrails", "NetworkSettings", "PrincipalTag", "Scope"]
 
 # EC2 ids carry 8 hex digits (older resources) or 17 (newer ones).
-_SUBNET = re.compile(r"^subnet-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
-_SG = re.compile(r"^sg-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
-_INSTANCE = re.compile(r"^ml\.[a-z0-9-]+\.[a-z0-9-]+$|^ml\.\*$|^ml\.[a-z0-9-]+\.\*$")
+SUBNET_ID = re.compile(r"^subnet-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
+SECURITY_GROUP_ID = re.compile(r"^sg-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
+INSTANCE_TYPE = re.compile(r"^ml\.[a-z0-9-]+\.[a-z0-9-]+$|^ml\.\*$|^ml\.[a-z0-9-]+\.\*$")
 
 
 
@@ -52,12 +52,12 @@ class NetworkSettings:
         problems += [
             f"network.subnets: {s!r} is not a subnet id; allowed is 'subnet-' and 8 or 17 "
             "lowercase hex digits, e.g. 'subnet-0abc1234'"
-            for s in _bad_ids(self.subnets, _SUBNET)
+            for s in _bad_ids(self.subnets, SUBNET_ID)
         ]
         problems += [
             f"network.security_groups: {s!r} is not a security group id; allowed is 'sg-' and "
             "8 or 17 lowercase hex digits, e.g. 'sg-0abc1234'"
-            for s in _bad_ids(self.security_groups, _SG)
+            for s in _bad_ids(self.security_groups, SECURITY_GROUP_ID)
         ]
         # SageMaker's VpcConfig takes at most 16 subnets and 5 security groups.
         if len(self.subnets) > 16:
@@ -128,7 +128,7 @@ class Guardrails:
             for name in ("network_isolation", "inter_container_traffic_encryption")
             if not isinstance(getattr(self, name), bool)
         ]
-        bad = _bad_ids(self.instance_types, _INSTANCE)
+        bad = _bad_ids(self.instance_types, INSTANCE_TYPE)
         if bad:
             problems.append(
                 f"guardrails.instance_types: {bad} are not SageMaker instance types; allowed are "

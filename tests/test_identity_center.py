@@ -31,7 +31,7 @@ from secureml.errors import (
     ValidationError,
 )
 from secureml.resources import OWNER_TAG, GroupAssignment, PermissionSet, UserAssignment
-from secureml.resources._sso_async import RateLimiter
+from secureml.resources.identity_center import RateLimiter
 from secureml.testing import CallRecorder
 
 BP = "ml-platform"
@@ -670,9 +670,9 @@ def test_discovery_keeps_the_blueprints_key_for_a_group_given_by_id(sso: SSO) ->
     a = GroupAssignment(group=gid, permission_set="ps", accounts=[A1])
     apply(a, sso.ctx())
     ctx = sso.ctx()
-    a.desired(ctx)  # the engine computes every desired state before it discovers
+    # The engine tells discovery what the blueprint holds (no desired() side effect).
     # The blueprint's own key, as the view of accounts beyond its targets: there are none.
-    [found] = GroupAssignment.discover(ctx, BP)
+    [found] = GroupAssignment.discover_for(ctx, BP, [a])
     assert found.key == a.key + "#removed-accounts"
     assert found.read(ctx) is None
     # and through the engine: the assignment is in the blueprint, so nothing to prune

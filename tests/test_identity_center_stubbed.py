@@ -19,7 +19,7 @@ from botocore.stub import ANY, Stubber
 from secureml.aws import AwsContext, RetryPolicy
 from secureml.errors import AWSCallError, ProvisioningError
 from secureml.resources import GroupAssignment, IdentityCenter, Observed, PermissionSet
-from secureml.resources._sso_async import (
+from secureml.resources.identity_center import (
     BURST,
     REQUESTS_PER_SECOND,
     AssignmentOp,

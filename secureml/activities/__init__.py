@@ -10,6 +10,7 @@ from __future__ import annotations
 from secureml.activities._base import Activity, ActivityContext, PersonaKind
 from secureml.activities._data import ManageGlueTables, QueryAthenaWorkgroups
 from secureml.activities._experiments import ManageExperiments, SearchAndVisualizeExperiments
+from secureml.activities._guardrails import compact_statements
 from secureml.activities._images import ManageStudioAppImages
 from secureml.activities._jobs import ManageMLJobs
 from secureml.activities._models import ManageEndpoints, ManageModelMonitoring, ManageModels
@@ -46,6 +47,7 @@ __all__ = [
     "SearchAndVisualizeExperiments",
     "ServeModels",
     "by_name",
+    "compact_statements",
 ]
 
 ALL: tuple[type[Activity], ...] = (

@@ -8,12 +8,11 @@ from typing import ClassVar, Literal, TypeAlias
 
 import attrs
 
-from secureml.policy import Statement
+from secureml.policy import PersonaKind, Statement
 from secureml.settings import EncryptionSettings, Guardrails, NetworkSettings
 
 __all__ = ["Activity", "ActivityContext", "Input", "PersonaKind"]
 
-PersonaKind: TypeAlias = Literal["DataScientist", "MLOps", "Compute", "Inference"]
 Input: TypeAlias = Literal[
     "buckets", "ecr_repositories", "pass_roles", "workgroups", "glue_databases"
 ]

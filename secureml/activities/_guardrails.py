@@ -27,8 +27,14 @@ from secureml._validation import (
 )
 from secureml.activities._base import ActivityContext
 from secureml.errors import ValidationError
-from secureml.policy import Condition, Statement, merge_statements
-from secureml.policy._lint import STAR_RESOURCE_ACTIONS, VPC_OPTIONAL_ACTIONS
+from secureml.policy import (
+    ROLE_NAME_MAX,
+    STAR_RESOURCE_ACTIONS,
+    VPC_OPTIONAL_ACTIONS,
+    Condition,
+    Statement,
+    merge_statements,
+)
 
 __all__ = [
     "CREATED_RESOURCES",
@@ -652,7 +658,7 @@ def role_inputs(value: Iterable[str] | str | None, field: str) -> tuple[str, ...
         if r.startswith("arn:"):
             check_arn(r, field, service="iam")
         else:
-            check_iam_name(r, field, max_len=64)
+            check_iam_name(r, field, max_len=ROLE_NAME_MAX)
     return roles
 
 

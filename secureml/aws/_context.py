@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 import attrs
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from botocore.loaders import create_loader
+from botocore.paginate import PaginatorModel
 
 from secureml.aws._retry import RetryPolicy, error_code
 from secureml.errors import AWSCallError, ValidationError
@@ -116,8 +118,7 @@ class AwsContext:
         (snake_case), following every continuation token; each page is retried
         on its own, so a throttled page does not restart the listing."""
         client = self.client(service)
-        api_name = client.meta.method_to_api_mapping.get(operation, operation)
-        config = self._paginator_config(service, api_name)
+        config = self._paginator_config(service, operation)
         input_token = config.get("input_token", "NextToken")
         output_token = config.get("output_token", "NextToken")
         more = config.get("more_results")
@@ -141,15 +142,25 @@ class AwsContext:
             if not token or (more and not page.get(more)):
                 return
 
-    def _paginator_config(self, service: str, api_name: str) -> dict[str, Any]:
-        def load() -> dict[str, Any]:
-            try:
-                model = self.session._session.get_paginator_model(service)
-                return dict(model.get_paginator(api_name))
-            except Exception:  # no paginator model: plain NextToken
-                return {}
+    def _paginator_config(self, service: str, operation: str) -> dict[str, Any]:
+        """The tokens botocore's paginator model names for ``operation`` (read through
+        botocore's public loader; ``{}``, meaning plain ``NextToken``, when the client
+        has no paginator for it)."""
 
-        return dict(self.cached(f"paginator:{service}:{api_name}", load))
+        def load() -> dict[str, Any]:
+            client = self.client(service)
+            if not client.can_paginate(operation):
+                return {}
+            model = client.meta.service_model
+            paginators = PaginatorModel(
+                self.cached("botocore-loader", create_loader).load_service_model(
+                    model.service_name, "paginators-1", model.api_version
+                )
+            )
+            api_name = client.meta.method_to_api_mapping.get(operation, operation)
+            return dict(paginators.get_paginator(api_name))
+
+        return dict(self.cached(f"paginator:{service}:{operation}", load))
 
     @property
     def account_id(self) -> str:

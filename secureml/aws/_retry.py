@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import attrs
 import tenacity
@@ -20,6 +20,7 @@ __all__ = [
     "EVENTUAL_CONSISTENCY_CODES",
     "RETRYABLE_CODES",
     "THROTTLING_CODES",
+    "Polled",
     "RetryPolicy",
     "error_code",
     "is_retryable",
@@ -142,17 +143,13 @@ class RetryPolicy:
     max_delay: float = 120.0
     sleep: Callable[[float], None] = attrs.field(default=tenacity.nap.sleep, eq=False)
 
-    def call(
-        self,
-        fn: Callable[[], T],
-        *,
-        extra_codes: frozenset[str] = frozenset(),
-        description: str = "AWS call",
-    ) -> T:
-        """Call ``fn``, retrying retryable errors and also ``extra_codes`` (for
-        instance :data:`EVENTUAL_CONSISTENCY_CODES` right after a create)."""
-
+    def _retrying(
+        self, extra_codes: frozenset[str], give_up: Callable[[BaseException], bool] | None,
+        description: str,
+    ) -> tenacity.Retrying:
         def retryable(exc: BaseException) -> bool:
+            if give_up is not None and give_up(exc):
+                return False
             return is_retryable(exc) or error_code(exc) in extra_codes
 
         def before_sleep(state: tenacity.RetryCallState) -> None:
@@ -165,7 +162,7 @@ class RetryPolicy:
                 exc,
             )
 
-        retrying = tenacity.Retrying(
+        return tenacity.Retrying(
             retry=tenacity.retry_if_exception(retryable),
             wait=tenacity.wait_random_exponential(multiplier=self.initial, max=self.maximum),
             stop=tenacity.stop_after_attempt(self.max_attempts) | _OutOfTime(self.max_delay),
@@ -173,5 +170,77 @@ class RetryPolicy:
             reraise=True,
             before_sleep=before_sleep,
         )
-        result: Any = retrying(fn)
+
+    def call(
+        self,
+        fn: Callable[[], T],
+        *,
+        extra_codes: frozenset[str] = frozenset(),
+        give_up: Callable[[BaseException], bool] | None = None,
+        description: str = "AWS call",
+    ) -> T:
+        """Call ``fn``, retrying retryable errors and also ``extra_codes`` (for
+        instance :data:`EVENTUAL_CONSISTENCY_CODES` right after a create), but never
+        an error ``give_up`` accepts (a conflict that is final, not transient)."""
+        result: Any = self._retrying(extra_codes, give_up, description)(fn)
         return result  # type: ignore[no-any-return]
+
+    def call_attempts(
+        self,
+        fn: Callable[[int], T],
+        *,
+        extra_codes: frozenset[str] = frozenset(),
+        description: str = "AWS call",
+    ) -> T:
+        """Like :meth:`call`, giving ``fn`` the attempt number (1 for the first try),
+        for calls whose retry must first look whether a lost try was carried out.
+
+        >>> RetryPolicy(sleep=lambda s: None).call_attempts(lambda attempt: attempt)
+        1
+        """
+        results: list[T] = []
+        for attempt in self._retrying(extra_codes, None, description):
+            with attempt:
+                results.append(fn(attempt.retry_state.attempt_number))
+        return results[-1]
+
+    def poll(
+        self,
+        fn: Callable[[], T],
+        *,
+        until: Callable[[T], bool],
+        timeout: float,
+        initial: float,
+        maximum: float,
+    ) -> Polled[T]:
+        """Call ``fn`` until ``until(result)``, waiting ``initial`` seconds after the
+        first call and twice as long each time up to ``maximum``; no wait starts that
+        would end past ``timeout`` (the waits asked of ``sleep`` count, as for retries).
+        Returns the last result (``until`` may still be false: out of time) and the
+        seconds waited; errors of ``fn`` propagate (``fn`` retries its own calls).
+
+        >>> waits = []
+        >>> results = iter(["IN_PROGRESS", "IN_PROGRESS", "SUCCEEDED"])
+        >>> polled = RetryPolicy(sleep=waits.append).poll(
+        ...     lambda: next(results), until=lambda s: s != "IN_PROGRESS",
+        ...     timeout=60, initial=1, maximum=5)
+        >>> polled.result, polled.waited, waits
+        ('SUCCEEDED', 3.0, [1.0, 2.0])
+        """
+        retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_result(lambda result: not until(result)),
+            wait=tenacity.wait_exponential(multiplier=initial, max=maximum),
+            stop=_OutOfTime(timeout),
+            sleep=self.sleep,
+            retry_error_callback=lambda state: state.outcome.result() if state.outcome else None,
+        )
+        result: T = retrying(fn)
+        return Polled(result, float(retrying.statistics.get("idle_for", 0.0)))
+
+
+@attrs.frozen
+class Polled(Generic[T]):
+    """What :meth:`RetryPolicy.poll` ended with: the last result and the seconds waited."""
+
+    result: T
+    waited: float

@@ -40,17 +40,16 @@ from typing import Any
 import attrs
 import yaml
 
+from secureml._validation import BLUEPRINT_NAME
 from secureml.blueprint_file._build import build
 from secureml.blueprint_file._convert import Problem, structure
 from secureml.blueprint_file._schema import json_schema
-from secureml.blueprint_file._spec import BLUEPRINT_NAME, REGION, BlueprintSpec
+from secureml.blueprint_file._spec import REGION, BlueprintSpec
 from secureml.blueprint_file._yaml import Located, format_path, parse
 from secureml.engine import Blueprint
 from secureml.errors import ValidationError
 from secureml.personas import Persona
 from secureml.resources import Resource
-
-_NAME = re.compile(BLUEPRINT_NAME)
 
 __all__ = [
     "BlueprintFile",
@@ -203,7 +202,7 @@ def loads(
     if region is not None:
         spec = attrs.evolve(spec, region=region)
     blueprint_name = spec.blueprint or name or "blueprint"
-    if not _NAME.match(blueprint_name):
+    if not BLUEPRINT_NAME.match(blueprint_name):
         origin = "" if spec.blueprint else " (taken from the file's name; add `blueprint: NAME`)"
         problems.append(
             (("blueprint",), f"{blueprint_name!r}{origin} is not a blueprint name: 1-64 letters, "

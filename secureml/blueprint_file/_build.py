@@ -17,7 +17,7 @@ import attrs
 from secureml import activities as _act
 from secureml import personas as _personas
 from secureml import resources as res
-from secureml.activities._base import Activity
+from secureml.activities import Activity
 from secureml.blueprint_file._convert import Problem
 from secureml.blueprint_file._spec import (
     ActivitySpec,

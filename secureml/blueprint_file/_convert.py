@@ -21,7 +21,7 @@ from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError, Iterabl
 from cattrs.gen import make_dict_structure_fn
 
 from secureml import activities as _act
-from secureml.activities._base import Activity
+from secureml.activities import Activity
 from secureml.blueprint_file._spec import AccountId, ActivitySpec
 from secureml.blueprint_file._yaml import Path
 

@@ -20,9 +20,10 @@ from typing import Any, Literal, NewType
 
 import attrs
 
-from secureml._validation import _IAM_NAME
-from secureml.resources._audit import _STORAGE_CLASSES, SAGEMAKER_DATA_EVENT_TYPES
-from secureml.settings import _INSTANCE, _SG, _SUBNET
+from secureml._validation import BLUEPRINT_NAME, IAM_NAME
+from secureml.policy import PersonaKind
+from secureml.resources import SAGEMAKER_DATA_EVENT_TYPES, STORAGE_CLASSES
+from secureml.settings import INSTANCE_TYPE, SECURITY_GROUP_ID, SUBNET_ID
 
 __all__ = [
     "SPEC_CLASSES",
@@ -49,10 +50,9 @@ __all__ = [
 AccountId = NewType("AccountId", str)
 """A 12-digit AWS account id (a 12-digit YAML number is accepted too)."""
 
-PersonaKindName = Literal["DataScientist", "MLOps", "Compute", "Inference"]
+PersonaKindName = PersonaKind
 
 _DURATION = r"^PT(?:\d+H)?(?:\d+M)?$"
-BLUEPRINT_NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 REGION = r"^[a-z]{2}(-[a-z]+)+-\d+$"
 
 
@@ -74,12 +74,12 @@ class NetworkSpec:
     subnets: tuple[str, ...] = _field(
         "Subnet ids (subnet-...) every VPC-capable create action must use.",
         minItems=1,
-        items_pattern=_SUBNET.pattern,
+        items_pattern=SUBNET_ID.pattern,
     )
     security_groups: tuple[str, ...] = _field(
         "Security group ids (sg-...) every VPC-capable create action must use.",
         minItems=1,
-        items_pattern=_SG.pattern,
+        items_pattern=SECURITY_GROUP_ID.pattern,
     )
 
 
@@ -112,7 +112,7 @@ class GuardrailsSpec:
     instance_types: tuple[str, ...] = _field(
         "Instance types jobs, endpoints and apps may use, e.g. ml.m5.* or ml.g5.xlarge.",
         (),
-        items_pattern=_INSTANCE.pattern,
+        items_pattern=INSTANCE_TYPE.pattern,
     )
 
 
@@ -209,7 +209,7 @@ class PersonaSpec:
         "The persona's name, and by default its role's and permission set's.",
         minLength=1,
         maxLength=64,
-        pattern=_IAM_NAME.pattern,
+        pattern=IAM_NAME.pattern,
     )
     kind: PersonaKindName = _field("Which Role Manager persona to start from.")
     description: str | None = _field("What the persona is for.", None)
@@ -349,7 +349,7 @@ class LifecycleSpec:
         minimum=1,
     )
     storage_class: str = _field(
-        "The colder storage class.", "GLACIER", enum=list(_STORAGE_CLASSES)
+        "The colder storage class.", "GLACIER", enum=list(STORAGE_CLASSES)
     )
 
 
@@ -417,7 +417,7 @@ class BlueprintSpec:
         "The blueprint's name, the value of the secureml:blueprint tag on everything it "
         "creates (default: the file's name without extension).",
         None,
-        pattern=BLUEPRINT_NAME,
+        pattern=BLUEPRINT_NAME.pattern,
     )
     region: str | None = _field(
         "AWS region of the blueprint (the command line's --region overrides it; default: "

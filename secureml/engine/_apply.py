@@ -12,12 +12,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from graphlib import CycleError
 from typing import Any, TypeVar
 
 import attrs
 from botocore.exceptions import BotoCoreError, ClientError
 
 from secureml.aws import AwsContext, error_code
+from secureml.engine._graph import dependency_order, sorter
 from secureml.engine._plan import Action, Change, Plan
 from secureml.engine._registry import resource_kinds
 from secureml.errors import (
@@ -28,7 +30,7 @@ from secureml.errors import (
     SecureMLError,
     ValidationError,
 )
-from secureml.policy._findings import Finding
+from secureml.policy import Finding
 from secureml.resources import OWNER_TAG, Observed, Resource
 
 __all__ = [
@@ -52,31 +54,6 @@ _ACCESS_DENIED = frozenset(
         "UnrecognizedClientException",
     }
 )
-
-
-def dependency_order(resources: Sequence[Resource]) -> list[Resource]:
-    """``resources`` ordered so that each comes after those it depends on, otherwise
-    keeping the given order (dependencies outside ``resources`` are ignored)."""
-    by_key = {r.key: r for r in resources}
-    out: list[Resource] = []
-    state: dict[str, int] = {}  # 1 visiting, 2 done
-
-    def visit(r: Resource) -> None:
-        mark = state.get(r.key)
-        if mark == 2:
-            return
-        if mark == 1:
-            return  # a cycle: reported by validation, never reached when valid
-        state[r.key] = 1
-        for dep in r.dependencies():
-            if dep in by_key:
-                visit(by_key[dep])
-        state[r.key] = 2
-        out.append(r)
-
-    for r in resources:
-        visit(r)
-    return out
 
 
 def _parallel_map(fn: Callable[[T], R], items: Sequence[T], max_workers: int) -> list[R]:
@@ -146,10 +123,9 @@ def build_plan(
             problems.extend(f"{r.key}: {p}" for p in exc.problems)
     if problems:
         raise ValidationError(problems)
-    keys = {r.key for r in resources}
     # Looking for orphans is independent of reading the blueprint's resources: both at once.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="secureml-discover") as side:
-        orphans_future = side.submit(_orphans, blueprint, keys, ctx, prune, max_workers)
+        orphans_future = side.submit(_orphans, blueprint, resources, ctx, prune, max_workers)
         assessed = _parallel_map(
             lambda pair: _assess(ctx, pair[0], pair[1]),
             list(zip(ordered, desired, strict=True)),
@@ -179,18 +155,19 @@ def _account(ctx: AwsContext) -> str | None:
 
 def _orphans(
     blueprint: str,
-    keys: set[str],
+    resources: Sequence[Resource],
     ctx: AwsContext,
     prune: bool,
     max_workers: int,
 ) -> tuple[list[Change], list[str]]:
     warnings: list[str] = []
     candidates: dict[str, Resource] = {}
+    keys = {r.key for r in resources}
 
     def discover(item: tuple[str, type[Resource]]) -> list[Resource] | str:
         kind, cls = item
         try:
-            return list(cls.discover(ctx, blueprint))
+            return list(cls.discover_for(ctx, blueprint, resources))
         except (ClientError, BotoCoreError, AWSCallError, NotFoundError) as exc:
             # Discovery only finds orphans; without prune they are only shown, so a
             # kind that cannot be listed (no permission, service not set up in the
@@ -323,9 +300,14 @@ def _run_graph(
     On the first failure nothing new starts; changes already running finish.
     Returns the failed change and its exception, or ``None``.
     """
-    keys = {c.key for c in changes}
-    remaining = list(changes)
-    blockers = {c.key: set(waits_for.get(c.key, ())) & keys for c in changes}
+    by_key = {c.key: c for c in changes}
+    index = {key: i for i, key in enumerate(by_key)}
+    try:
+        ts = sorter({c.key: waits_for.get(c.key, ()) for c in changes})
+    except CycleError as cycle:  # pragma: no cover - validation rejects cycles
+        raise ConvergenceError(
+            "dependency cycle among " + ", ".join(cycle.args[1]), applied=done
+        ) from cycle
     failure: tuple[Change, BaseException] | None = None
     with ThreadPoolExecutor(
         max_workers=max(1, max_workers), thread_name_prefix="secureml-apply"
@@ -333,10 +315,8 @@ def _run_graph(
         running: dict[Future[None], Change] = {}
         while True:
             if failure is None:
-                ready = [c for c in remaining if not blockers[c.key]]
-                for c in ready:
-                    remaining.remove(c)
-                    running[pool.submit(fn, c)] = c
+                for key in sorted(ts.get_ready(), key=index.__getitem__):
+                    running[pool.submit(fn, by_key[key])] = by_key[key]
             if not running:
                 break
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
@@ -349,12 +329,7 @@ def _run_graph(
                     continue
                 done.append(change)
                 report(change)
-                for b in blockers.values():
-                    b.discard(change.key)
-    if failure is None and remaining:  # pragma: no cover - validation rejects cycles
-        raise ConvergenceError(
-            "dependency cycle among " + ", ".join(c.key for c in remaining), applied=done
-        )
+                ts.done(change.key)
     return failure
 
 

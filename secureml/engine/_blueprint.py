@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from secureml._validation import BLUEPRINT_NAME
 from secureml.engine._apply import ApplyResult, ProgressCallback, apply_plan, build_plan
+from secureml.engine._graph import find_cycle
 from secureml.engine._plan import Plan
 from secureml.errors import PlanChangedError, ValidationError
 from secureml.resources import Resource
@@ -23,9 +24,6 @@ __all__ = ["BLUEPRINT_NAME", "Blueprint"]
 
 log = logging.getLogger("secureml.engine")
 
-BLUEPRINT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-"""Blueprint names: they become a tag value and part of IAM paths, so 1-64 letters,
-digits, ``.``, ``_`` and ``-``, starting with a letter or digit."""
 
 
 def _resources(value: Iterable[Any]) -> tuple[Any, ...]:
@@ -126,7 +124,7 @@ class Blueprint:
                         f"{r.key}: depends on {dep!r}, which is not in the blueprint; add it "
                         f"(blueprint resources: {sorted(keys)})"
                     )
-        cycle = _find_cycle(good)
+        cycle = find_cycle(good)
         if cycle:
             problems.append("dependency cycle: " + " -> ".join(cycle))
         return problems
@@ -230,32 +228,3 @@ def _check_expected(blueprint: str, expected: Plan, fresh: Plan) -> None:
         added = sorted(k for k in have if want.get(k) != have[k])
         removed = sorted(k for k in want if k not in have)
         raise PlanChangedError(blueprint, added, removed)
-
-
-def _find_cycle(resources: list[Resource]) -> list[str]:
-    graph = {r.key: list(r.dependencies()) for r in resources}
-    state: dict[str, int] = {}
-    stack: list[str] = []
-
-    def visit(key: str) -> list[str]:
-        state[key] = 1
-        stack.append(key)
-        for dep in graph.get(key, ()):
-            if dep not in graph:
-                continue
-            if state.get(dep) == 1:
-                return [*stack[stack.index(dep):], dep]
-            if dep not in state:
-                found = visit(dep)
-                if found:
-                    return found
-        stack.pop()
-        state[key] = 2
-        return []
-
-    for key in graph:
-        if key not in state:
-            found = visit(key)
-            if found:
-                return found
-    return []

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, Literal, TypeAlias
 
 import attrs
 
-from secureml.policy._findings import Finding
+from secureml.policy import Finding
 from secureml.resources import Observed, Resource, State
 
 __all__ = ["ACTIONS", "Action", "Change", "Plan", "diff_lines"]
@@ -88,6 +88,10 @@ class Change:
         }
 
 
+def _changes(value: Iterable[Change]) -> tuple[Change, ...]:
+    return tuple(value)
+
+
 @attrs.frozen
 class Plan:
     """What :meth:`Blueprint.apply <secureml.Blueprint.apply>` would do, from
@@ -101,7 +105,7 @@ class Plan:
     """
 
     blueprint: str
-    changes: list[Change]
+    changes: tuple[Change, ...] = attrs.field(converter=_changes)
     prune: bool = False
     account_id: str | None = None
     region: str | None = None

@@ -17,10 +17,13 @@ from secureml.policy._document import (
 )
 from secureml.policy._evaluate import Decision, Evaluation, StatementMatch, evaluate
 from secureml.policy._findings import FINDING_CODES, Finding, FindingCode, Severity
+from secureml.policy._kinds import PERSONA_KINDS, PersonaKind
 from secureml.policy._limits import (
     LIMITS,
     MANAGED_POLICIES_PER_PERMISSION_SET,
     MANAGED_POLICIES_PER_ROLE,
+    PERMISSION_SET_NAME_MAX,
+    ROLE_NAME_MAX,
     Limit,
 )
 from secureml.policy._lint import (
@@ -39,6 +42,9 @@ __all__ = [
     "LIMITS",
     "MANAGED_POLICIES_PER_PERMISSION_SET",
     "MANAGED_POLICIES_PER_ROLE",
+    "PERMISSION_SET_NAME_MAX",
+    "PERSONA_KINDS",
+    "ROLE_NAME_MAX",
     "STAR_RESOURCE_ACTIONS",
     "VERSION",
     "VPC_OPTIONAL_ACTIONS",
@@ -52,6 +58,7 @@ __all__ = [
     "Finding",
     "FindingCode",
     "Limit",
+    "PersonaKind",
     "PolicyDocument",
     "Severity",
     "Statement",

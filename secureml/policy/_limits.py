@@ -10,6 +10,8 @@ __all__ = [
     "LIMITS",
     "MANAGED_POLICIES_PER_PERMISSION_SET",
     "MANAGED_POLICIES_PER_ROLE",
+    "PERMISSION_SET_NAME_MAX",
+    "ROLE_NAME_MAX",
     "Limit",
 ]
 
@@ -42,3 +44,9 @@ MANAGED_POLICIES_PER_ROLE = 10
 
 MANAGED_POLICIES_PER_PERMISSION_SET = 20
 """AWS managed plus customer managed policy references per permission set."""
+
+ROLE_NAME_MAX = 64
+"""Characters in an IAM role name (a persona's name is its role's by default)."""
+
+PERMISSION_SET_NAME_MAX = 32
+"""Characters in an IAM Identity Center permission set name."""

@@ -20,6 +20,7 @@ from secureml.policy import _catalog as catalog
 from secureml.policy._conditions import parse_operator
 from secureml.policy._document import Condition, PolicyDocument, Statement
 from secureml.policy._findings import Finding, Severity
+from secureml.policy._kinds import PERSONA_KINDS
 
 if TYPE_CHECKING:
     from secureml.personas import Persona
@@ -35,7 +36,6 @@ __all__ = [
 
 _log = logging.getLogger("secureml.policy.lint")
 
-_KINDS = ("DataScientist", "MLOps", "Compute", "Inference")
 _PASS_ROLE = "iam:PassRole"
 _PASSED_TO_SERVICE = "iam:passedtoservice"
 # Object-level S3 resource types: an action on one of these reads, writes or
@@ -410,8 +410,8 @@ def lint(
     >>> sorted({f.code for f in lint(doc)})
     ['SM001', 'SM003']
     """
-    if kind is not None and kind not in _KINDS:
-        raise ValidationError(f"kind: {kind!r} is not one of {list(_KINDS)} (or None)")
+    if kind is not None and kind not in PERSONA_KINDS:
+        raise ValidationError(f"kind: {kind!r} is not one of {list(PERSONA_KINDS)} (or None)")
     findings: list[Finding] = []
     for stmt in document.statements:
         for finding in _lint_statement(stmt, kind, account_id, region):
@@ -598,7 +598,11 @@ def _pass_paths(
 
 
 def lint_persona(
-    persona: Persona, account_id: str | None = None, region: str | None = None
+    persona: Persona,
+    account_id: str | None = None,
+    region: str | None = None,
+    *,
+    document: PolicyDocument | None = None,
 ) -> list[Finding]:
     """Findings about a persona's policy: :func:`lint` of its policy document for
     its kind, plus SM007 wherever a statement grants an action that takes a
@@ -607,8 +611,11 @@ def lint_persona(
     SM040 for an activity that names no resource (S3 Full Access); SM042 for
     broad AWS managed policies; SM043 for actions its scope cannot confine;
     SM044 when it passes a role with data access it has not itself.
+    ``document`` is the persona's policy document for ``account_id`` and ``region``
+    when the caller has built it already.
     """
-    document = persona.policy_document(account_id=account_id, region=region)
+    if document is None:
+        document = persona.policy_document(account_id=account_id, region=region)
     findings = lint(document, kind=persona.kind, account_id=account_id, region=region)
     wanted = _guardrail_keys(persona)
     if wanted:

@@ -5,18 +5,13 @@ Each kind subclasses :class:`Resource`; the engine needs nothing else.
 
 from secureml.resources._audit import (
     SAGEMAKER_DATA_EVENT_TYPES,
+    STORAGE_CLASSES,
     AuditTrail,
     Lifecycle,
     ObjectLock,
 )
 from secureml.resources._base import OWNER_TAG, Observed, Resource, State
-from secureml.resources._iam import ManagedPolicy, Role
-from secureml.resources._identity_center import (
-    GroupAssignment,
-    IdentityCenter,
-    PermissionSet,
-    UserAssignment,
-)
+from secureml.resources._iam import ManagedPolicy
 from secureml.resources._public_access import (
     AccountPublicAccessBlock,
     BucketPublicAccessBlock,
@@ -28,10 +23,18 @@ from secureml.resources._public_access_report import (
     PublicAccessSettings,
     public_access_report,
 )
+from secureml.resources._role import Role
+from secureml.resources.identity_center import (
+    GroupAssignment,
+    IdentityCenter,
+    PermissionSet,
+    UserAssignment,
+)
 
 __all__ = [
     "OWNER_TAG",
     "SAGEMAKER_DATA_EVENT_TYPES",
+    "STORAGE_CLASSES",
     "AccountPublicAccessBlock",
     "AuditTrail",
     "BucketExposure",

@@ -27,15 +27,17 @@ from typing import Any, ClassVar, Literal
 import attrs
 from botocore.exceptions import ClientError
 
+from secureml._convert import frozen_tags
 from secureml._validation import check_arn, check_bucket_name, checker
 from secureml.aws import AwsContext, error_code
 from secureml.errors import AWSCallError, OwnershipError, ValidationError
 from secureml.policy import PolicyDocument, Statement
 from secureml.resources._base import OWNER_TAG, Observed, Resource, State
-from secureml.resources._public_access import SETTINGS, _bucket_region
+from secureml.resources._public_access import SETTINGS, bucket_region
 
 __all__ = [
     "SAGEMAKER_DATA_EVENT_TYPES",
+    "STORAGE_CLASSES",
     "AuditTrail",
     "Lifecycle",
     "ObjectLock",
@@ -58,7 +60,7 @@ on feature groups (``PutRecord``, ``GetRecord``, ``DeleteRecord``,
 ``docs/audit.rst``."""
 
 _LIFECYCLE_RULE_ID = "secureml-audit-log-retention"
-_STORAGE_CLASSES = ("GLACIER", "DEEP_ARCHIVE", "GLACIER_IR", "STANDARD_IA", "ONEZONE_IA",
+STORAGE_CLASSES = ("GLACIER", "DEEP_ARCHIVE", "GLACIER_IR", "STANDARD_IA", "ONEZONE_IA",
                     "INTELLIGENT_TIERING")
 _TRAIL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,126}[A-Za-z0-9]$")
 _KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+$")
@@ -100,10 +102,10 @@ class Lifecycle:
                 problems.append(f"Lifecycle.{field}: {value!r} is not a whole number of days >= 1")
         if self.expiration_days is None and self.transition_days is None:
             problems.append("Lifecycle: give expiration_days, transition_days or both")
-        if self.storage_class not in _STORAGE_CLASSES:
+        if self.storage_class not in STORAGE_CLASSES:
             problems.append(
                 f"Lifecycle.storage_class: {self.storage_class!r} is not one of "
-                f"{list(_STORAGE_CLASSES)}"
+                f"{list(STORAGE_CLASSES)}"
             )
         if (
             not problems
@@ -285,7 +287,9 @@ class AuditTrail(Resource):
     )
     lifecycle: Lifecycle | None = attrs.field(default=None, kw_only=True)
     object_lock: ObjectLock | None = attrs.field(default=None, kw_only=True)
-    tags: Mapping[str, str] = attrs.field(factory=dict, converter=dict, hash=False, kw_only=True)
+    tags: Mapping[str, str] = attrs.field(
+        factory=dict, converter=frozen_tags, hash=False, kw_only=True
+    )
     adopt: bool = attrs.field(default=False, kw_only=True)
 
     def __attrs_post_init__(self) -> None:
@@ -490,7 +494,7 @@ class AuditTrail(Resource):
 
     def read(self, ctx: AwsContext) -> Observed | None:
         """The trail and the bucket as they are (``None`` when neither exists)."""
-        region = _bucket_region(ctx, self.bucket)
+        region = bucket_region(ctx, self.bucket)
         if self.kms_key_arn is not None:
             self.check_kms_key(ctx, bucket_region=region or ctx.region)
         extra: dict[str, Any] = {"bucket_region": region}
@@ -703,7 +707,7 @@ class AuditTrail(Resource):
         """The state of a bucket the plan did not see (made since, by an earlier apply
         or by someone else), refused unless it is this blueprint's or adopted: its
         policy, tags and settings are about to be replaced."""
-        region = _bucket_region(ctx, self.bucket) or ctx.region
+        region = bucket_region(ctx, self.bucket) or ctx.region
         extra["bucket_region"] = region
         state = self._read_bucket(ctx.for_region(region), extra)
         owner = extra["bucket_tags_all"].get(OWNER_TAG)
@@ -718,7 +722,7 @@ class AuditTrail(Resource):
     def _create_bucket(self, ctx: AwsContext) -> bool:
         """Create the bucket and tag it; ``False`` when it exists already (CreateBucket
         in us-east-1 answers 200 for a bucket the account owns, so look first)."""
-        if _bucket_region(ctx, self.bucket) is not None:
+        if bucket_region(ctx, self.bucket) is not None:
             return False
         kwargs: dict[str, Any] = {"Bucket": self.bucket}
         if ctx.region != "us-east-1":

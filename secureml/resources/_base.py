@@ -13,22 +13,91 @@ nothing needs doing.
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar
+import re
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 import attrs
 
-from secureml.policy._findings import Finding
+from secureml.policy import Finding
 
 if TYPE_CHECKING:
     from secureml.aws import AwsContext
 
-__all__ = ["OWNER_TAG", "Observed", "Resource", "State"]
+__all__ = [
+    "MAX_TAGS",
+    "OWNER_TAG",
+    "TAG_KEY",
+    "TAG_VALUE",
+    "Memo",
+    "Observed",
+    "Resource",
+    "State",
+    "tag_problems",
+]
 
 OWNER_TAG = "secureml:blueprint"
 """The tag every resource secureml creates carries, with the blueprint's name."""
 
 State = dict[str, Any]
+
+T = TypeVar("T")
+
+
+@attrs.define
+class Memo:
+    """What a resource derives from its own input (a persona's documents, its
+    findings), computed once per key and kept for the resource's life.
+
+    A frozen resource holds one in a field that takes no part in equality, so
+    validating, planning and applying it build a persona's documents once per
+    account, region and partition. Two threads asking at once may both compute
+    a value; one is kept, and both are the same.
+
+    >>> memo = Memo()
+    >>> memo.get("x", lambda: [1]) is memo.get("x", lambda: [2])
+    True
+    """
+
+    _values: dict[Hashable, Any] = attrs.field(factory=dict)
+
+    def get(self, key: Hashable, factory: Callable[[], T]) -> T:
+        """The value for ``key``, made by ``factory`` the first time."""
+        if key not in self._values:
+            self._values.setdefault(key, factory())
+        return cast(T, self._values[key])
+
+TAG_KEY = re.compile(r"^[\w .:/=+\-@]{1,128}$")
+TAG_VALUE = re.compile(r"^[\w .:/=+\-@]{0,256}$")
+MAX_TAGS = 50
+"""Tags a resource may carry (IAM, Identity Center and S3 allow 50), the owner tag included."""
+
+
+def tag_problems(tags: Mapping[str, str], where: str, reserved: int = 1) -> list[str]:
+    """Problems with the tags a user gives a resource (the rules IAM, Identity Center
+    and S3 share: at most :data:`MAX_TAGS` with the owner tag, which the user may not
+    give; keys of 1-128 and values of 0-256 letters, digits, spaces and ``_ . : / = + - @``;
+    no key starting with ``aws:``)."""
+    problems = []
+    if len(tags) + reserved > MAX_TAGS:
+        problems.append(
+            f"{where}: {len(tags)} tags; at most {MAX_TAGS - reserved} are allowed "
+            f"(AWS allows {MAX_TAGS} and secureml adds {OWNER_TAG})"
+        )
+    for key, value in tags.items():
+        if key == OWNER_TAG:
+            problems.append(f"{where}: tag {OWNER_TAG!r} is set by secureml; remove it")
+        elif not isinstance(key, str) or not TAG_KEY.match(key) or key.lower().startswith("aws:"):
+            problems.append(
+                f"{where}: tag key {key!r} is not allowed: 1-128 letters, digits, spaces and "
+                "_ . : / = + - @, not starting with 'aws:'"
+            )
+        if not isinstance(value, str) or not TAG_VALUE.match(value):
+            problems.append(
+                f"{where}: tag {key!r} value {value!r} is not allowed: 0-256 letters, digits, "
+                "spaces and _ . : / = + - @"
+            )
+    return problems
 
 
 @attrs.frozen
@@ -132,6 +201,19 @@ class Resource(abc.ABC):
         nothing, without raising, when the service is not set up in the account.
         The default finds nothing; every kind that creates things overrides it."""
         return ()
+
+    @classmethod
+    def discover_for(
+        cls, ctx: AwsContext, blueprint: str, resources: Sequence[Resource]
+    ) -> Iterable[Resource]:
+        """:meth:`discover`, knowing the blueprint's own ``resources`` (of every kind).
+
+        The engine calls this one. Override it instead of :meth:`discover` when what
+        to look for depends on the blueprint's content (an Identity Center instance
+        configured on a resource, the targets of an assignment still in the blueprint),
+        so that no other method has to record it on the side. The default calls
+        :meth:`discover`."""
+        return cls.discover(ctx, blueprint)
 
     def lint(self) -> list[Finding]:
         """Findings about this resource's desired state (made without AWS): a

@@ -26,7 +26,7 @@ from botocore.exceptions import ClientError
 from secureml._validation import check_account_id, check_bucket_name
 from secureml.aws import AwsContext, error_code
 from secureml.errors import NotFoundError, ValidationError
-from secureml.policy._findings import Finding
+from secureml.policy import Finding
 from secureml.resources._base import Observed, Resource, State
 
 if TYPE_CHECKING:
@@ -37,6 +37,7 @@ __all__ = [
     "AccountPublicAccessBlock",
     "BucketPublicAccessBlock",
     "block_public_access",
+    "bucket_region",
 ]
 
 log = logging.getLogger("secureml.resources.public_access")
@@ -67,7 +68,7 @@ _NO_BUCKET = frozenset({"NoSuchBucket", "404", "NotFound"})
 
 
 
-def _bucket_region(ctx: AwsContext, bucket: str) -> str | None:
+def bucket_region(ctx: AwsContext, bucket: str) -> str | None:
     """The region of ``bucket`` (HeadBucket), or ``None`` when it does not exist.
 
     A 403 still carries the ``x-amz-bucket-region`` header, so a bucket we may
@@ -187,7 +188,7 @@ class BucketPublicAccessBlock(_Settings, Resource):
 
     def read(self, ctx: AwsContext) -> Observed | None:
         """The bucket's public access block, or ``None`` when it has none."""
-        region = _bucket_region(ctx, self.bucket)
+        region = bucket_region(ctx, self.bucket)
         if region is None:
             raise NotFoundError(
                 f"BucketPublicAccessBlock: bucket {self.bucket!r} does not exist in this "
@@ -219,7 +220,7 @@ class BucketPublicAccessBlock(_Settings, Resource):
         self._put(ctx, desired, observed.extra.get("region"))
 
     def _put(self, ctx: AwsContext, desired: State, region: str | None) -> None:
-        rctx = ctx.for_region(region or _bucket_region(ctx, self.bucket))
+        rctx = ctx.for_region(region or bucket_region(ctx, self.bucket))
         try:
             rctx.call(
                 "s3",

@@ -22,10 +22,11 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 import attrs
+import cattrs
 from botocore.exceptions import ClientError
 
 from secureml.aws import AwsContext, RetryPolicy, error_code, resolve_session
-from secureml.resources._public_access import SETTINGS, _bucket_region
+from secureml.resources._public_access import SETTINGS, bucket_region
 
 __all__ = [
     "BucketExposure",
@@ -108,18 +109,14 @@ class BucketExposure:
     unknown: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready view."""
-        return {
-            "name": self.name,
-            "region": self.region,
-            "settings": self.settings.to_dict() if self.settings else None,
-            "effective": self.effective.to_dict(),
-            "policy_public": self.policy_public,
-            "acl_public": self.acl_public,
-            "public": self.public,
-            "reasons": list(self.reasons),
-            "unknown": list(self.unknown),
-        }
+        """A JSON-ready view: every field, settings by their AWS names."""
+        view: dict[str, Any] = _JSON.unstructure(self)
+        return view
+
+
+_JSON = cattrs.Converter(unstruct_collection_overrides={tuple: list})
+"""Report values as JSON-ready dicts: tuples as lists, settings by their AWS names."""
+_JSON.register_unstructure_hook(PublicAccessSettings, PublicAccessSettings.to_dict)
 
 
 @attrs.frozen
@@ -154,15 +151,10 @@ class PublicAccessReport:
         return tuple(b for b in self.buckets if b.public is None)
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready view."""
-        return {
-            "account_id": self.account_id,
-            "level": self.level,
-            "account_settings": self.account_settings.to_dict() if self.account_settings
-            else None,
-            "account_error": self.account_error,
-            "buckets": [b.to_dict() for b in self.buckets],
-        }
+        """A JSON-ready view: every field, and the ``level``."""
+        fields: dict[str, Any] = _JSON.unstructure(self)
+        buckets = fields.pop("buckets")  # last, after the account's own values
+        return {"account_id": self.account_id, "level": self.level, **fields, "buckets": buckets}
 
     def __str__(self) -> str:
         lines = [f"account {self.account_id}: {self.level}-level Block Public Access"]
@@ -259,7 +251,7 @@ def _bucket(
     region = listed.get("BucketRegion")
     if not region:
         try:
-            region = _bucket_region(ctx, name)
+            region = bucket_region(ctx, name)
         except ClientError as exc:
             unknown.append(f"region: {error_code(exc)}")
     rctx = ctx.for_region(region)

@@ -4,7 +4,8 @@
 ``ProvisionPermissionSet`` return a request id and an ``IN_PROGRESS`` status;
 the work is done when a ``Describe...Status`` call says ``SUCCEEDED`` (or
 ``FAILED``, with a reason). botocore has no waiters for sso-admin, so this
-module polls, with the context's injectable sleep and a bounded total wait.
+module polls with :meth:`RetryPolicy.poll <secureml.aws.RetryPolicy.poll>`
+(tenacity: the context's injectable sleep and a bounded total wait).
 
 Assignment operations run in a sliding window of at most
 :data:`MAX_IN_FLIGHT` requests (AWS processes at most 10
@@ -20,6 +21,7 @@ instead of being throttled and retried.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 import time
@@ -31,7 +33,7 @@ import attrs
 from secureml.errors import AWSCallError, ProvisioningError
 
 if TYPE_CHECKING:
-    from secureml.aws import AwsContext
+    from secureml.aws import AwsContext, Polled
 
 __all__ = [
     "BURST",
@@ -153,27 +155,15 @@ class AssignmentOp:
         }
 
 
-@attrs.define
-class _Pauses:
-    """The growing pause between poll rounds, and the total waited so far."""
-
-    ctx: AwsContext
-    timeout: float
-    waited: float = 0.0
-    next: float = POLL_INITIAL
-
-    def pause(self, operation: str, resource: str, what: str) -> None:
-        if self.waited + self.next > self.timeout:
-            raise AWSCallError(
-                resource,
-                operation,
-                f"{what} still IN_PROGRESS after waiting {self.waited:.0f}s "
-                f"(limit {self.timeout:.0f}s); AWS keeps working on it and the next apply "
-                "resumes from what it finds",
-            )
-        self.ctx.retry.sleep(self.next)
-        self.waited += self.next
-        self.next = min(self.next * 2, POLL_MAXIMUM)
+def _out_of_time(operation: str, resource: str, what: str, waited: float,
+                 timeout: float) -> AWSCallError:
+    return AWSCallError(
+        resource,
+        operation,
+        f"{what} still IN_PROGRESS after waiting {waited:.0f}s "
+        f"(limit {timeout:.0f}s); AWS keeps working on it and the next apply "
+        "resumes from what it finds",
+    )
 
 
 def run_assignment_ops(
@@ -205,7 +195,7 @@ def run_assignment_ops(
     pending: dict[str, AssignmentOp] = {}
     done: list[AssignmentOp] = []
     failures: list[tuple[AssignmentOp, str]] = []
-    pauses = _Pauses(ctx, timeout)
+    waited = 0.0
 
     def settle(op: AssignmentOp, status: dict[str, Any]) -> bool:
         state = status.get("Status")
@@ -220,6 +210,30 @@ def run_assignment_ops(
             return True
         return False
 
+    def poll_round() -> int:
+        """One status call per pending request; how many finished."""
+        finished = [
+            request_id
+            for request_id, op in list(pending.items())
+            if settle(
+                op,
+                ctx.call(
+                    "sso-admin",
+                    describe,
+                    resource=resource,
+                    InstanceArn=instance_arn,
+                    **cast(dict[str, Any], {id_param: request_id}),
+                )[status_key],
+            )
+        ]
+        for request_id in finished:
+            del pending[request_id]
+        return len(finished)
+
+    def keep_polling(finished: int) -> bool:
+        # A finished request frees a slot: send the next ones before polling again.
+        return bool(pending) and (not finished or not queue)
+
     while queue or pending:
         while queue and not failures and len(pending) < max_in_flight:
             op = queue.pop()
@@ -232,30 +246,46 @@ def run_assignment_ops(
             queue.clear()
         if not pending:
             continue
-        finished = []
-        for request_id, op in pending.items():
-            status = ctx.call(
-                "sso-admin",
-                describe,
-                resource=resource,
-                InstanceArn=instance_arn,
-                **cast(dict[str, Any], {id_param: request_id}),
-            )[status_key]
-            if settle(op, status):
-                finished.append(request_id)
-        for request_id in finished:
-            del pending[request_id]
-        if pending and (not finished or not queue):
-            # Nothing freed a slot (or nothing left to send): wait before polling again.
-            first = next(iter(pending.values()))
-            pauses.pause(operation, resource, f"{len(pending)} request(s), e.g. {first.target},")
-        elif finished:
-            pauses.next = POLL_INITIAL
+        # Polled at once, then after growing pauses until one finishes; each wave of
+        # progress starts the pauses again, and all of them count against ``timeout``.
+        first = next(iter(pending.values()))
+        polled = ctx.retry.poll(
+            poll_round, until=lambda finished: not keep_polling(finished),
+            timeout=timeout - waited, initial=POLL_INITIAL, maximum=POLL_MAXIMUM,
+        )
+        waited += polled.waited
+        if keep_polling(polled.result):
+            raise _out_of_time(
+                operation, resource, f"{len(pending)} request(s), e.g. {first.target},",
+                waited, timeout,
+            )
     if failures:
         op, reason = failures[0]
         more = f" (and {len(failures) - 1} more failed)" if len(failures) > 1 else ""
         raise ProvisioningError(operation, op.target + more, reason)
     return done
+
+
+def _provisioning(
+    ctx: AwsContext, instance_arn: str, resource: str, started: dict[str, Any], timeout: float
+) -> Polled[dict[str, Any]]:
+    """A provisioning request followed to its end (or ``timeout``): its first answer,
+    then its status after growing pauses."""
+
+    def describe() -> dict[str, Any]:
+        return cast(dict[str, Any], ctx.call(
+            "sso-admin",
+            "describe_permission_set_provisioning_status",
+            resource=resource,
+            InstanceArn=instance_arn,
+            ProvisionPermissionSetRequestId=started["RequestId"],
+        )["PermissionSetProvisioningStatus"])
+
+    statuses = itertools.chain([started], iter(describe, None))
+    return ctx.retry.poll(
+        lambda: next(statuses), until=lambda s: s.get("Status") in _DONE,
+        timeout=timeout, initial=POLL_INITIAL, maximum=POLL_MAXIMUM,
+    )
 
 
 def provision_permission_set(
@@ -279,10 +309,10 @@ def provision_permission_set(
         requests.append({"TargetType": "ALL_PROVISIONED_ACCOUNTS"})
     else:
         requests.extend({"TargetType": "AWS_ACCOUNT", "TargetId": a} for a in accounts)
-    pauses = _Pauses(ctx, timeout)
+    waited = 0.0
     for extra in requests:
         where = f"{target} in account {extra['TargetId']}" if "TargetId" in extra else target
-        status = ctx.call(
+        started = ctx.call(
             "sso-admin",
             "provision_permission_set",
             resource=resource,
@@ -290,15 +320,11 @@ def provision_permission_set(
             PermissionSetArn=permission_set_arn,
             **extra,
         )["PermissionSetProvisioningStatus"]
-        while status.get("Status") not in _DONE:
-            pauses.pause("ProvisionPermissionSet", resource, where)
-            status = ctx.call(
-                "sso-admin",
-                "describe_permission_set_provisioning_status",
-                resource=resource,
-                InstanceArn=instance_arn,
-                ProvisionPermissionSetRequestId=status["RequestId"],
-            )["PermissionSetProvisioningStatus"]
+        polled = _provisioning(ctx, instance_arn, resource, started, timeout - waited)
+        waited += polled.waited
+        status = polled.result
+        if status.get("Status") not in _DONE:
+            raise _out_of_time("ProvisionPermissionSet", resource, where, waited, timeout)
         if status["Status"] == "FAILED":
             reason = str(status.get("FailureReason") or "no reason given")
             raise ProvisioningError("ProvisionPermissionSet", where, reason)
