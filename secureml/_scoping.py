@@ -116,6 +116,15 @@ def _creating(stmt: Statement, action: str, rtype: str) -> bool:
     return CREATED_RESOURCES.get(name, "").split("/", 1)[0] == rtype
 
 
+def _creates(stmt: Statement, action: str) -> bool:
+    """Whether ``action`` (in ``stmt``) creates a resource: a create action, or
+    tagging while creating."""
+    name = action.partition(":")[2]
+    if name == "AddTags":
+        return _creating(stmt, action, "")
+    return name in CREATED_RESOURCES
+
+
 def apply_scope(
     scope: Scope, ctx: ActivityContext, statements: Iterable[Statement]
 ) -> tuple[list[Statement], list[Finding]]:
@@ -174,7 +183,12 @@ def _scoped(
     """``action`` on ``arn`` (of resource type ``own``) from ``stmt``, scoped."""
     rtype, part = own
     resource, conditions = arn, list(stmt.conditions)
+    creating = bool(scope.tags) and _creates(stmt, action)
     if rtype in SHARED_TYPES:  # by design, documented (not a finding to act on)
+        if creating:
+            # The request's tags hold for every resource of the request: the same
+            # conditions as the resource it creates, so the two share a statement.
+            conditions += _tag_conditions(action, True, scope.tag_values()) or []
         return Statement(actions=action, resources=arn, conditions=conditions)
     reasons: list[str] = []
     scoped = False

@@ -27,7 +27,7 @@ def _ds() -> sm.Persona:
     return sm.DataScientist("team-a-ds", buckets=["team-a-data"], pass_roles=["team-a-compute"])
 
 
-def test_studio_apps_only_in_own_private_spaces_or_without_an_owner() -> None:
+def test_studio_apps_only_in_own_spaces_or_without_an_owner() -> None:
     for action in ("CreateApp", "DeleteApp"):
         conditions = sorted(
             tuple(sorted((c.operator, c.key, c.values) for c in s.conditions))
@@ -35,7 +35,7 @@ def test_studio_apps_only_in_own_private_spaces_or_without_an_owner() -> None:
         )
         assert conditions == [
             (("ArnLike", "sagemaker:OwnerUserProfileArn", (OWN,)),
-             ("StringEquals", "sagemaker:SpaceSharingType", ("Private",))),
+             ("StringEquals", "sagemaker:SpaceSharingType", ("Private", "Shared"))),
             (("Null", "sagemaker:OwnerUserProfileArn", ("true",)),),
         ], action
 
@@ -75,7 +75,7 @@ def test_data_scientists_register_versions_only_pending_approval() -> None:
     ]
     [update] = _granting(_ds(), "UpdateModelPackage")
     assert [(c.operator, c.key, c.values) for c in update.conditions] == [
-        ("Null", "sagemaker:ModelApprovalStatus", ("true",))
+        ("StringEqualsIfExists", "sagemaker:ModelApprovalStatus", ("PendingManualApproval",))
     ]
 
 

@@ -77,8 +77,8 @@ class ManageModels(Activity):
     needs no training data).
 
     Approving model versions (``sagemaker:ModelApprovalStatus``) belongs to
-    MLOps: other personas register versions only as ``PendingManualApproval``
-    and update them only without a status (``approve=True`` overrides).
+    MLOps: other personas register and update versions only as
+    ``PendingManualApproval`` (``approve=True`` overrides).
 
     It may tag what it creates; ``ListModelPackages`` is on ``"*"`` (see
     :data:`~secureml.policy.STAR_RESOURCE_ACTIONS`). Guard-rails on
@@ -94,8 +94,8 @@ class ManageModels(Activity):
     )
     """Whether the persona may approve (or reject) model versions, i.e. set
     ``ModelApprovalStatus``; ``None`` (the default): only an MLOps persona may.
-    Without it, versions are registered only as ``PendingManualApproval`` and
-    updated only without a status."""
+    Without it, versions are registered and updated only as
+    ``PendingManualApproval`` (or without a status)."""
 
     def statements(self, ctx: ActivityContext) -> Iterator[Statement]:
         approve = self.approve if self.approve is not None else ctx.kind == "MLOps"
@@ -112,8 +112,8 @@ _APPROVAL = "sagemaker:ModelApprovalStatus"
 
 
 def _pending_only(ctx: ActivityContext) -> Iterator[Statement]:
-    """Register versions only as ``PendingManualApproval`` (a request without a
-    status gets that one) and update them only without a status."""
+    """Register and update versions only as ``PendingManualApproval`` (a request
+    without a status gets that one), never ``Approved`` nor ``Rejected``."""
     yield Statement(
         actions="sagemaker:CreateModelPackage",
         resources=sagemaker_arns(ctx, "CreateModelPackage"),
@@ -122,7 +122,7 @@ def _pending_only(ctx: ActivityContext) -> Iterator[Statement]:
     yield Statement(
         actions="sagemaker:UpdateModelPackage",
         resources=sagemaker_arns(ctx, "UpdateModelPackage"),
-        conditions=[Condition("Null", _APPROVAL, "true")],
+        conditions=[Condition("StringEqualsIfExists", _APPROVAL, "PendingManualApproval")],
     )
 
 

@@ -40,6 +40,7 @@ ACTIONS = (*READ_ACTIONS, *APP_ACTIONS, *SPACE_ACTIONS)
 
 _OWNER = "sagemaker:OwnerUserProfileArn"
 _SHARING = "sagemaker:SpaceSharingType"
+_SHARING_TYPES = ["Private", "Shared"]
 
 
 def own_profile(ctx: ActivityContext) -> str:
@@ -78,7 +79,7 @@ class RunStudioApplications(Activity):
     As AWS's Studio admin guide describes ("Give your users access to
     spaces"): spaces only with the caller's own user profile as owner
     (``sagemaker:OwnerUserProfileArn``), private or shared
-    (``sagemaker:SpaceSharingType``); apps in a private space only by its
+    (``sagemaker:SpaceSharingType``); apps in an owned space only by its
     owner; apps without an owner (shared spaces, Studio Classic) by any user of
     the domain. Another user's private space and its apps are refused. Studio
     sets ``sagemaker:DomainId`` and ``sagemaker:UserProfileName`` on the
@@ -95,10 +96,12 @@ class RunStudioApplications(Activity):
 
     def statements(self, ctx: ActivityContext) -> Iterator[Statement]:
         yield from sagemaker_statements(ctx, READ_ACTIONS)
+        # Apps and spaces take the same conditions, so they share statements: an
+        # app in a shared space the caller owns is the caller's too.
         for action in APP_ACTIONS:
-            yield from _owned(ctx, action, ["Private"], ownerless=True)
+            yield from _owned(ctx, action, _SHARING_TYPES, ownerless=True)
         for action in SPACE_ACTIONS:
-            yield from _owned(ctx, action, ["Private", "Shared"], ownerless=False)
+            yield from _owned(ctx, action, _SHARING_TYPES, ownerless=False)
         yield from tag_on_create_statements(ctx, ACTIONS)
         yield from kms_grant_statements(ctx, describe=True)
         yield from kms_data_statements(ctx)
