@@ -16,7 +16,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from secureml import activities
+from secureml import activities, workflows
 from secureml.errors import (
     AWSCallError,
     ConvergenceError,
@@ -155,4 +155,5 @@ __all__ = [
     "evaluate",
     "lint",
     "public_access_report",
+    "workflows",
 ]

@@ -24,7 +24,7 @@ from secureml.policy import Condition, Statement, catalog
 from secureml.policy._findings import Finding
 from secureml.settings import Scope
 
-__all__ = ["SHARED_TYPES", "apply_scope"]
+__all__ = ["SDK_NAMES", "SHARED_TYPES", "apply_scope"]
 
 SHARED_TYPES: dict[str, str] = {
     "domain": "a Studio domain is shared by the teams working in it (and its ARN carries an "
@@ -34,6 +34,15 @@ SHARED_TYPES: dict[str, str] = {
 }
 """Resource types a scope leaves alone, and why: shared by the teams of an
 account by design, so they are documented here rather than reported."""
+
+SDK_NAMES: dict[str, tuple[str, ...]] = {
+    # The SageMaker Python SDK's Run() groups the runs of an experiment in a trial
+    # named Default-Run-Group-<experiment>: with the experiment named with the
+    # prefix, that trial is the team's too.
+    "experiment-trial": ("Default-Run-Group-{prefix}", "default-run-group-{prefix}"),
+}
+"""Resource types whose names the SageMaker SDK makes from a name the user gives,
+with the patterns (``{prefix}`` the scope's) a name prefix allows beside it."""
 
 _VARIABLE = re.compile(r"\$\{([^}]*)\}")
 _TAGGING_ACTION = "sagemaker:taggingaction"
@@ -182,7 +191,7 @@ def _scoped(
 ) -> Statement:
     """``action`` on ``arn`` (of resource type ``own``) from ``stmt``, scoped."""
     rtype, part = own
-    resource, conditions = arn, list(stmt.conditions)
+    conditions = list(stmt.conditions)
     creating = bool(scope.tags) and _creates(stmt, action)
     if rtype in SHARED_TYPES:  # by design, documented (not a finding to act on)
         if creating:
@@ -192,12 +201,17 @@ def _scoped(
         return Statement(actions=action, resources=arn, conditions=conditions)
     reasons: list[str] = []
     scoped = False
+    resources: list[str] = [arn]
     if scope.name_prefix is not None:
         prefixed = _prefixed(ctx, part, scope.name_prefix)
         if prefixed is None:
             reasons.append(f"{rtype} ARNs carry an id, not a name ({part})")
         else:
-            resource, scoped = prefixed, True
+            resources, scoped = [prefixed], True
+            resources += [
+                p for pattern in SDK_NAMES.get(rtype, ())
+                if (p := _prefixed(ctx, part, pattern.format(prefix=scope.name_prefix)))
+            ]
     if scope.tags:
         creating = _creating(stmt, action, rtype)
         extra = _tag_conditions(action, creating, scope.tag_values())
@@ -209,4 +223,4 @@ def _scoped(
             scoped = True
     if not scoped:
         unscoped[(action, rtype)] = "; ".join(reasons)
-    return Statement(actions=action, resources=resource, conditions=conditions)
+    return Statement(actions=action, resources=resources, conditions=conditions)

@@ -47,6 +47,7 @@ from secureml.settings import EncryptionSettings, Guardrails, NetworkSettings, S
 
 if TYPE_CHECKING:
     from secureml.resources import PermissionSet, Role
+    from secureml.workflows import CheckReport
 
 __all__ = [
     "SHARED_TYPES",
@@ -279,11 +280,13 @@ class Persona:
         account_id: str,
         region: str,
         strict: bool = False,
+        remote: Any = False,
     ) -> Evaluation:
         """Would this persona's own policies (as :meth:`policy_documents` packs
         them) allow the request? See :func:`secureml.policy.evaluate`. AWS managed
         policies and the permissions boundary, whose text secureml does not hold,
-        take no part.
+        take no part. ``remote`` asks IAM's ``SimulateCustomPolicy`` too (see
+        :func:`secureml.policy.evaluate`).
 
         >>> import secureml as sm
         >>> ds = sm.DataScientist("team-a-ds", buckets=["team-a-data"], pass_roles=["c"])
@@ -292,7 +295,17 @@ class Persona:
         True
         """
         documents = _packed_documents(self, account_id, region)
-        return evaluate(documents, action, resource, context, strict=strict)
+        # Keys every such request carries in the persona's own account, unless given:
+        # the caller's account, and for S3 the bucket owner's (the persona's buckets
+        # are its account's; give s3:ResourceAccount to ask about another's).
+        given = {k.lower() for k in (context or {})}
+        defaults: dict[str, ContextValue] = {}
+        if "aws:principalaccount" not in given:
+            defaults["aws:PrincipalAccount"] = account_id
+        if action.lower().startswith("s3:") and "s3:resourceaccount" not in given:
+            defaults["s3:ResourceAccount"] = account_id
+        return evaluate(documents, action, resource, {**defaults, **(context or {})},
+                        strict=strict, remote=remote)
 
     def trust_policy(self, account_id: str | None = None) -> PolicyDocument:
         """Who may assume the persona's role: SageMaker, restricted to
@@ -316,6 +329,30 @@ class Persona:
         from secureml.policy import lint_persona  # noqa: PLC0415
 
         return lint_persona(self, account_id=account_id, region=region)
+
+    def check(
+        self, account_id: str | None = None, region: str | None = None, *, explain: bool = True
+    ) -> CheckReport:
+        """Prove the persona works and its guard-rails hold: every workflow its
+        activities enable (:data:`secureml.workflows.WORKFLOWS`) is evaluated
+        against its packed policies and must be allowed, and every guard-rail
+        violation of those requests (no VPC, a foreign subnet or key, another
+        account, region, role or bucket...) must be refused.
+
+        With ``account_id``/``region`` the policies are scoped to them (and the
+        other-account/region violations checked); without, they are built with
+        wildcards and the requests use an example account in ``us-east-1``.
+        AWS managed policies and the permissions boundary are not evaluated.
+
+        >>> import secureml as sm
+        >>> c = sm.Compute("team-a-compute", buckets=["team-a-data"])
+        >>> c.check(account_id="111122223333", region="us-east-1").passed
+        True
+        """
+        # Workflows sit above personas: imported when called.
+        from secureml.workflows import check  # noqa: PLC0415
+
+        return check(self, account_id=account_id, region=region, explain=explain)
 
     # -- deriving personas -------------------------------------------------------
 

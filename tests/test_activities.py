@@ -15,10 +15,17 @@ from secureml.activities import Activity, ActivityContext
 from secureml.activities._guardrails import (
     CREATED_RESOURCES,
     GUARDRAIL_KEYS,
+    LOCAL_STORAGE_ACTIONS,
     SAGEMAKER_RESOURCES,
     compact_statements,
 )
-from secureml.policy import STAR_RESOURCE_ACTIONS, VPC_OPTIONAL_ACTIONS, Condition, Statement
+from secureml.policy import (
+    OPTIONAL_GUARDRAIL_KEYS,
+    STAR_RESOURCE_ACTIONS,
+    VPC_OPTIONAL_ACTIONS,
+    Condition,
+    Statement,
+)
 
 ROLE_MANAGER_NAMES = [
     "Access Required AWS Services",
@@ -63,8 +70,9 @@ def everything(**kwargs: object) -> list[Statement]:
 
 
 def test_all_lists_the_13_role_manager_activities_in_order() -> None:
-    assert [cls.name for cls in act.ALL] == ROLE_MANAGER_NAMES
-    assert len({cls.__name__ for cls in act.ALL}) == 13
+    assert [cls.name for cls in act.BASELINE] == ROLE_MANAGER_NAMES
+    assert len({cls.__name__ for cls in act.BASELINE}) == 13
+    assert set(act.BASELINE) < set(act.ALL)
 
 
 @pytest.mark.parametrize("cls", act.ALL, ids=lambda c: c.__name__)
@@ -235,13 +243,16 @@ def test_endpoint_configs_need_no_vpc_of_their_own_but_models_do() -> None:
     assert {"sagemaker:CreateEndpointConfig"} == VPC_OPTIONAL_ACTIONS
     stmts = everything(network=NETWORK)
     [config] = [s for s in stmts if "sagemaker:CreateEndpointConfig" in s.actions]
-    [model] = [s for s in stmts if "sagemaker:CreateModel" in s.actions]
+    # Manage Models and Run Pipeline Steps both create models.
+    models = [s for s in stmts if "sagemaker:CreateModel" in s.actions]
+    assert len(models) == 2
     assert "Null" not in config.to_dict()["Condition"]
     assert "ForAllValues:StringEquals" in config.to_dict()["Condition"]
-    assert model.to_dict()["Condition"]["Null"] == {
-        "sagemaker:VpcSubnets": "false",
-        "sagemaker:VpcSecurityGroupIds": "false",
-    }
+    for model in models:
+        assert model.to_dict()["Condition"]["Null"] == {
+            "sagemaker:VpcSubnets": "false",
+            "sagemaker:VpcSecurityGroupIds": "false",
+        }
 
 
 def test_without_network_there_are_no_vpc_conditions_or_eni_actions() -> None:
@@ -279,6 +290,8 @@ def test_kms_conditions_on_actions_that_support_them() -> None:
         a: s.to_dict().get("Condition", {})
         for s in everything(encryption=ENCRYPTION)
         for a in s.actions
+        # the narrow local-storage grant (no volume key) is tested on its own
+        if "sagemaker:VolumeKmsKeyArn" not in s.to_dict().get("Condition", {}).get("Null", {})
     }
     # The current ARN-typed keys (AWS deprecated sagemaker:VolumeKmsKey/OutputKmsKey),
     # compared as ARNs.
@@ -306,11 +319,15 @@ def test_kms_grants_are_on_key_arns_for_aws_resources_through_sagemaker() -> Non
         "Bool": {"kms:GrantIsForAWSResource": "true"},
         "StringLike": {"kms:ViaService": f"sagemaker.{REGION}.amazonaws.com"},
     }
-    (data,) = [s for s in kms if "kms:Decrypt" in s.actions]
-    assert data.resources == (ENCRYPTION.output_kms_key,)
-    assert data.to_dict()["Condition"] == {
-        "StringLike": {"kms:ViaService": f"s3.{REGION}.amazonaws.com"}
-    }
+    # read and write (the data activities); read only (Serve Models' artifacts)
+    for data in [s for s in kms if "kms:Decrypt" in s.actions]:
+        assert data.resources == (ENCRYPTION.output_kms_key,)
+        assert data.to_dict()["Condition"] == {
+            "StringLike": {"kms:ViaService": f"s3.{REGION}.amazonaws.com"}
+        }
+    assert sorted(s.actions for s in kms if "kms:Decrypt" in s.actions) == [
+        ("kms:Decrypt",), ("kms:Decrypt", "kms:GenerateDataKey")
+    ]
 
 
 def test_one_key_brings_only_its_own_conditions() -> None:
@@ -352,7 +369,11 @@ def test_kms_via_service_region_is_a_wildcard_when_unknown() -> None:
 def test_guardrail_goes_on_exactly_the_actions_that_support_it(
     rails: sm.Guardrails, operator: str, key: str, values: str
 ) -> None:
-    supporting = {f"sagemaker:{a}" for a, k in GUARDRAIL_KEYS.items() if key.split(":")[1] in k}
+    supporting = {
+        f"sagemaker:{a}"
+        for a, k in GUARDRAIL_KEYS.items()
+        if key.split(":")[1] in k and (f"sagemaker:{a}", key) not in OPTIONAL_GUARDRAIL_KEYS
+    }
     seen = set()
     for stmt in everything(guardrails=rails):
         if key in stmt.condition_keys:
@@ -396,7 +417,9 @@ def test_create_calls_may_tag_what_they_create_and_nothing_else(activity: Activi
         for a in s.actions
         if a.startswith("sagemaker:Create")
     }
-    tagging = [s for s in stmts if "sagemaker:AddTags" in s.actions]
+    tagging = [
+        s for s in stmts if "sagemaker:AddTags" in s.actions and s.conditions
+    ]  # Manage Pipelines also tags existing pipelines (upsert): checked on its own
     if not creates:
         assert tagging == []
         return
@@ -511,13 +534,26 @@ def test_compaction_merges_named_arns_of_a_scope_exactly() -> None:
 
 
 def test_s3_bucket_access_on_the_named_buckets_only() -> None:
-    stmts = statements(act.S3BucketAccess(buckets=["b-one", "b-two"]))
+    stmts = statements(act.S3BucketAccess(buckets=["b-one", "b-two"], sdk_default_bucket=False))
     assert {r for s in stmts for r in s.resources} == {
         "arn:aws:s3:::b-one",
         "arn:aws:s3:::b-two",
         "arn:aws:s3:::b-one/*",
         "arn:aws:s3:::b-two/*",
     }
+
+
+def test_s3_bucket_access_adds_the_sdk_default_bucket_of_its_own_account() -> None:
+    default = f"arn:aws:s3:::sagemaker-{REGION}-{ACCOUNT}"
+    stmts = statements(act.S3BucketAccess(buckets=["b-one"]))
+    assert {r for s in stmts for r in s.resources} == {
+        "arn:aws:s3:::b-one", "arn:aws:s3:::b-one/*", default, f"{default}/*"
+    }
+    # Without an account: the caller's own, never any account's sagemaker-* bucket.
+    ctx = ActivityContext(persona="p", kind="DataScientist")
+    wild = {r for s in act.S3BucketAccess(buckets=["b-one"]).statements(ctx) for r in s.resources}
+    assert "arn:aws:s3:::sagemaker-*-${aws:PrincipalAccount}" in wild
+    assert not any(r.startswith("arn:aws:s3:::sagemaker-*-*") for r in wild)
 
 
 def test_s3_full_access_splits_bucket_and_object_actions() -> None:
@@ -549,7 +585,12 @@ def test_glue_bucket_level_actions_are_on_buckets() -> None:
     stmts = statements(act.ManageGlueTables(glue_databases=["team_a"]))
     by_action = {a: s for s in stmts for a in s.actions}
     assert by_action["s3:GetBucketAcl"].resources == ("arn:aws:s3:::team-a-data",)
-    assert by_action["s3:PutBucketAcl"].resources == ("arn:aws:s3:::team-a-data",)
+    assert "s3:PutBucketAcl" not in by_action, "dead: the offline store sets object ACLs"
+    acl = by_action["s3:PutObjectAcl"]
+    assert acl.resources == ("arn:aws:s3:::team-a-data/*",)
+    assert acl.conditions == (
+        Condition("StringEquals", "s3:x-amz-acl", "bucket-owner-full-control"),
+    )
     assert by_action["s3:GetObject"].resources == ("arn:aws:s3:::team-a-data/*",)
     search = by_action["glue:SearchTables"].resources
     assert f"arn:aws:glue:{REGION}:{ACCOUNT}:table/team_a/*" in search
@@ -647,3 +688,32 @@ def test_studio_classic_can_start_under_an_instance_type_guard_rail() -> None:
         else:
             assert values == {("ml.m5.*",)}, stmt.to_dict()
     assert create_app_seen
+
+
+def test_no_volume_key_only_on_local_storage_instance_types_or_serverless() -> None:
+    """AWS refuses a volume key on instance types with local NVMe storage: under a
+    volume-key guard-rail those (and a serverless endpoint, with no instance) may go
+    without one, keeping every other guard-rail; nothing else may."""
+    rails = sm.Guardrails(network_isolation=True, instance_types=["ml.m5.*", "ml.g5.*"])
+    stmts = everything(encryption=ENCRYPTION, network=NETWORK, guardrails=rails)
+    narrow = [
+        s for s in stmts
+        if s.to_dict().get("Condition", {}).get("Null", {}).get("sagemaker:VolumeKmsKeyArn")
+        == "true"
+    ]
+    assert {a for s in narrow for a in s.actions} == {
+        f"sagemaker:{a}" for a in LOCAL_STORAGE_ACTIONS
+    }
+    for stmt in narrow:
+        cond = stmt.to_dict()["Condition"]
+        # within the instance-type guard-rail: only its local-storage family
+        assert cond["ForAllValues:StringLike"] == {"sagemaker:InstanceTypes": "ml.g5.*"}
+        assert "ArnEquals" not in cond or "sagemaker:VolumeKmsKeyArn" not in cond["ArnEquals"]
+        if stmt.actions != ("sagemaker:CreateTransformJob",):
+            assert "sagemaker:VpcSubnets" in cond["ForAllValues:StringEquals"]
+    # Without a local-storage family among the allowed types: no narrow grant at all.
+    cpu_only = sm.Guardrails(instance_types=["ml.m5.*"])
+    assert not [
+        s for s in everything(encryption=ENCRYPTION, guardrails=cpu_only)
+        if "sagemaker:VolumeKmsKeyArn" in s.to_dict().get("Condition", {}).get("Null", {})
+    ]

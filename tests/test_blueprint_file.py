@@ -61,13 +61,25 @@ def test_example_loads_into_personas_and_resources() -> None:
     assert bf.name == "ml-platform"
     assert bf.region == "us-east-1"
     assert list(bf.personas) == [
-        "team-a-compute", "team-a-ds", "team-a-mlops",
-        "team-b-compute", "team-b-ds", "team-b-mlops",
+        "team-a-compute", "team-a-serving", "team-a-ds", "team-a-mlops",
+        "team-b-compute", "team-b-serving", "team-b-ds", "team-b-mlops",
+        "ml-studio-users",
     ]
-    assert {p.kind for p in bf.personas.values()} == {"Compute", "DataScientist", "MLOps"}
+    assert {p.kind for p in bf.personas.values()} == {
+        "Compute", "Inference", "DataScientist", "MLOps"
+    }
+    # every team's persona is confined to the team; the workforce's by its own tag
+    for name, persona in bf.personas.items():
+        team = name[:6]
+        if name.endswith("serving"):
+            assert persona.scope is None  # no SageMaker API at all
+        elif name == "ml-studio-users":
+            assert persona.scope == sm.Scope(tags={"team": sm.PrincipalTag("team")})
+        else:
+            assert persona.scope == sm.Scope(name_prefix=f"{team}-", tags={"team": team})
     kinds = [r.kind for r in bf.resources]
-    assert kinds.count("iam-role") == 2
-    assert kinds.count("sso-permission-set") == 4
+    assert kinds.count("iam-role") == 8
+    assert kinds.count("sso-permission-set") == 1
     assert kinds.count("sso-group-assignment") == 4
     assert kinds.count("s3-public-access-block") == 4  # every persona bucket, once
     assert kinds.count("s3-account-public-access-block") == 1
@@ -711,6 +723,7 @@ personas:
     permissions_boundary: "{BOUNDARY}"
     tags: {{team: platform}}
     max_session_duration: PT2H
+    scope: {{name_prefix: ops-, tags: {{team: platform}}}}
     role: {{name: ml-exec, path: /ml/, adopt: true}}
   - name: serving
     kind: Inference
@@ -722,7 +735,7 @@ personas:
     network: null
     encryption: null
     guardrails: {{instance_types: ["ml.c5.*"]}}
-    scope: {{name_prefix: ops-, tags: {{team: platform}}}}
+    scope: null
     permission_set:
       name: PlatformOps
       session_duration: PT8H
@@ -789,8 +802,9 @@ def test_every_key_reaches_the_python_objects() -> None:
     ic = sm.IdentityCenter(INSTANCE, "d-1234567890", "eu-west-1")
     net = sm.NetworkSettings(subnets=["subnet-0abc1234"], security_groups=["sg-0abc1234"])
 
-    assert bf.personas["exec"].scope == sm.Scope(tags={"team": sm.PrincipalTag("team")})
-    assert bf.personas["ops"].scope == sm.Scope(name_prefix="ops-", tags={"team": "platform"})
+    assert bf.personas["serving"].scope == sm.Scope(tags={"team": sm.PrincipalTag("team")})
+    assert bf.personas["exec"].scope == sm.Scope(name_prefix="ops-", tags={"team": "platform"})
+    assert bf.personas["ops"].scope is None
     serving = bf.personas["serving"]
     assert (serving.kind, serving.buckets) == ("Inference", ("full-models",))
     exec_ = bf.personas["exec"]

@@ -1,8 +1,9 @@
 """The ML activities: named units of permissions that compose into personas.
 
 The 13 baseline activities carry Role Manager's names (12 from its original
-list plus Manage AWS Glue Tables). ``ALL`` lists their classes; :func:`by_name`
-finds one by its Role Manager name.
+list plus Manage AWS Glue Tables); ``BASELINE`` lists their classes, ``ALL``
+those and the activities secureml adds (Run Pipeline Steps, for a pipeline's
+own role). :func:`by_name` finds one by its name.
 """
 
 from __future__ import annotations
@@ -14,19 +15,21 @@ from secureml.activities._guardrails import compact_statements
 from secureml.activities._images import ManageStudioAppImages
 from secureml.activities._jobs import ManageMLJobs
 from secureml.activities._models import ManageEndpoints, ManageModelMonitoring, ManageModels
-from secureml.activities._pipelines import ManagePipelines
+from secureml.activities._pipelines import ManagePipelines, RunPipelineSteps
 from secureml.activities._s3 import S3BucketAccess, S3FullAccess
 from secureml.activities._services import AccessRequiredAWSServices
 from secureml.activities._serving import ServeModels
 from secureml.activities._studio import RunStudioApplications
 from secureml.errors import ValidationError
+from secureml.policy import LOCAL_STORAGE_INSTANCE_TYPES
 
 __all__ = [
     "ALL",
-    "BEYOND_ROLE_MANAGER",
+    "BASELINE",
     "COMPUTE_DEFAULTS",
     "DATA_SCIENTIST_DEFAULTS",
     "INFERENCE_DEFAULTS",
+    "LOCAL_STORAGE_INSTANCE_TYPES",
     "MLOPS_DEFAULTS",
     "AccessRequiredAWSServices",
     "Activity",
@@ -41,6 +44,7 @@ __all__ = [
     "ManageStudioAppImages",
     "PersonaKind",
     "QueryAthenaWorkgroups",
+    "RunPipelineSteps",
     "RunStudioApplications",
     "S3BucketAccess",
     "S3FullAccess",
@@ -50,7 +54,7 @@ __all__ = [
     "compact_statements",
 ]
 
-ALL: tuple[type[Activity], ...] = (
+BASELINE: tuple[type[Activity], ...] = (
     AccessRequiredAWSServices,
     RunStudioApplications,
     ManageMLJobs,
@@ -65,7 +69,14 @@ ALL: tuple[type[Activity], ...] = (
     QueryAthenaWorkgroups,
     ManageGlueTables,
 )
-"""Every baseline activity class, in Role Manager's order."""
+"""The 13 baseline activity classes, in Role Manager's order."""
+
+ALL: tuple[type[Activity], ...] = (
+    *BASELINE, RunPipelineSteps, ManageStudioAppImages, ServeModels
+)
+"""Every activity class: the baseline ones, then the ones secureml adds (Run
+Pipeline Steps for a pipeline's role; Manage Studio App Images, taken out of Run
+Studio Applications for platform admins; Serve Models, the Inference persona's)."""
 
 DATA_SCIENTIST_DEFAULTS: tuple[type[Activity], ...] = (
     RunStudioApplications,
@@ -89,10 +100,6 @@ MLOPS_DEFAULTS: tuple[type[Activity], ...] = (
 COMPUTE_DEFAULTS: tuple[type[Activity], ...] = (AccessRequiredAWSServices,)
 """Role Manager's default activity for the SageMaker Compute persona."""
 
-BEYOND_ROLE_MANAGER: tuple[type[Activity], ...] = (ManageStudioAppImages, ServeModels)
-"""Activities Role Manager did not have: custom Studio images (for platform
-admins, taken out of Run Studio Applications) and the serving role's."""
-
 INFERENCE_DEFAULTS: tuple[type[Activity], ...] = (ServeModels,)
 """The default activity of the Inference persona (a model's execution role)."""
 
@@ -104,10 +111,9 @@ def by_name(name: str) -> type[Activity]:
     'ManageMLJobs'
     """
     wanted = name.strip().casefold()
-    for cls in (*ALL, *BEYOND_ROLE_MANAGER):
+    for cls in ALL:
         if wanted in (cls.name.casefold(), cls.__name__.casefold()):
             return cls
     raise ValidationError(
-        f"unknown activity {name!r}; known activities are "
-        f"{[c.name for c in (*ALL, *BEYOND_ROLE_MANAGER)]}"
+        f"unknown activity {name!r}; known activities are {[c.name for c in ALL]}"
     )

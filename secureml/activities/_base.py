@@ -90,6 +90,10 @@ class Activity(abc.ABC):
     """Why the activity grants more than a persona's named resources (lint
     reports it as SM040 in every plan), or ``None``."""
 
+    workflows: ClassVar[tuple[str, ...]] = ()
+    """Names of the workflows (:data:`secureml.workflows.WORKFLOWS`) this activity
+    enables: ``persona.check()`` proves each is allowed."""
+
     @abc.abstractmethod
     def statements(self, ctx: ActivityContext) -> Iterator[Statement]:
         """The statements this activity grants in ``ctx``."""

@@ -24,17 +24,23 @@ _FEATURE_STORE_DB = "sagemaker_featurestore"
 
 @attrs.frozen
 class QueryAthenaWorkgroups(Activity):
-    """Start, stop and read Athena queries in the named workgroups, and list
-    data catalogs, databases and tables.
+    """Start, stop and read Athena queries in the named workgroups, read the
+    workgroups' settings, and list data catalogs, databases and tables.
 
     >>> QueryAthenaWorkgroups(workgroups=["primary"]).workgroups
     ('primary',)
 
-    ``workgroups`` is required (here or as the persona's). Reading the data a
-    query scans still needs S3 (and Glue) access to it.
+    ``workgroups`` is required (here or as the persona's). A query also reads
+    the Glue Data Catalog as its caller: the persona may read databases, tables
+    and partitions of the persona's ``glue_databases`` (of every database in the
+    account when it names none). The query's results go to the workgroup's
+    output location, which should be in one of the persona's buckets: it may
+    find their region (``s3:GetBucketLocation``), as Athena and awswrangler ask.
+    Reading and writing the data itself is S3 Bucket Access.
     """
 
     name: ClassVar[str] = "Query Athena Workgroups"
+    workflows: ClassVar[tuple[str, ...]] = ("athena-awswrangler",)
     requires: ClassVar[frozenset[Input]] = frozenset({"workgroups"})
     data_access: ClassVar[bool] = True
 
@@ -45,6 +51,7 @@ class QueryAthenaWorkgroups(Activity):
         yield Statement(
             actions=[
                 "athena:GetQueryExecution",
+                "athena:GetWorkGroup",
                 "athena:GetQueryResults",
                 "athena:StartQueryExecution",
                 "athena:StopQueryExecution",
@@ -56,6 +63,15 @@ class QueryAthenaWorkgroups(Activity):
             resources=ctx.arn("athena", "datacatalog/*"),
         )
         yield Statement(actions="athena:ListDataCatalogs", resources="*")
+        dbs = ctx.glue_databases or ("*",)
+        databases = [ctx.arn("glue", "catalog"), *(ctx.arn("glue", f"database/{d}") for d in dbs)]
+        yield Statement(actions=["glue:GetDatabase", "glue:GetDatabases"], resources=databases)
+        yield Statement(
+            actions=["glue:GetPartition", "glue:GetPartitions", "glue:GetTable", "glue:GetTables"],
+            resources=[*databases, *(ctx.arn("glue", f"table/{d}/*") for d in dbs)],
+        )
+        if ctx.buckets:
+            yield Statement(actions="s3:GetBucketLocation", resources=ctx.bucket_arns(ctx.buckets))
 
 
 def _manage_glue_tables_buckets(value: Iterable[str] | str | None) -> tuple[str, ...]:
@@ -66,14 +82,16 @@ def _manage_glue_tables_buckets(value: Iterable[str] | str | None) -> tuple[str,
 class ManageGlueTables(Activity):
     """Search tables in the named Glue databases; read and update tables there
     and in the Feature Store database (``sagemaker_featurestore``); read and
-    write objects in the persona's buckets, read their ACLs and grant the
-    bucket owner full control (as the Feature Store offline store does).
+    write objects in the persona's buckets, read their ACLs and give the
+    bucket owner full control of the objects written (``s3:PutObjectAcl`` with
+    ``bucket-owner-full-control`` only), as the Feature Store offline store does.
 
     With an output KMS key it may use it through S3. ``glue_databases`` and
     ``buckets`` are required (here or as the persona's).
     """
 
     name: ClassVar[str] = "Manage AWS Glue Tables"
+    workflows: ClassVar[tuple[str, ...]] = ("glue-tables", "feature-store-offline")
     requires: ClassVar[frozenset[Input]] = frozenset({"buckets", "glue_databases"})
     data_access: ClassVar[bool] = True
 
@@ -104,12 +122,13 @@ class ManageGlueTables(Activity):
         yield Statement(
             actions=["s3:GetObject", "s3:PutObject"], resources=ctx.object_arns(buckets)
         )
-        # Role Manager put these bucket-level actions on object ARNs, where they
-        # never match; they belong on the bucket.
+        # Role Manager put GetBucketAcl on object ARNs, where it never matches; it
+        # belongs on the bucket. Its PutBucketAcl (bucket-owner-full-control) was
+        # dead too: the offline store sets that ACL on each object it writes.
         yield Statement(actions="s3:GetBucketAcl", resources=ctx.bucket_arns(buckets))
         yield Statement(
-            actions="s3:PutBucketAcl",
-            resources=ctx.bucket_arns(buckets),
+            actions="s3:PutObjectAcl",
+            resources=ctx.object_arns(buckets),
             conditions=[Condition("StringEquals", "s3:x-amz-acl", "bucket-owner-full-control")],
         )
         yield from kms_data_statements(ctx)

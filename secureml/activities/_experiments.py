@@ -16,6 +16,8 @@ __all__ = ["ManageExperiments", "SearchAndVisualizeExperiments"]
 MANAGE_ACTIONS = (
     "AddAssociation",
     "AssociateTrialComponent",
+    # Run.log_metric() in a notebook sends the metrics with BatchPutMetrics.
+    "BatchPutMetrics",
     "CreateAction",
     "CreateArtifact",
     "CreateContext",
@@ -70,6 +72,7 @@ class ManageExperiments(Activity):
     It may tag what it creates."""
 
     name: ClassVar[str] = "Manage Experiments"
+    workflows: ClassVar[tuple[str, ...]] = ("experiments-run",)
 
     def statements(self, ctx: ActivityContext) -> Iterator[Statement]:
         yield from sagemaker_statements(ctx, MANAGE_ACTIONS)
@@ -82,6 +85,7 @@ class SearchAndVisualizeExperiments(Activity):
     lineage; read-only, no guard-rail applies."""
 
     name: ClassVar[str] = "Search and Visualize Experiments"
+    workflows: ClassVar[tuple[str, ...]] = ("search-experiments",)
 
     def statements(self, ctx: ActivityContext) -> Iterator[Statement]:
         yield from sagemaker_statements(ctx, VISUALIZE_ACTIONS)

@@ -13,6 +13,7 @@ match the condition and silently deny the action).
 
 from __future__ import annotations
 
+import fnmatch
 import functools
 from collections.abc import Iterable, Iterator
 from types import MappingProxyType
@@ -28,6 +29,8 @@ from secureml._validation import (
 from secureml.activities._base import ActivityContext
 from secureml.errors import ValidationError
 from secureml.policy import (
+    LOCAL_STORAGE_INSTANCE_TYPES,
+    OPTIONAL_GUARDRAIL_KEYS,
     ROLE_NAME_MAX,
     STAR_RESOURCE_ACTIONS,
     VPC_OPTIONAL_ACTIONS,
@@ -39,15 +42,19 @@ from secureml.policy import (
 __all__ = [
     "CREATED_RESOURCES",
     "GUARDRAIL_KEYS",
+    "LOCAL_STORAGE_INSTANCE_TYPES",
     "SAGEMAKER_RESOURCES",
     "bucket_inputs",
     "compact_statements",
+    "default_bucket",
     "ecr_arns",
     "ecr_inputs",
     "glue_database_inputs",
     "guardrail_conditions",
     "kms_data_statements",
     "kms_grant_statements",
+    "log_read_statements",
+    "no_volume_key_statements",
     "pass_role_statement",
     "role_inputs",
     "sagemaker_arns",
@@ -57,6 +64,7 @@ __all__ = [
 ]
 
 _SAGEMAKER = "sagemaker.amazonaws.com"
+_VOLUME_KEY = "sagemaker:VolumeKmsKeyArn"
 
 SAGEMAKER_RESOURCES: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
     {
@@ -139,12 +147,17 @@ SAGEMAKER_RESOURCES: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
         "CreateAppImageConfig": ("app-image-config/*",),
         "CreateArtifact": ("artifact/*",),
         "CreateAutoMLJob": ("automl-job/*",),
+        "CreateAutoMLJobV2": ("automl-job/*",),
         "CreateContext": ("context/*",),
         "CreateEndpoint": ("endpoint-config/*", "endpoint/*"),
         "CreateEndpointConfig": ("endpoint-config/*",),
         "CreateExperiment": ("experiment/*",),
         "CreateHyperParameterTuningJob": ("hyper-parameter-tuning-job/*",),
+        "CreateDataQualityJobDefinition": ("data-quality-job-definition/*",),
         "CreateModel": ("model/*",),
+        "CreateModelBiasJobDefinition": ("model-bias-job-definition/*",),
+        "CreateModelExplainabilityJobDefinition": ("model-explainability-job-definition/*",),
+        "CreateModelQualityJobDefinition": ("model-quality-job-definition/*",),
         "CreateModelPackage": ("model-package/*",),
         "CreateModelPackageGroup": ("model-package-group/*",),
         "CreateMonitoringSchedule": ("monitoring-schedule/*",),
@@ -167,10 +180,14 @@ SAGEMAKER_RESOURCES: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
             "experiment/*",
         ),
         "DeleteContext": ("context/*",),
+        "DeleteDataQualityJobDefinition": ("data-quality-job-definition/*",),
         "DeleteEndpoint": ("endpoint/*",),
         "DeleteEndpointConfig": ("endpoint-config/*",),
         "DeleteExperiment": ("experiment/*",),
         "DeleteModel": ("model/*",),
+        "DeleteModelBiasJobDefinition": ("model-bias-job-definition/*",),
+        "DeleteModelExplainabilityJobDefinition": ("model-explainability-job-definition/*",),
+        "DeleteModelQualityJobDefinition": ("model-quality-job-definition/*",),
         "DeleteModelPackage": ("model-package/*",),
         "DeleteModelPackageGroup": ("model-package-group/*",),
         "DeleteMonitoringSchedule": ("monitoring-schedule/*",),
@@ -183,7 +200,9 @@ SAGEMAKER_RESOURCES: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
         "DescribeAppImageConfig": ("app-image-config/*",),
         "DescribeArtifact": ("artifact/*",),
         "DescribeAutoMLJob": ("automl-job/*",),
+        "DescribeAutoMLJobV2": ("automl-job/*",),
         "DescribeContext": ("context/*",),
+        "DescribeDataQualityJobDefinition": ("data-quality-job-definition/*",),
         "DescribeDomain": ("domain/*",),
         "DescribeEndpoint": ("endpoint/*",),
         "DescribeEndpointConfig": ("endpoint-config/*",),
@@ -191,6 +210,9 @@ SAGEMAKER_RESOURCES: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
         "DescribeHyperParameterTuningJob": ("hyper-parameter-tuning-job/*",),
         "DescribeLineageGroup": (),
         "DescribeModel": ("model/*",),
+        "DescribeModelBiasJobDefinition": ("model-bias-job-definition/*",),
+        "DescribeModelExplainabilityJobDefinition": ("model-explainability-job-definition/*",),
+        "DescribeModelQualityJobDefinition": ("model-quality-job-definition/*",),
         "DescribeModelPackage": ("model-package/*",),
         "DescribeModelPackageGroup": ("model-package-group/*",),
         "DescribeMonitoringSchedule": ("monitoring-schedule/*",),
@@ -211,6 +233,8 @@ SAGEMAKER_RESOURCES: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
         ),
         "GetLineageGroupPolicy": (),
         "GetSearchSuggestions": (),
+        "InvokeEndpoint": ("endpoint/*", "inference-component/*"),
+        "InvokeEndpointAsync": ("endpoint/*",),
         "ListActions": (),
         "ListAppImageConfigs": (),
         "ListApps": (),
@@ -219,6 +243,7 @@ SAGEMAKER_RESOURCES: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
         "ListAutoMLJobs": (),
         "ListCandidatesForAutoMLJob": (),
         "ListContexts": (),
+        "ListDataQualityJobDefinitions": (),
         "ListDomains": (),
         "ListEndpointConfigs": (),
         "ListEndpoints": (),
@@ -226,8 +251,12 @@ SAGEMAKER_RESOURCES: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
         "ListHyperParameterTuningJobs": (),
         "ListLineageGroups": (),
         "ListModelPackageGroups": (),
+        "ListModelBiasJobDefinitions": (),
+        "ListModelExplainabilityJobDefinitions": (),
         "ListModelPackages": ("model-package/*",),
+        "ListModelQualityJobDefinitions": (),
         "ListModels": (),
+        "ListMonitoringExecutions": (),
         "ListMonitoringSchedules": (),
         "ListPipelineExecutionSteps": ("pipeline/*",),
         "ListPipelineExecutions": ("pipeline/*",),
@@ -287,6 +316,26 @@ GUARDRAIL_KEYS: MappingProxyType[str, frozenset[str]] = MappingProxyType(
                 "VpcSubnets",
             }
         ),
+        "CreateAutoMLJobV2": frozenset(
+            {
+                "InterContainerTrafficEncryption",
+                "OutputKmsKeyArn",
+                "VolumeKmsKeyArn",
+                "VpcSecurityGroupIds",
+                "VpcSubnets",
+            }
+        ),
+        "CreateDataQualityJobDefinition": frozenset(
+            {
+                "InstanceTypes",
+                "InterContainerTrafficEncryption",
+                "NetworkIsolation",
+                "OutputKmsKeyArn",
+                "VolumeKmsKeyArn",
+                "VpcSecurityGroupIds",
+                "VpcSubnets",
+            }
+        ),
         "CreateEndpointConfig": frozenset(
             {
                 "InstanceTypes",
@@ -308,6 +357,39 @@ GUARDRAIL_KEYS: MappingProxyType[str, frozenset[str]] = MappingProxyType(
             }
         ),
         "CreateModel": frozenset({"NetworkIsolation", "VpcSecurityGroupIds", "VpcSubnets"}),
+        "CreateModelBiasJobDefinition": frozenset(
+            {
+                "InstanceTypes",
+                "InterContainerTrafficEncryption",
+                "NetworkIsolation",
+                "OutputKmsKeyArn",
+                "VolumeKmsKeyArn",
+                "VpcSecurityGroupIds",
+                "VpcSubnets",
+            }
+        ),
+        "CreateModelExplainabilityJobDefinition": frozenset(
+            {
+                "InstanceTypes",
+                "InterContainerTrafficEncryption",
+                "NetworkIsolation",
+                "OutputKmsKeyArn",
+                "VolumeKmsKeyArn",
+                "VpcSecurityGroupIds",
+                "VpcSubnets",
+            }
+        ),
+        "CreateModelQualityJobDefinition": frozenset(
+            {
+                "InstanceTypes",
+                "InterContainerTrafficEncryption",
+                "NetworkIsolation",
+                "OutputKmsKeyArn",
+                "VolumeKmsKeyArn",
+                "VpcSecurityGroupIds",
+                "VpcSubnets",
+            }
+        ),
         "CreateMonitoringSchedule": frozenset(
             {
                 "InstanceTypes",
@@ -369,12 +451,17 @@ CREATED_RESOURCES: MappingProxyType[str, str] = MappingProxyType(
         "CreateAppImageConfig": "app-image-config/*",
         "CreateArtifact": "artifact/*",
         "CreateAutoMLJob": "automl-job/*",
+        "CreateAutoMLJobV2": "automl-job/*",
         "CreateContext": "context/*",
         "CreateEndpoint": "endpoint/*",
         "CreateEndpointConfig": "endpoint-config/*",
         "CreateExperiment": "experiment/*",
         "CreateHyperParameterTuningJob": "hyper-parameter-tuning-job/*",
+        "CreateDataQualityJobDefinition": "data-quality-job-definition/*",
         "CreateModel": "model/*",
+        "CreateModelBiasJobDefinition": "model-bias-job-definition/*",
+        "CreateModelExplainabilityJobDefinition": "model-explainability-job-definition/*",
+        "CreateModelQualityJobDefinition": "model-quality-job-definition/*",
         "CreateModelPackage": "model-package/*",
         "CreateModelPackageGroup": "model-package-group/*",
         "CreateMonitoringSchedule": "monitoring-schedule/*",
@@ -516,6 +603,78 @@ def compact_statements(
     return merge_statements(kept)
 
 
+
+def _intersect(allowed: tuple[str, ...], families: tuple[str, ...]) -> tuple[str, ...]:
+    # Patterns are concrete types or "ml.<family>.*"/"ml.*": a pattern inside
+    # another is their intersection.
+    out = []
+    for a in allowed:
+        for f in families:
+            if fnmatch.fnmatchcase(a, f):
+                out.append(a)
+            elif fnmatch.fnmatchcase(f, a):
+                out.append(f)
+    return tuple(dict.fromkeys(out))
+
+
+LOCAL_STORAGE_ACTIONS = frozenset(
+    {
+        "CreateEndpointConfig",
+        "CreateHyperParameterTuningJob",
+        "CreateProcessingJob",
+        "CreateTrainingJob",
+        "CreateTransformJob",
+    }
+)
+"""The creates where an instance type with local storage may go without a
+volume key: jobs and endpoints, where GPU and NVMe instances are common. Not
+model monitoring (its schedules and job definitions run small CPU jobs)."""
+
+
+def no_volume_key_statements(ctx: ActivityContext, action: str) -> Iterator[Statement]:
+    """Where a volume-key guard-rail applies to ``sagemaker:<action>`` (one of
+    :data:`LOCAL_STORAGE_ACTIONS`), the narrow grant that lets a request name no
+    volume key:
+
+    - on instance types with local storage (:data:`LOCAL_STORAGE_INSTANCE_TYPES`,
+      within the instance-type guard-rail when there is one), where SageMaker
+      refuses a key;
+    - for ``CreateEndpointConfig`` with no instance type at all (a serverless
+      endpoint has no volume).
+
+    One statement serves both (``ForAllValues`` holds when the request names
+    no instance type, which only a serverless endpoint config does: every job
+    names its instances). It requires the key to be absent (a foreign key is
+    still refused) and keeps every other guard-rail condition.
+    """
+    enc = ctx.encryption
+    keys = GUARDRAIL_KEYS.get(action, frozenset())
+    if enc is None or not enc.volume_kms_key or action not in LOCAL_STORAGE_ACTIONS:
+        return
+    if "InstanceTypes" not in keys:
+        return
+    allowed = ctx.guardrails.instance_types if ctx.guardrails is not None else ()
+    families = _intersect(allowed, LOCAL_STORAGE_INSTANCE_TYPES) if allowed else (
+        LOCAL_STORAGE_INSTANCE_TYPES
+    )
+    if not families:
+        return
+    others = [
+        c
+        for c in guardrail_conditions(ctx, action)
+        if c.key not in (_VOLUME_KEY, "sagemaker:InstanceTypes")
+    ]
+    yield Statement(
+        actions=f"sagemaker:{action}",
+        resources=sagemaker_arns(ctx, action),
+        conditions=[
+            *others,
+            Condition("Null", _VOLUME_KEY, "true"),
+            Condition("ForAllValues:StringLike", "sagemaker:InstanceTypes", families),
+        ],
+    )
+
+
 SYSTEM_INSTANCE_ACTIONS = frozenset({"CreateApp"})
 """Actions whose ``sagemaker:InstanceTypes`` guard-rail also allows ``system``:
 Studio Classic's JupyterServer app only runs on the ``system`` instance type, so
@@ -553,7 +712,11 @@ def guardrail_conditions(ctx: ActivityContext, action: str) -> list[Condition]:
             conds.append(Condition("ArnEquals", "sagemaker:OutputKmsKeyArn", enc.output_kms_key))
     rails = ctx.guardrails
     if rails is not None:
-        if rails.network_isolation and "NetworkIsolation" in keys:
+        if (
+            rails.network_isolation
+            and "NetworkIsolation" in keys
+            and (f"sagemaker:{action}", "sagemaker:NetworkIsolation") not in OPTIONAL_GUARDRAIL_KEYS
+        ):
             conds.append(Condition("Bool", "sagemaker:NetworkIsolation", "true"))
         if rails.inter_container_traffic_encryption and "InterContainerTrafficEncryption" in keys:
             conds.append(Condition("Bool", "sagemaker:InterContainerTrafficEncryption", "true"))
@@ -578,12 +741,16 @@ def sagemaker_statements(ctx: ActivityContext, actions: Iterable[str]) -> tuple[
     ['arn:aws:sagemaker:us-east-1:111122223333:model/*']
     """
     return merge_statements(
-        Statement(
-            actions=f"sagemaker:{a}",
-            resources=sagemaker_arns(ctx, a),
-            conditions=guardrail_conditions(ctx, a),
-        )
+        stmt
         for a in actions
+        for stmt in (
+            Statement(
+                actions=f"sagemaker:{a}",
+                resources=sagemaker_arns(ctx, a),
+                conditions=guardrail_conditions(ctx, a),
+            ),
+            *no_volume_key_statements(ctx, a),
+        )
     )
 
 
@@ -689,3 +856,32 @@ def ecr_arns(ctx: ActivityContext, repositories: Iterable[str]) -> tuple[str, ..
     return tuple(
         r if r.startswith("arn:") else ctx.arn("ecr", f"repository/{r}") for r in repositories
     )
+
+
+def log_read_statements(
+    ctx: ActivityContext, groups: Iterable[str], *, search: bool = False
+) -> Iterator[Statement]:
+    """Reading the CloudWatch log groups ``groups`` (names under ``/aws/sagemaker/``):
+    ``logs:DescribeLogStreams`` and ``logs:GetLogEvents`` (what the SageMaker SDK's
+    ``logs=True`` and ``wait()`` stream), and ``logs:FilterLogEvents`` with
+    ``search``. Each group is granted as ``log-group:<name>*``, which matches the
+    group (with or without the ``:*`` IAM often compares) and its streams."""
+    actions = ["logs:DescribeLogStreams", "logs:GetLogEvents"]
+    if search:
+        actions.append("logs:FilterLogEvents")
+    yield Statement(
+        actions=actions,
+        resources=[
+            ctx.arn("logs", f"log-group:{g}" if g.endswith("*") else f"log-group:{g}*")
+            for g in groups
+        ],
+    )
+
+
+def default_bucket(ctx: ActivityContext) -> str:
+    """The SageMaker Python SDK's default bucket, ``sagemaker-<region>-<account>``,
+    for ``ctx``: without an account, the account making the request
+    (``${aws:PrincipalAccount}``), so it is never another account's bucket;
+    without a region, any region."""
+    account = ctx.account_id or "${aws:PrincipalAccount}"
+    return f"sagemaker-{ctx.region or '*'}-{account}"

@@ -10,6 +10,7 @@ import attrs
 from secureml.activities._base import Activity, ActivityContext, Input
 from secureml.activities._guardrails import (
     kms_grant_statements,
+    log_read_statements,
     pass_role_statement,
     role_inputs,
     sagemaker_arns,
@@ -44,11 +45,16 @@ ENDPOINT_ACTIONS = (
     "DeleteEndpointConfig",
     "DescribeEndpoint",
     "DescribeEndpointConfig",
+    # Calling an endpoint right after deploying it is how it is tested.
+    "InvokeEndpoint",
+    "InvokeEndpointAsync",
     "ListEndpointConfigs",
     "ListEndpoints",
     "UpdateEndpoint",
     "UpdateEndpointWeightsAndCapacities",
 )
+
+_MONITOR_KINDS = ("DataQuality", "ModelBias", "ModelExplainability", "ModelQuality")
 
 MONITORING_ACTIONS = (
     "CreateMonitoringSchedule",
@@ -56,6 +62,11 @@ MONITORING_ACTIONS = (
     "DeleteMonitoringSchedule",
     "DescribeMonitoringSchedule",
     "DescribeProcessingJob",
+    # The SDK's monitors create a job definition, then a schedule that names it.
+    *(f"{verb}{kind}JobDefinition" for kind in _MONITOR_KINDS
+      for verb in ("Create", "Delete", "Describe")),
+    *(f"List{kind}JobDefinitions" for kind in _MONITOR_KINDS),
+    "ListMonitoringExecutions",
     "ListMonitoringSchedules",
     "ListProcessingJobs",
     "StartMonitoringSchedule",
@@ -86,6 +97,7 @@ class ManageModels(Activity):
     isolation. ``pass_roles`` (required) defaults to the persona's."""
 
     name: ClassVar[str] = "Manage Models"
+    workflows: ClassVar[tuple[str, ...]] = ("register-model",)
     requires: ClassVar[frozenset[Input]] = frozenset({"pass_roles"})
 
     pass_roles: tuple[str, ...] = attrs.field(default=(), converter=_manage_models_pass_roles)
@@ -134,15 +146,25 @@ class ManageEndpoints(Activity):
     It may tag what it creates. Guard-rails on ``CreateEndpointConfig``: VPC (a
     ``VpcConfig``, when given, must name the persona's subnets and security groups;
     without one the endpoint runs in its model's VPC, which ``CreateModel``
-    requires), the volume KMS key (with ``kms:CreateGrant`` on it), network
-    isolation and instance types."""
+    requires), the volume KMS key (with ``kms:CreateGrant`` on it; none for a
+    serverless endpoint or an instance type with local storage) and instance
+    types. Network isolation is the model's (``CreateModel``): the SDK's
+    ``deploy()`` never sends it on the endpoint config. It may invoke endpoints
+    and read and search their CloudWatch logs."""
 
     name: ClassVar[str] = "Manage Endpoints"
+    workflows: ClassVar[tuple[str, ...]] = (
+        "approve-and-deploy-realtime",
+        "deploy-serverless",
+        "deploy-async",
+        "invoke-endpoint",
+    )
 
     def statements(self, ctx: ActivityContext) -> Iterator[Statement]:
         yield from sagemaker_statements(ctx, ENDPOINT_ACTIONS)
         yield from tag_on_create_statements(ctx, ENDPOINT_ACTIONS)
         yield from kms_grant_statements(ctx)
+        yield from log_read_statements(ctx, ["/aws/sagemaker/Endpoints/*"], search=True)
 
 
 def _manage_model_monitoring_pass_roles(value: Iterable[str] | str | None) -> tuple[str, ...]:
@@ -151,16 +173,20 @@ def _manage_model_monitoring_pass_roles(value: Iterable[str] | str | None) -> tu
 
 @attrs.frozen
 class ManageModelMonitoring(Activity):
-    """Create, update, start, stop and delete model monitoring schedules and
-    the processing jobs they run, passing ``pass_roles`` as their role.
+    """Create, update, start, stop and delete model monitoring schedules, the
+    job definitions they name (data quality, model quality, bias,
+    explainability) and the processing jobs they run, passing ``pass_roles`` as
+    their role; read the processing jobs' logs.
 
     It may tag what it creates. Guard-rails on ``CreateMonitoringSchedule``,
-    ``UpdateMonitoringSchedule`` and ``CreateProcessingJob``: VPC (required),
+    ``UpdateMonitoringSchedule``, the ``Create*JobDefinition`` actions and
+    ``CreateProcessingJob``: VPC (required),
     volume and output KMS keys, network isolation, inter-container traffic
     encryption, instance types; ``kms:CreateGrant`` on the volume key.
     ``pass_roles`` (required) defaults to the persona's."""
 
     name: ClassVar[str] = "Manage Model Monitoring"
+    workflows: ClassVar[tuple[str, ...]] = ("model-monitor",)
     requires: ClassVar[frozenset[Input]] = frozenset({"pass_roles"})
 
     pass_roles: tuple[str, ...] = attrs.field(
@@ -172,3 +198,4 @@ class ManageModelMonitoring(Activity):
         yield from tag_on_create_statements(ctx, MONITORING_ACTIONS)
         yield pass_role_statement(ctx, self.pass_roles or ctx.pass_roles)
         yield from kms_grant_statements(ctx)
+        yield from log_read_statements(ctx, ["/aws/sagemaker/ProcessingJobs"])

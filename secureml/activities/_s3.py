@@ -8,7 +8,7 @@ from typing import ClassVar
 import attrs
 
 from secureml.activities._base import Activity, ActivityContext, Input
-from secureml.activities._guardrails import bucket_inputs, kms_data_statements
+from secureml.activities._guardrails import bucket_inputs, default_bucket, kms_data_statements
 from secureml.policy import Condition, Statement
 
 _PRINCIPAL_ACCOUNT = "${aws:PrincipalAccount}"
@@ -34,16 +34,28 @@ class S3BucketAccess(Activity):
 
     ``buckets`` defaults to the persona's. With an output KMS key the persona
     may also use it through S3, to read and write objects encrypted with it.
+
+    ``sdk_default_bucket`` (on unless turned off) adds the SageMaker Python SDK's
+    default bucket, ``sagemaker-<region>-<account>`` of the persona's own account,
+    where ``fit()``, ``run()`` and ``upload_data()`` put code and data unless told
+    otherwise. Turn it off when every job names its own bucket (the SDK's
+    ``default_bucket`` setting, see :mod:`secureml.integrations.sagemaker`).
     """
 
     name: ClassVar[str] = "S3 Bucket Access"
+    workflows: ClassVar[tuple[str, ...]] = ("s3-data", "sdk-default-bucket")
     requires: ClassVar[frozenset[Input]] = frozenset({"buckets"})
     data_access: ClassVar[bool] = True
 
     buckets: tuple[str, ...] = attrs.field(default=(), converter=_s3_bucket_access_buckets)
+    sdk_default_bucket: bool = attrs.field(
+        default=True, validator=attrs.validators.instance_of(bool)
+    )
 
     def statements(self, ctx: ActivityContext) -> Iterator[Statement]:
         buckets = self.buckets or ctx.buckets
+        if self.sdk_default_bucket:
+            buckets = (*buckets, default_bucket(ctx))
         yield Statement(
             actions=["s3:ListBucket"], resources=ctx.bucket_arns(buckets),
             conditions=in_account(ctx),
@@ -68,6 +80,7 @@ class S3FullAccess(Activity):
     """
 
     name: ClassVar[str] = "S3 Full Access"
+    workflows: ClassVar[tuple[str, ...]] = ("sdk-default-bucket",)
     data_access: ClassVar[bool] = True
     widens: ClassVar[str | None] = (
         "names no bucket: it reads, writes and deletes objects in every bucket of the "

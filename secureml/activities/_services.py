@@ -10,6 +10,7 @@ import attrs
 from secureml.activities._base import Activity, ActivityContext, Input
 from secureml.activities._guardrails import (
     bucket_inputs,
+    default_bucket,
     ecr_arns,
     ecr_inputs,
     kms_data_statements,
@@ -55,22 +56,34 @@ class AccessRequiredAWSServices(Activity):
     output KMS key it may encrypt and decrypt S3 data with it (through S3 only).
 
     ``buckets`` (required) and ``ecr_repositories`` (optional: images that
-    SageMaker provides need none) default to the persona's.
+    SageMaker provides need none) default to the persona's. It may also find
+    its buckets' region (``s3:GetBucketLocation``, as SageMaker's own execution
+    policy allows). ``sdk_default_bucket`` (on unless turned off) adds the
+    SageMaker Python SDK's default bucket ``sagemaker-<region>-<account>``, where
+    the SDK puts job code and, unless told otherwise, model artifacts.
     """
 
     name: ClassVar[str] = "Access Required AWS Services"
     requires: ClassVar[frozenset[Input]] = frozenset({"buckets"})
     data_access: ClassVar[bool] = True
+    workflows: ClassVar[tuple[str, ...]] = ("compute-job-runtime", "compute-default-bucket")
 
     buckets: tuple[str, ...] = attrs.field(default=(), converter=_services_buckets)
     ecr_repositories: tuple[str, ...] = attrs.field(
         default=(), converter=_services_ecr_repositories
     )
+    sdk_default_bucket: bool = attrs.field(
+        default=True, validator=attrs.validators.instance_of(bool)
+    )
 
     def statements(self, ctx: ActivityContext) -> Iterator[Statement]:
         buckets = self.buckets or ctx.buckets
+        if self.sdk_default_bucket:
+            buckets = (*buckets, default_bucket(ctx))
         repos = self.ecr_repositories or ctx.ecr_repositories
-        yield Statement(actions="s3:ListBucket", resources=ctx.bucket_arns(buckets))
+        yield Statement(
+            actions=["s3:GetBucketLocation", "s3:ListBucket"], resources=ctx.bucket_arns(buckets)
+        )
         yield Statement(
             actions=["s3:GetObject", "s3:PutObject"], resources=ctx.object_arns(buckets)
         )

@@ -93,6 +93,7 @@ class RunStudioApplications(Activity):
     app API takes one)."""
 
     name: ClassVar[str] = "Run Studio Applications"
+    workflows: ClassVar[tuple[str, ...]] = ("studio-jupyterlab", "studio-code-editor")
 
     def statements(self, ctx: ActivityContext) -> Iterator[Statement]:
         yield from sagemaker_statements(ctx, READ_ACTIONS)

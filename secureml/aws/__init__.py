@@ -10,16 +10,20 @@ from secureml.aws._retry import (
     error_code,
     is_retryable,
 )
+from secureml.aws._simulate import ContextEntry, SimulationResult, simulate_custom_policy
 
 __all__ = [
     "EVENTUAL_CONSISTENCY_CODES",
     "RETRYABLE_CODES",
     "THROTTLING_CODES",
     "AwsContext",
+    "ContextEntry",
     "Polled",
     "RetryPolicy",
     "SessionLike",
+    "SimulationResult",
     "error_code",
     "is_retryable",
     "resolve_session",
+    "simulate_custom_policy",
 ]

@@ -2,7 +2,8 @@
 their policies, run a local AWS emulator.
 
 Exit codes, for pipelines: 0 success and nothing to change, 2 ``plan`` found
-changes (``explain``: the request is denied), 1 any error (bad file, bad
+changes (``explain``: the request is denied; ``check``: a workflow is refused
+or a guard-rail violation allowed), 1 any error (bad file, bad
 arguments, AWS errors, refused deletes).
 Results go to stdout (``--output json`` for machines); progress, warnings and
 errors go to stderr.
@@ -145,7 +146,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="secureml",
         description="Least-privilege SageMaker access on AWS from a YAML blueprint.",
-        epilog="Exit codes: 0 ok (no changes), 2 plan found changes, 1 error.",
+        epilog="Exit codes: 0 ok (no changes), 2 plan found changes (explain: denied; "
+        "check: a workflow refused or a guard-rail violation allowed), 1 error.",
     )
     parser.add_argument("--version", action="version", version=f"secureml {secureml.__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -195,6 +197,11 @@ def _parser() -> argparse.ArgumentParser:
 
     _explain.add_parser(sub, [file_arg, common])
     sub.choices["explain"].set_defaults(func=_cmd_explain)
+
+    from secureml.cli import _check
+
+    _check.add_parser(sub, [file_arg, common])
+    sub.choices["check"].set_defaults(func=_cmd_check)
 
     p = sub.add_parser(
         "schema", parents=[common], help="print the JSON Schema of blueprint files"
@@ -439,6 +446,12 @@ def _cmd_explain(args: argparse.Namespace, out: _Out) -> int:
     from secureml.cli import _explain
 
     return _explain.run(args, out)
+
+
+def _cmd_check(args: argparse.Namespace, out: _Out) -> int:
+    from secureml.cli import _check
+
+    return _check.run(args, out)
 
 
 def _cmd_schema(args: argparse.Namespace, out: _Out) -> int:

@@ -50,6 +50,12 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
         "--region", help="region for the persona's ARNs (default: the file's, else the resource's)"
     )
     p.add_argument(
+        "--remote", action="store_true",
+        help="also ask IAM (SimulateCustomPolicy, needs credentials allowed "
+        "iam:SimulateCustomPolicy) and show both verdicts",
+    )
+    p.add_argument("--profile", help="named profile for --remote (default: AWS_PROFILE)")
+    p.add_argument(
         "--strict", action="store_true",
         help="a request the catalogue finds odd (unknown action, wrong resource type, a "
         "context key the action does not take) is an error, not a warning",
@@ -120,9 +126,14 @@ def run(args: argparse.Namespace, out: _Out) -> int:
             f"neither the file nor the resource {args.resource!r} gives it; add "
             f"{' '.join(m + ' ...' for m in missing)}"
         )
+    remote: Any = False
+    if args.remote:
+        from secureml.cli._session import make_session
+
+        remote = make_session(profile=args.profile, region=region)
     evaluation = persona.evaluate(
         args.action, args.resource, context_values(args.context),
-        account_id=account_id, region=region, strict=args.strict,
+        account_id=account_id, region=region, strict=args.strict, remote=remote,
     )
     if out.json:
         out.data({"persona": args.persona, "account_id": account_id, "region": region,

@@ -28,6 +28,8 @@ from secureml.policy._limits import (
 )
 from secureml.policy._lint import (
     BROAD_MANAGED_POLICIES,
+    LOCAL_STORAGE_INSTANCE_TYPES,
+    OPTIONAL_GUARDRAIL_KEYS,
     STAR_RESOURCE_ACTIONS,
     VPC_OPTIONAL_ACTIONS,
     lint,
@@ -35,13 +37,16 @@ from secureml.policy._lint import (
     lint_persona,
 )
 from secureml.policy._pack import pack_statements, total_size
+from secureml.policy._remote import RemoteVerdict
 
 __all__ = [
     "BROAD_MANAGED_POLICIES",
     "FINDING_CODES",
     "LIMITS",
+    "LOCAL_STORAGE_INSTANCE_TYPES",
     "MANAGED_POLICIES_PER_PERMISSION_SET",
     "MANAGED_POLICIES_PER_ROLE",
+    "OPTIONAL_GUARDRAIL_KEYS",
     "PERMISSION_SET_NAME_MAX",
     "PERSONA_KINDS",
     "ROLE_NAME_MAX",
@@ -60,6 +65,7 @@ __all__ = [
     "Limit",
     "PersonaKind",
     "PolicyDocument",
+    "RemoteVerdict",
     "Severity",
     "Statement",
     "StatementMatch",

@@ -43,6 +43,7 @@ from secureml.policy._conditions import (
     evaluate_condition,
 )
 from secureml.policy._document import VERSION, PolicyDocument, Statement
+from secureml.policy._remote import RemoteVerdict, simulate
 from secureml.policy._request_check import check_request
 
 __all__ = ["Decision", "Evaluation", "StatementMatch", "evaluate"]
@@ -130,6 +131,13 @@ class Evaluation:
     warnings: tuple[str, ...] = ()
     boundary: bool = False
     """Whether a permissions boundary took part."""
+    remote: RemoteVerdict | None = None
+    """IAM's own verdict (``SimulateCustomPolicy``) when ``remote=`` asked for it."""
+
+    @property
+    def agrees(self) -> bool | None:
+        """Whether IAM's simulator reached the same decision (``None`` without ``remote=``)."""
+        return None if self.remote is None else self.remote.decision == self.decision
 
     @property
     def allowed(self) -> bool:
@@ -192,6 +200,14 @@ class Evaluation:
             for c in s.failed_conditions:
                 lines.append(f"    - {c.reason}")
         lines.extend(f"  warning: {w}" for w in self.warnings)
+        if self.remote is not None:
+            verdict = "agrees" if self.agrees else "DISAGREES with the local evaluator"
+            said = _VERDICT.get(self.remote.decision, self.remote.decision)
+            lines.append(f"  IAM SimulateCustomPolicy: {said} ({verdict})")
+            if self.remote.missing_context:
+                lines.append(
+                    "    IAM says the request lacks: " + ", ".join(self.remote.missing_context)
+                )
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
@@ -206,6 +222,12 @@ class Evaluation:
             "deciding_statements": [s.to_dict() for s in self.deciding_statements],
             "near_misses": [s.to_dict() for s in self.near_misses],
             "warnings": list(self.warnings),
+            "remote": None if self.remote is None else {
+                "decision": self.remote.decision,
+                "agrees": self.agrees,
+                "matched": list(self.remote.matched),
+                "missing_context": list(self.remote.missing_context),
+            },
             "explanation": self.explain(),
         }
 
@@ -323,6 +345,7 @@ def evaluate(
     *,
     boundary: Documents | None = None,
     strict: bool = False,
+    remote: Any = False,
 ) -> Evaluation:
     """Would AWS allow ``action`` on ``resource`` under these identity policies?
 
@@ -340,6 +363,11 @@ def evaluate(
         boundary: the principal's permissions boundary, if any.
         strict: raise :class:`~secureml.errors.ValidationError` instead of
             warning when the catalogue finds the request odd.
+        remote: also ask IAM (``SimulateCustomPolicy``) and keep its verdict in
+            :attr:`Evaluation.remote`: ``True`` for a default ``boto3`` session,
+            or a ``boto3.Session`` (or a callable returning one). Needs
+            credentials allowed ``iam:SimulateCustomPolicy``; off by default,
+            so evaluation never touches the network unless asked.
 
     >>> deny = {"Version": "2012-10-17", "Statement": [
     ...     {"Effect": "Allow", "Action": "s3:*", "Resource": "*"},
@@ -365,12 +393,14 @@ def evaluate(
     warnings = check_request(action, resource, ctx)
     if strict and warnings:
         raise ValidationError(list(warnings))
-    identity = _scan("identity", _documents(documents, "documents"), action, resource, ctx)
+    identity_docs = _documents(documents, "documents")
+    boundary_docs = _documents(boundary, "boundary") if boundary is not None else None
+    identity = _scan("identity", identity_docs, action, resource, ctx)
     decision = _verdict(identity)
     matches = identity
-    bounded = boundary is not None
-    if bounded:
-        limits = _scan("boundary", _documents(boundary, "boundary"), action, resource, ctx)
+    bounded = boundary_docs is not None
+    if boundary_docs is not None:
+        limits = _scan("boundary", boundary_docs, action, resource, ctx)
         matches = identity + limits
         bound = _verdict(limits)
         if "explicit_deny" in (decision, bound):
@@ -379,6 +409,12 @@ def evaluate(
             decision = "allowed"
         else:
             decision = "implicit_deny"
+    verdict = (
+        simulate(remote, identity_docs, boundary_docs, action=action, resource=resource,
+                 context=ctx)
+        if remote is not False and remote is not None
+        else None
+    )
     return Evaluation(
         decision=decision,
         action=action,
@@ -387,4 +423,5 @@ def evaluate(
         statements=tuple(matches),
         warnings=warnings,
         boundary=bounded,
+        remote=verdict,
     )

@@ -8,6 +8,7 @@ from a hand-written list. The codes are those of
 
 from __future__ import annotations
 
+import fnmatch
 import functools
 import logging
 import re
@@ -27,6 +28,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BROAD_MANAGED_POLICIES",
+    "LOCAL_STORAGE_INSTANCE_TYPES",
+    "OPTIONAL_GUARDRAIL_KEYS",
     "STAR_RESOURCE_ACTIONS",
     "VPC_OPTIONAL_ACTIONS",
     "lint",
@@ -430,6 +433,52 @@ config would refuse every classic real-time endpoint."""
 
 _VPC_OPTIONAL = frozenset(a.lower() for a in VPC_OPTIONAL_ACTIONS)
 
+OPTIONAL_GUARDRAIL_KEYS: MappingProxyType[tuple[str, str], str] = MappingProxyType(
+    {
+        ("sagemaker:CreateEndpointConfig", "sagemaker:NetworkIsolation"): (
+            "the SageMaker SDK's deploy() never sends EnableNetworkIsolation on the endpoint "
+            "config; isolation is the model's, and CreateModel requires it"
+        ),
+    }
+)
+"""(action, guard-rail condition key) pairs the guard-rails deliberately do not
+require although the action takes the key, with why; SM007 does not report them."""
+
+_KEY_OPTIONAL = frozenset((a.lower(), k.lower()) for a, k in OPTIONAL_GUARDRAIL_KEYS)
+
+LOCAL_STORAGE_INSTANCE_TYPES: tuple[str, ...] = (
+    # EC2's naming: a "d" after the generation means local NVMe instance storage
+    # (c5d, m5d, r5d, p4d, c6id, m6id, r6id; g4dn, p3dn, m5dn, r5dn).
+    "ml.*d.*",
+    "ml.*dn.*",
+    # Families with local NVMe storage whose names do not say so.
+    "ml.g5.*",
+    "ml.g6.*",
+    "ml.g6e.*",
+    "ml.gr6.*",
+    "ml.p4de.*",
+    "ml.p5*",
+    "ml.trn*",
+)
+"""Instance families with local NVMe instance storage, which the instance's
+hardware encrypts: SageMaker refuses a volume KMS key on them ("You can't
+request a VolumeKmsKeyId when using an instance type with local storage"), so
+under a volume-key guard-rail a request for one of them may name no volume key
+(and only for them; every other guard-rail still applies)."""
+
+
+def _no_volume_needed(stmt: Statement, key: str) -> bool:
+    """Whether ``stmt`` lets a request name no volume key (``key`` Null-checked
+    true) only where none is possible: instance types with local storage, or no
+    instance type at all (a serverless endpoint)."""
+    conds = {(c.operator, c.key.lower()): c.values for c in stmt.conditions}
+    if conds.get(("Null", key.lower())) != ("true",):
+        return False
+    types = conds.get(("ForAllValues:StringLike", "sagemaker:instancetypes"), ())
+    return bool(types) and all(
+        any(fnmatch.fnmatchcase(t, f) for f in LOCAL_STORAGE_INSTANCE_TYPES) for t in types
+    )
+
 
 def _guardrail_keys(persona: Persona) -> list[tuple[str, str, bool]]:
     """(condition key, setting that asks for it, whether a Null check must pair it)."""
@@ -470,10 +519,13 @@ def _guardrails(stmt: Statement, wanted: list[tuple[str, str, bool]]) -> Iterato
     tested = _tested_keys(stmt)
     null_checked = _tested_keys(stmt, null_checks=True)
     for key, setting, needs_null in wanted:
+        if setting == "encryption.volume_kms_key" and _no_volume_needed(stmt, key):
+            continue
         exempt = [
             i.action
             for i in infos
             if key in i.condition_keys
+            and (i.action.lower(), key.lower()) not in _KEY_OPTIONAL
             and (
                 key.lower() not in tested
                 or (
