@@ -48,6 +48,7 @@ from secureml.settings import EncryptionSettings, Guardrails, NetworkSettings, P
 if TYPE_CHECKING:
     from secureml.engine import ApplyResult, Blueprint, Change, Plan
     from secureml.resources import (
+        AccessControlAttributes,
         AccountPublicAccessBlock,
         AuditTrail,
         BucketPublicAccessBlock,
@@ -76,6 +77,7 @@ _LAZY: dict[str, str] = {
     "ManagedPolicy": "secureml.resources",
     "Role": "secureml.resources",
     "GroupAssignment": "secureml.resources",
+    "AccessControlAttributes": "secureml.resources",
     "IdentityCenter": "secureml.resources",
     "PermissionSet": "secureml.resources",
     "UserAssignment": "secureml.resources",
@@ -107,6 +109,7 @@ __all__ = [
     "FINDING_CODES",
     "LIMITS",
     "AWSCallError",
+    "AccessControlAttributes",
     "AccountPublicAccessBlock",
     "ApplyResult",
     "AuditTrail",
