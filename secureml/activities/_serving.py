@@ -8,9 +8,13 @@ from typing import ClassVar
 import attrs
 
 from secureml.activities._base import Activity, ActivityContext, Input
-from secureml.activities._guardrails import bucket_inputs, ecr_arns, ecr_inputs
+from secureml.activities._guardrails import bucket_inputs, ecr_inputs
 from secureml.activities._s3 import in_account
-from secureml.activities._services import AccessRequiredAWSServices
+from secureml.activities._services import (
+    ecr_pull_statements,
+    metrics_and_logs_statements,
+    network_interface_statements,
+)
 from secureml.policy import Condition, Statement
 
 __all__ = ["ServeModels"]
@@ -70,39 +74,11 @@ class ServeModels(Activity):
         yield Statement(
             actions="s3:GetObject", resources=ctx.object_arns(buckets), conditions=in_account(ctx)
         )
-        if repos:
-            yield Statement(actions="ecr:GetAuthorizationToken", resources="*")
-            yield Statement(
-                actions=[
-                    "ecr:BatchCheckLayerAvailability",
-                    "ecr:BatchGetImage",
-                    "ecr:GetDownloadUrlForLayer",
-                ],
-                resources=ecr_arns(ctx, repos),
-            )
-        yield Statement(
-            actions="cloudwatch:PutMetricData",
-            resources="*",
-            conditions=[
-                Condition(
-                    "StringLike",
-                    "cloudwatch:namespace",
-                    ["*SageMaker*", "*Sagemaker*", "*sagemaker*"],
-                )
-            ],
-        )
-        yield Statement(
-            actions=[
-                "logs:CreateLogGroup",
-                "logs:CreateLogStream",
-                "logs:DescribeLogStreams",
-                "logs:PutLogEvents",
-            ],
-            resources=ctx.arn("logs", "log-group:/aws/sagemaker/Endpoints/*"),
-        )
+        yield from ecr_pull_statements(ctx, repos, list_images=False)
+        yield from metrics_and_logs_statements(ctx, "/aws/sagemaker/Endpoints/*")
         if ctx.network is not None:
             # The same network interfaces as any SageMaker execution role.
-            yield from AccessRequiredAWSServices._network(ctx)
+            yield from network_interface_statements(ctx)
         enc = ctx.encryption
         if enc is not None and enc.output_kms_key is not None:
             # Read only: artifacts are decrypted, never encrypted, by this role.
