@@ -189,7 +189,7 @@ def test_policies_of_an_unknown_persona(capsys: pytest.CaptureFixture[str]) -> N
     assert code == 1
     assert out == ""
     assert "--persona: no persona 'team-c-ds' in" in err
-    assert "it has: team-a-compute, team-a-ds," in err
+    assert "it has: team-a-compute, team-a-serving, team-a-ds," in err
 
 
 def test_lint_passes_the_example(capsys: pytest.CaptureFixture[str]) -> None:
