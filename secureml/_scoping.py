@@ -24,7 +24,7 @@ from secureml.policy import Condition, Statement, catalog
 from secureml.policy._findings import Finding
 from secureml.settings import Scope
 
-__all__ = ["SDK_NAMES", "SHARED_TYPES", "apply_scope"]
+__all__ = ["PIPELINE_NAMED", "SDK_NAMES", "SHARED_TYPES", "apply_scope"]
 
 SHARED_TYPES: dict[str, str] = {
     "domain": "a Studio domain is shared by the teams working in it (and its ARN carries an "
@@ -43,6 +43,22 @@ SDK_NAMES: dict[str, tuple[str, ...]] = {
 }
 """Resource types whose names the SageMaker SDK makes from a name the user gives,
 with the patterns (``{prefix}`` the scope's) a name prefix allows beside it."""
+
+PIPELINE_NAMED: frozenset[str] = frozenset({
+    "automl-job",
+    "experiment-trial-component",
+    "hyper-parameter-tuning-job",
+    "model",
+    "processing-job",
+    "training-job",
+    "transform-job",
+})
+"""Resource types SageMaker Pipelines creates for a pipeline's steps, named
+``pipelines-<execution>-<step>``: no prefix can scope those names, so a name
+prefix also allows ``pipelines-*`` there, and only tags confine them (without
+tags in the scope, SM043 says so)."""
+
+_PIPELINES = "pipelines-"
 
 _VARIABLE = re.compile(r"\$\{([^}]*)\}")
 _TAGGING_ACTION = "sagemaker:taggingaction"
@@ -212,6 +228,14 @@ def _scoped(
                 p for pattern in SDK_NAMES.get(rtype, ())
                 if (p := _prefixed(ctx, part, pattern.format(prefix=scope.name_prefix)))
             ]
+            if rtype in PIPELINE_NAMED and (p := _prefixed(ctx, part, _PIPELINES)):
+                resources.append(p)
+                if not scope.tags:
+                    reasons.append(
+                        f"SageMaker Pipelines names the {rtype}s of its steps "
+                        "pipelines-<execution>-<step>, which no prefix can scope; add tags "
+                        "to the scope"
+                    )
     if scope.tags:
         creating = _creating(stmt, action, rtype)
         extra = _tag_conditions(action, creating, scope.tag_values())
@@ -221,6 +245,6 @@ def _scoped(
         else:
             conditions += extra
             scoped = True
-    if not scoped:
+    if not scoped or (reasons and not scope.tags):
         unscoped[(action, rtype)] = "; ".join(reasons)
     return Statement(actions=action, resources=resources, conditions=conditions)

@@ -106,9 +106,13 @@ def test_other_services_are_left_alone() -> None:
 
 def test_what_a_name_cannot_scope_is_sm043_with_the_reason() -> None:
     findings = [f for f in _ds(BY_NAME).lint(ACCOUNT, REGION) if f.code == "SM043"]
-    [finding] = findings
-    assert "on artifact unscoped: artifact ARNs carry an id, not a name" in finding.message
-    assert "sagemaker:CreateArtifact" in finding.message
+    [artifacts] = [f for f in findings if "on artifact unscoped" in f.message]
+    assert "artifact ARNs carry an id, not a name" in artifacts.message
+    assert "sagemaker:CreateArtifact" in artifacts.message
+    # the jobs SageMaker Pipelines starts are named pipelines-<execution>-<step>
+    [jobs] = [f for f in findings if "on training-job unscoped" in f.message]
+    assert "pipelines-<execution>-<step>, which no prefix can scope; add tags" in jobs.message
+    assert SM + "training-job/pipelines-*" in _resources(_ds(BY_NAME), "StopTrainingJob")
     # tags can: with both, nothing is left
     assert [f.code for f in _ds(BOTH).lint(ACCOUNT, REGION)] == []
     assert [f.code for f in _ds(BY_TAG).lint(ACCOUNT, REGION)] == []
@@ -198,7 +202,10 @@ def test_guardrails_stay_beside_the_scope() -> None:
 
 def test_both_together_name_and_tags() -> None:
     [stmt] = _grants(_ds(BOTH), "DescribeTrainingJob")
-    assert _own("DescribeTrainingJob", stmt.resources) == (SM + "training-job/team-a-*",)
+    # (and pipelines-*: SageMaker Pipelines' names for its steps' jobs, confined by the tags)
+    assert set(_own("DescribeTrainingJob", stmt.resources)) == {
+        SM + "training-job/team-a-*", SM + "training-job/pipelines-*"
+    }
     assert _conditions(stmt)["aws:ResourceTag/team"] == ("StringEquals", ("team-a",))
 
 
@@ -206,7 +213,8 @@ def test_the_compute_persona_of_a_scoped_team_gets_the_same_scope() -> None:
     compute = sm.Compute("team-a-compute", buckets=["team-a-data"], scope=BOTH)
     [stmt] = _grants(compute, "BatchPutMetrics")
     assert set(_own("BatchPutMetrics", stmt.resources)) == {
-        SM + "experiment-trial-component/team-a-*", SM + "training-job/team-a-*"
+        SM + "experiment-trial-component/team-a-*", SM + "training-job/team-a-*",
+        SM + "experiment-trial-component/pipelines-*", SM + "training-job/pipelines-*",
     }
     assert _conditions(stmt)["aws:ResourceTag/team"] == ("StringEquals", ("team-a",))
     pipeline_role = compute.with_activities(

@@ -408,3 +408,14 @@ def test_workflows_import_no_boto3() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
+
+
+def test_docs_tables_are_generated_from_the_library() -> None:
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "scripts/gen_workflow_docs.py", "--check"],
+        capture_output=True, text=True, check=False,
+    )
+    assert out.returncode == 0, out.stderr

@@ -134,10 +134,12 @@ class CheckReport:
                 else f"{r.workflow} step {r.step} refused"
             )
             lines.append(f"\n  {what}: {r.request.call}")
-            lines.append(f"    {r.request.action} on {r.request.resource}")
             if r.request.context:
                 lines.append(f"    context: {r.request.context_dict()}")
-            lines.extend(f"    {line}" for line in r.explanation.splitlines())
+            if r.explanation:
+                lines.extend(f"    {line}" for line in r.explanation.splitlines())
+            else:
+                lines.append(f"    {r.request.action} on {r.request.resource}: {r.decision}")
         return "\n".join(lines)
 
 

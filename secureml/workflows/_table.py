@@ -1,4 +1,4 @@
-"""The persona-by-workflow table the docs show, generated from the library."""
+"""The persona-by-workflow tables the docs show, generated from the library."""
 
 from __future__ import annotations
 
@@ -16,21 +16,29 @@ __all__ = ["workflow_table"]
 def workflow_table(
     personas: Sequence[Persona],
     *,
+    headers: Sequence[str] | None = None,
     account_id: str | None = None,
     region: str | None = None,
     title: str = "Workflows by persona",
 ) -> str:
     """A reStructuredText ``list-table``: one row per workflow, one column per
-    persona; a cell says ``allowed``, ``REFUSED`` (some request denied),
-    ``skipped`` (it also needs an activity the persona lacks, or does not apply
-    to its settings) or ``-`` (none of the persona's activities enables it).
-    Guard-rail violations allowed are counted in the last row."""
+    persona (headed by ``headers``, default ``name (kind)``); a cell says
+    ``allowed``, ``REFUSED`` (a request denied), ``skipped`` (it also needs an
+    activity the persona lacks, or does not apply to its settings) or ``-``
+    (none of the persona's activities enables it). The last row counts the
+    guard-rail violations refused.
+
+    >>> import secureml as sm
+    >>> c = sm.Compute("team-a-compute", buckets=["team-a-data"])
+    >>> print(workflow_table([c], headers=["Compute"]).splitlines()[4:7])
+    ['   * - ``compute-job-runtime``', '     - allowed', '   * - ``compute-default-bucket``']
+    """
     from secureml.workflows._check import check_persona  # noqa: PLC0415
 
     reports = [check_persona(p, account_id=account_id, region=region, explain=False)
                for p in personas]
-    header = ["workflow", *(f"{p.name} ({p.kind})" for p in personas)]
-    rows = [header]
+    names = list(headers) if headers is not None else [f"{p.name} ({p.kind})" for p in personas]
+    rows = [["workflow", *names]]
     for name in WORKFLOWS:
         cells = []
         for report in reports:
