@@ -394,9 +394,9 @@ class Persona:
         >>> import secureml as sm
         >>> ds = sm.DataScientist("team-a-ds", buckets=["team-a-data"], pass_roles=["c"])
         >>> scoped = ds.with_scope(sm.Scope(name_prefix="team-a-"))
-        >>> sorted({r for s in scoped.statements("111122223333", "us-east-1") for r in s.resources
-        ...         if "training-job" in r})
-        ['arn:aws:sagemaker:us-east-1:111122223333:training-job/team-a-*']
+        >>> sorted({r.rsplit(":", 1)[1] for s in scoped.statements("111122223333", "us-east-1")
+        ...         for r in s.resources if "training-job" in r})  # pipelines-*: a pipeline's
+        ['training-job/pipelines-*', 'training-job/team-a-*']
         """
         return attrs.evolve(self, scope=scope)
 

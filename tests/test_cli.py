@@ -165,6 +165,7 @@ def test_syntax_error(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> Non
 def test_policies_text_and_json(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = _run(capsys, "policies", EXAMPLE, "--persona", "team-a-compute")
     assert code == 0
+    # Two documents: the example's Compute personas also run pipeline steps.
     assert out.startswith("# team-a-compute (Compute): 2 policy document(s), ")
     assert '"Version": "2012-10-17"' in out
 

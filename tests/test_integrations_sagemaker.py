@@ -41,11 +41,12 @@ def test_every_guard_rail_becomes_the_sdk_argument_that_satisfies_its_condition(
         "encrypt_inter_container_traffic": True,
     }
     # The values are exactly those the persona's CreateTrainingJob condition requires.
-    # (beside the narrow grant without a volume key for local-storage instance types)
+    # (The other CreateTrainingJob statement is the local-storage one, with no volume key.)
     [train] = [s for s in ds.statements("111122223333", "us-east-1")
                if "sagemaker:CreateTrainingJob" in s.actions
-               and "sagemaker:VolumeKmsKeyArn" not in {
-                   c.key for c in s.conditions if c.operator == "Null"}]
+               and "sagemaker:VolumeKmsKeyArn" in s.condition_keys
+               and ("Null", "sagemaker:VolumeKmsKeyArn") not in {
+                   (c.operator, c.key) for c in s.conditions}]
     conds = {c.key: c.values for c in train.conditions if c.operator != "Null"}
     assert set(conds["sagemaker:VpcSubnets"]) == set(settings["subnets"])
     assert conds["sagemaker:VolumeKmsKeyArn"] == (KEY,)

@@ -728,12 +728,16 @@ def guardrail_conditions(ctx: ActivityContext, action: str) -> list[Condition]:
     return conds
 
 
-def sagemaker_statements(ctx: ActivityContext, actions: Iterable[str]) -> tuple[Statement, ...]:
+def sagemaker_statements(
+    ctx: ActivityContext, actions: Iterable[str], *, local_storage: bool = True
+) -> tuple[Statement, ...]:
     """Statements granting the SageMaker ``actions`` (names without the
     ``sagemaker:`` prefix), each on the resource types it uses in the
     account and region of ``ctx``, with the guard-rail conditions it supports.
 
-    Actions with the same resources and conditions share a statement.
+    Actions with the same resources and conditions share a statement. With
+    ``local_storage`` (the default) the :func:`no_volume_key_statements` of each
+    action come too.
 
     >>> ctx = ActivityContext(persona="p", kind="MLOps", account_id="111122223333",
     ...                       region="us-east-1")
@@ -749,7 +753,7 @@ def sagemaker_statements(ctx: ActivityContext, actions: Iterable[str]) -> tuple[
                 resources=sagemaker_arns(ctx, a),
                 conditions=guardrail_conditions(ctx, a),
             ),
-            *no_volume_key_statements(ctx, a),
+            *(no_volume_key_statements(ctx, a) if local_storage else ()),
         )
     )
 

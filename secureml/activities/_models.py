@@ -194,7 +194,8 @@ class ManageModelMonitoring(Activity):
     )
 
     def statements(self, ctx: ActivityContext) -> Iterator[Statement]:
-        yield from sagemaker_statements(ctx, MONITORING_ACTIONS)
+        # Monitoring jobs run on small CPU instances: no local-storage grant here.
+        yield from sagemaker_statements(ctx, MONITORING_ACTIONS, local_storage=False)
         yield from tag_on_create_statements(ctx, MONITORING_ACTIONS)
         yield pass_role_statement(ctx, self.pass_roles or ctx.pass_roles)
         yield from kms_grant_statements(ctx)

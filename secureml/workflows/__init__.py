@@ -15,7 +15,7 @@ Nothing here touches the network or imports boto3.
 >>> from secureml import workflows
 >>> settings = workflows.WorkflowSettings(role="arn:aws:iam::111122223333:role/c")
 >>> wf = workflows.build("train", settings)
->>> [r.action for r in wf.requests][3:6]
+>>> [r.action for r in wf.requests][2:5]
 ['iam:PassRole', 'sagemaker:CreateTrainingJob', 'sagemaker:DescribeTrainingJob']
 """
 

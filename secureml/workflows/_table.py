@@ -30,7 +30,7 @@ def workflow_table(
 
     >>> import secureml as sm
     >>> c = sm.Compute("team-a-compute", buckets=["team-a-data"])
-    >>> print(workflow_table([c], headers=["Compute"]).splitlines()[4:7])
+    >>> print(workflow_table([c], headers=["Compute"]).splitlines()[5:8])
     ['   * - ``compute-job-runtime``', '     - allowed', '   * - ``compute-default-bucket``']
     """
     from secureml.workflows._check import check_persona  # noqa: PLC0415
