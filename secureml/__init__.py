@@ -32,7 +32,7 @@ from secureml.errors import (
     SecureMLError,
     ValidationError,
 )
-from secureml.personas import Compute, DataScientist, MLOps, Persona
+from secureml.personas import Compute, DataScientist, Inference, MLOps, Persona
 from secureml.policy import (
     FINDING_CODES,
     LIMITS,
@@ -47,11 +47,12 @@ from secureml.policy import (
     evaluate,
     lint,
 )
-from secureml.settings import EncryptionSettings, Guardrails, NetworkSettings
+from secureml.settings import EncryptionSettings, Guardrails, NetworkSettings, PrincipalTag, Scope
 
 if TYPE_CHECKING:
     from secureml.engine import ApplyResult, Blueprint, Change, Plan
     from secureml.resources import (
+        AccessControlAttributes,
         AccountPublicAccessBlock,
         AuditTrail,
         BucketPublicAccessBlock,
@@ -80,6 +81,7 @@ _LAZY: dict[str, str] = {
     "ManagedPolicy": "secureml.resources",
     "Role": "secureml.resources",
     "GroupAssignment": "secureml.resources",
+    "AccessControlAttributes": "secureml.resources",
     "IdentityCenter": "secureml.resources",
     "PermissionSet": "secureml.resources",
     "UserAssignment": "secureml.resources",
@@ -111,6 +113,7 @@ __all__ = [
     "FINDING_CODES",
     "LIMITS",
     "AWSCallError",
+    "AccessControlAttributes",
     "AccountPublicAccessBlock",
     "ApplyResult",
     "AuditTrail",
@@ -131,6 +134,7 @@ __all__ = [
     "GroupAssignment",
     "Guardrails",
     "IdentityCenter",
+    "Inference",
     "Lifecycle",
     "Limit",
     "MLOps",
@@ -145,10 +149,12 @@ __all__ = [
     "PlanChangedError",
     "PolicyDocument",
     "PolicyTooLargeError",
+    "PrincipalTag",
     "Problem",
     "ProvisioningError",
     "PublicAccessReport",
     "Role",
+    "Scope",
     "SecureMLError",
     "Severity",
     "Statement",

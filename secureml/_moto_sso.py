@@ -5,8 +5,12 @@ tags given to ``CreatePermissionSet`` and cannot list them), permissions
 boundaries, ``DescribePermissionSetProvisioningStatus``, and which accounts
 a permission set is provisioned to (it reports only the caller's account, and
 only after ``ProvisionPermissionSet``, while AWS provisions a permission set
-to an account when it is first assigned there). AWS also refuses to delete a
-permission set that is still assigned; moto deletes it.
+to an account when it is first assigned there), tags on the instance, and the
+instance's attributes for access control (``Create``/``Describe``/``Update``/
+``DeleteInstanceAccessControlAttributeConfiguration``, with AWS's
+``ConflictException`` on a second create and ``ResourceNotFoundException`` on a
+missing one). AWS also refuses to delete a permission set that is still
+assigned; moto deletes it.
 
 :func:`moto_identity_center` adds those operations to moto's own request
 handler, backed by moto's own state, for as long as the context lasts. Every
@@ -61,26 +65,99 @@ def _ps(self: Any, arn: str) -> Any:
     return self.ssoadmin_backend._find_permission_set(_params(self)["InstanceArn"], arn)
 
 
+class _Tagged:
+    """An instance's tags, kept beside moto's backend (moto stores none)."""
+
+    def __init__(self) -> None:
+        self.tags: list[dict[str, str]] = []
+
+
+def _taggable(self: Any, arn: str) -> Any:
+    params = _params(self)
+    if arn == params["InstanceArn"] and ":instance/" in arn:
+        instances: dict[str, _Tagged] = _backend_dict(self.ssoadmin_backend, "_secureml_tags")
+        return instances.setdefault(arn, _Tagged())
+    return _ps(self, arn)
+
+
+def _backend_dict(backend: Any, name: str) -> dict[str, Any]:
+    found: dict[str, Any] | None = getattr(backend, name, None)
+    if found is None:
+        found = {}
+        setattr(backend, name, found)
+    return found
+
+
 def list_tags_for_resource(self: Any) -> str:
     params = _params(self)
-    tags = list(_ps(self, params["ResourceArn"]).tags or [])
+    tags = list(_taggable(self, params["ResourceArn"]).tags or [])
     page, token = _page(tags, params)
     return json.dumps({"Tags": page, "NextToken": token})
 
 
 def tag_resource(self: Any) -> str:
     params = _params(self)
-    ps = _ps(self, params["ResourceArn"])
-    tags = {t["Key"]: t["Value"] for t in ps.tags or []}
+    res = _taggable(self, params["ResourceArn"])
+    tags = {t["Key"]: t["Value"] for t in res.tags or []}
     tags.update({t["Key"]: t["Value"] for t in params["Tags"]})
-    ps.tags = [{"Key": k, "Value": v} for k, v in tags.items()]
+    res.tags = [{"Key": k, "Value": v} for k, v in tags.items()]
     return "{}"
 
 
 def untag_resource(self: Any) -> str:
     params = _params(self)
-    ps = _ps(self, params["ResourceArn"])
-    ps.tags = [t for t in ps.tags or [] if t["Key"] not in set(params["TagKeys"])]
+    res = _taggable(self, params["ResourceArn"])
+    res.tags = [t for t in res.tags or [] if t["Key"] not in set(params["TagKeys"])]
+    return "{}"
+
+
+# -- attributes for access control (moto 5 has none of these operations) -----------------
+
+
+def _abac(self: Any) -> dict[str, Any]:
+    return _backend_dict(self.ssoadmin_backend, "_secureml_abac")
+
+
+def create_instance_access_control_attribute_configuration(self: Any) -> str:
+    params = _params(self)
+    configs = _abac(self)
+    if params["InstanceArn"] in configs:
+        raise ConflictException(
+            "Instance access control attribute configuration already exists for the instance"
+        )
+    configs[params["InstanceArn"]] = params["InstanceAccessControlAttributeConfiguration"]
+    return "{}"
+
+
+def describe_instance_access_control_attribute_configuration(self: Any) -> str:
+    params = _params(self)
+    config = _abac(self).get(params["InstanceArn"])
+    if config is None:
+        raise ResourceNotFoundException(
+            "Instance access control attribute configuration does not exist"
+        )
+    return json.dumps(
+        {"Status": "ENABLED", "InstanceAccessControlAttributeConfiguration": config}
+    )
+
+
+def update_instance_access_control_attribute_configuration(self: Any) -> str:
+    params = _params(self)
+    configs = _abac(self)
+    if params["InstanceArn"] not in configs:
+        raise ResourceNotFoundException(
+            "Instance access control attribute configuration does not exist"
+        )
+    configs[params["InstanceArn"]] = params["InstanceAccessControlAttributeConfiguration"]
+    return "{}"
+
+
+def delete_instance_access_control_attribute_configuration(self: Any) -> str:
+    params = _params(self)
+    if _abac(self).pop(params["InstanceArn"], None) is None:
+        raise ResourceNotFoundException(
+            "Instance access control attribute configuration does not exist"
+        )
     return "{}"
 
 
@@ -167,6 +244,10 @@ _HANDLERS = {
         describe_permission_set_provisioning_status,
         list_accounts_for_provisioned_permission_set,
         delete_permission_set,
+        create_instance_access_control_attribute_configuration,
+        describe_instance_access_control_attribute_configuration,
+        update_instance_access_control_attribute_configuration,
+        delete_instance_access_control_attribute_configuration,
     )
 }
 

@@ -18,6 +18,7 @@ from secureml import activities as _act
 from secureml._convert import as_items, describe, duration_text, frozen_tags, string_tuple
 from secureml._describe import describe_persona, persona_facts
 from secureml._display import Facts, Readable
+from secureml._scoping import SHARED_TYPES, apply_scope
 from secureml._validation import (
     Placeholder,
     check_account_id,
@@ -52,15 +53,17 @@ from secureml.policy import (
     evaluate,
     pack_statements,
 )
-from secureml.settings import EncryptionSettings, Guardrails, NetworkSettings
+from secureml.settings import EncryptionSettings, Guardrails, NetworkSettings, Scope
 
 if TYPE_CHECKING:
     from secureml.resources import PermissionSet, Role
     from secureml.workflows import CheckReport
 
 __all__ = [
+    "SHARED_TYPES",
     "Compute",
     "DataScientist",
+    "Inference",
     "MLOps",
     "Persona",
     "PersonaOptions",
@@ -107,6 +110,14 @@ def _pass_roles(value: Iterable[object] | None) -> tuple[str, ...]:
             )
         out.append(ref)
     return tuple(dict.fromkeys(out))
+
+
+def _role_personas(value: Iterable[Persona | str] | Persona | str | None) -> tuple[Persona, ...]:
+    if value is None or isinstance(value, str):
+        return ()
+    if isinstance(value, Persona):
+        return (value,)
+    return tuple(v for v in value if isinstance(v, Persona))
 
 
 
@@ -203,6 +214,12 @@ class Persona(Readable):
     """Athena workgroups for Query Athena Workgroups (unless the activity names its own)."""
     glue_databases: tuple[str, ...] = attrs.field(default=(), converter=string_tuple)
     """Glue databases for Manage AWS Glue Tables (unless the activity names its own)."""
+    scope: Scope | None = None
+    """The team this persona is confined to in a shared account (see :class:`~secureml.Scope`)."""
+    role_personas: tuple[Persona, ...] = attrs.field(
+        default=(), converter=_role_personas, eq=False, repr=False, hash=False
+    )
+    """The personas among ``pass_roles`` (lint follows them: SM044)."""
 
     def __attrs_post_init__(self) -> None:
         problems = self.problems()
@@ -317,7 +334,10 @@ class Persona(Readable):
         (see :func:`~secureml.activities._guardrails.compact_statements`)."""
         self._check_context(account_id, region, partition)
         ctx = self.context(account_id, region, partition)
-        return compact_statements(ctx, (s for a in self.activities for s in a.statements(ctx)))
+        granted = [s for a in self.activities for s in a.statements(ctx)]
+        if self.scope is not None:
+            granted, _ = apply_scope(self.scope, ctx, granted)
+        return compact_statements(ctx, granted)
 
     def _check_context(self, account_id: str | None, region: str | None, partition: str) -> None:
         """The account, region and partition a policy is built for, and the ARNs given
@@ -416,13 +436,33 @@ class Persona(Readable):
         True
         """
         documents = _packed_documents(self, account_id, region)
-        return evaluate(documents, action, resource, context, strict=strict, remote=remote)
+        # Keys every such request carries in the persona's own account, unless given:
+        # the caller's account, and for S3 the bucket owner's (the persona's buckets
+        # are its account's; give s3:ResourceAccount to ask about another's).
+        given = {k.lower() for k in (context or {})}
+        defaults: dict[str, ContextValue] = {}
+        if "aws:principalaccount" not in given:
+            defaults["aws:PrincipalAccount"] = account_id
+        if action.lower().startswith("s3:") and "s3:resourceaccount" not in given:
+            defaults["s3:ResourceAccount"] = account_id
+        return evaluate(documents, action, resource, {**defaults, **(context or {})},
+                        strict=strict, remote=remote)
 
     def trust_policy(self, account_id: str | None = None) -> PolicyDocument:
         """Who may assume the persona's role: SageMaker, restricted to
         ``aws:SourceAccount`` when the account is known (the confused-deputy
         guard AWS recommends); see :func:`sagemaker_trust_policy`."""
         return sagemaker_trust_policy(account_id)
+
+    def scope_findings(self) -> list[Finding]:
+        """SM043 for every action the persona's scope cannot confine (with why)."""
+        if self.scope is None:
+            return []
+        ctx = self.context()
+        _, findings = apply_scope(
+            self.scope, ctx, [s for a in self.activities for s in a.statements(ctx)]
+        )
+        return findings
 
     def lint(self, account_id: str | None = None, region: str | None = None) -> list[Finding]:
         """Findings about this persona's policies (see :data:`secureml.FINDING_CODES`)."""
@@ -497,6 +537,18 @@ class Persona(Readable):
         """A persona whose role has this permissions boundary (``None`` removes it)."""
         return attrs.evolve(self, permissions_boundary=arn)
 
+    def with_scope(self, scope: Scope | None) -> Persona:
+        """A persona confined to ``scope`` (``None`` removes the scope).
+
+        >>> import secureml as sm
+        >>> ds = sm.DataScientist("team-a-ds", buckets=["team-a-data"], pass_roles=["c"])
+        >>> scoped = ds.with_scope(sm.Scope(name_prefix="team-a-"))
+        >>> sorted({r.rsplit(":", 1)[1] for s in scoped.statements("111122223333", "us-east-1")
+        ...         for r in s.resources if "training-job" in r})  # pipelines-*: a pipeline's
+        ['training-job/pipelines-*', 'training-job/team-a-*']
+        """
+        return attrs.evolve(self, scope=scope)
+
     def with_tags(self, **tags: str) -> Persona:
         """A persona with these tags added to its role and permission set."""
         return attrs.evolve(self, tags={**self.tags, **tags})
@@ -563,7 +615,8 @@ class PersonaOptions(TypedDict, total=False):
     :func:`Compute`; a key left out keeps :class:`Persona`'s default).
 
     ``pass_roles`` (personas or role names/ARNs) are the execution roles the
-    persona may pass to SageMaker; ``activities`` replaces the kind's defaults.
+    persona may pass to SageMaker; ``activities`` replaces the kind's defaults;
+    ``scope`` confines it to its team's SageMaker resources (:class:`~secureml.Scope`).
     """
 
     pass_roles: Iterable[Persona | str]
@@ -571,6 +624,7 @@ class PersonaOptions(TypedDict, total=False):
     network: NetworkSettings | None
     encryption: EncryptionSettings | None
     guardrails: Guardrails | None
+    scope: Scope | None
     managed_policies: Iterable[str]
     permissions_boundary: str | None
     tags: Mapping[str, str] | None
@@ -597,6 +651,10 @@ def _build(
     acts = (
         _activities(activities) if activities is not None else tuple(cls() for cls in defaults)
     )
+    roles = given.get("pass_roles")
+    if roles is not None and not isinstance(roles, str | Persona):
+        given["pass_roles"] = roles = list(roles)  # read twice: names and personas
+    given["role_personas"] = roles
     return Persona(name=name, kind=kind, activities=acts, **given)
 
 
@@ -616,7 +674,8 @@ def DataScientist(  # noqa: N802 - a builder that reads like a class, as in the 
     Manage AWS Glue Tables when added; ``options`` are the
     :class:`PersonaOptions` every builder takes (``pass_roles``, ``activities``,
     ``network``, ``encryption``, ``guardrails``, ``managed_policies``,
-    ``permissions_boundary``, ``tags``, ``description``, ``max_session_duration``).
+    ``permissions_boundary``, ``tags``, ``description``, ``max_session_duration``,
+    ``scope``).
     """
     return _build(
         "DataScientist", "DataScientist", _act.DATA_SCIENTIST_DEFAULTS, name, options,
@@ -658,4 +717,31 @@ def Compute(  # noqa: N802
         "Compute", "Compute", _act.COMPUTE_DEFAULTS, name, options,
         buckets=buckets, ecr_repositories=ecr_repositories,
         workgroups=workgroups, glue_databases=glue_databases,
+    )
+
+
+def Inference(  # noqa: N802
+    name: str,
+    *,
+    model_buckets: Iterable[str] = (),
+    ecr_repositories: Iterable[str] = (),
+    **options: Unpack[PersonaOptions],
+) -> Persona:
+    """A serving persona: the execution role of SageMaker models and endpoints,
+    with Serve Models only: read model artifacts in ``model_buckets``, pull
+    images from ``ecr_repositories``, write the endpoint's logs and metrics;
+    nothing else (no training data, no SageMaker API, no role to pass).
+
+    MLOps passes it to ``CreateModel`` in place of a Compute role, so a
+    deployed model never runs with access to training data. ``options`` are
+    the :class:`PersonaOptions` every builder takes.
+
+    >>> import secureml as sm
+    >>> serving = sm.Inference("team-a-serving", model_buckets=["team-a-models"])
+    >>> [a.name for a in serving.activities], serving.buckets
+    (['Serve Models'], ('team-a-models',))
+    """
+    return _build(
+        "Inference", "Inference", _act.INFERENCE_DEFAULTS, name, options,
+        buckets=model_buckets, ecr_repositories=ecr_repositories,
     )

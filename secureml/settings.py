@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from types import MappingProxyType
 
 import attrs
 
@@ -16,6 +18,8 @@ __all__ = [
     "EncryptionSettings",
     "Guardrails",
     "NetworkSettings",
+    "PrincipalTag",
+    "Scope",
 ]
 
 # EC2 ids carry 8 hex digits (older resources) or 17 (newer ones).
@@ -178,3 +182,104 @@ class Guardrails:
         return self.network_isolation or self.inter_container_traffic_encryption or bool(
             self.instance_types
         )
+
+
+# -- team scope ---------------------------------------------------------------------
+
+# SageMaker lowercases names in ARNs; a prefix is matched against the ARN.
+_PREFIX = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
+# Tag keys SageMaker accepts, minus the aws: prefix AWS reserves.
+_TAG_KEY = re.compile(r"^[A-Za-z0-9 _.:/=+@-]{1,128}$")
+_TAG_VALUE = re.compile(r"^[A-Za-z0-9 _.:/=+@-]{1,256}$")
+
+
+@attrs.frozen
+class PrincipalTag:
+    """A tag of the calling principal, as a scope's tag value: ``PrincipalTag("team")``
+    becomes ``${aws:PrincipalTag/team}``, so one persona serves every team, each
+    user confined to the resources tagged with their own team (the tag comes
+    from the IAM role, or from IAM Identity Center's attributes for access
+    control, see :class:`~secureml.AccessControlAttributes`).
+
+    >>> str(PrincipalTag("team"))
+    '${aws:PrincipalTag/team}'
+    """
+
+    key: str
+
+    def __attrs_post_init__(self) -> None:
+        if not isinstance(self.key, str) or not _TAG_KEY.match(self.key) or self.key.startswith(
+            "aws:"
+        ):
+            raise ValidationError(
+                f"PrincipalTag: {self.key!r} is not a tag key; allowed are 1-128 letters, digits "
+                "and ' _.:/=+@-', not starting with 'aws:'"
+            )
+
+    def __str__(self) -> str:
+        return f"${{aws:PrincipalTag/{self.key}}}"
+
+
+def _scope_tags(value: Mapping[str, str | PrincipalTag] | None) -> Mapping[str, str | PrincipalTag]:
+    return MappingProxyType(dict(sorted((value or {}).items())))
+
+
+@attrs.frozen
+class Scope:
+    """Confines a persona to its team's SageMaker resources in a shared account.
+
+    - ``name_prefix="team-a-"``: every SageMaker resource the persona creates or
+      acts on must be named with the prefix (``.../training-job/team-a-*``;
+      spaces, and the apps in them, ``space/DOMAIN/team-a-*``). List and search
+      actions stay as they are.
+    - ``tags={"team": "team-a"}``: creates must carry the tags
+      (``aws:RequestTag/team``, ``aws:TagKeys``) and actions on existing
+      resources require them (``aws:ResourceTag/team``, or
+      ``sagemaker:ResourceTag/team`` where that is the key the action takes).
+      A value may be :class:`PrincipalTag`.
+
+    Both together are allowed. Each action gets the scoping its resource types
+    support (per the catalogue); what cannot be scoped is reported by lint
+    (SM043) with the reason, never left open silently.
+
+    >>> Scope(name_prefix="team-a-", tags={"team": PrincipalTag("team")}).name_prefix
+    'team-a-'
+    """
+
+    name_prefix: str | None = None
+    tags: Mapping[str, str | PrincipalTag] = attrs.field(
+        factory=dict, converter=_scope_tags, hash=False
+    )
+
+    def __attrs_post_init__(self) -> None:
+        problems: list[str] = []
+        if self.name_prefix is None and not self.tags:
+            problems.append("scope: give name_prefix, tags or both")
+        if self.name_prefix is not None and (
+            not isinstance(self.name_prefix, str) or not _PREFIX.match(self.name_prefix)
+        ):
+            problems.append(
+                f"scope.name_prefix: {self.name_prefix!r} is not allowed; give 1-32 lowercase "
+                "letters, digits and hyphens starting with a letter or digit, e.g. 'team-a-' "
+                "(SageMaker writes names in lowercase in ARNs, and no wildcard may be in it)"
+            )
+        for key, value in self.tags.items():
+            if not isinstance(key, str) or not _TAG_KEY.match(key) or key.startswith("aws:"):
+                problems.append(
+                    f"scope.tags: key {key!r} is not allowed; give 1-128 letters, digits and "
+                    "' _.:/=+@-', not starting with 'aws:'"
+                )
+            if not isinstance(value, PrincipalTag) and (
+                not isinstance(value, str) or not _TAG_VALUE.match(value)
+            ):
+                problems.append(
+                    f"scope.tags[{key!r}]: {value!r} is not allowed; give a tag value (letters, "
+                    "digits and ' _.:/=+@-', no wildcard or policy variable) or "
+                    "PrincipalTag('key') for the caller's own tag"
+                )
+        if problems:
+            raise ValidationError(problems)
+
+    def tag_values(self) -> dict[str, str]:
+        """The tags as condition values (``PrincipalTag`` as its policy variable)."""
+        return {k: str(v) for k, v in self.tags.items()}

@@ -72,8 +72,8 @@ def every_activity(kind: str) -> tuple[act.Activity, ...]:
     """
     acts: list[act.Activity] = []
     for cls in act.ALL:
-        if kind == "MLOps" and cls.data_access:
-            continue
+        if kind == "MLOps" and (cls.data_access or cls is act.ServeModels):
+            continue  # no S3 data, nor model artifacts (the Inference role reads those)
         if kind == "Compute" and cls in _PASSING:
             acts.append(cls(pass_roles=["team-a-compute"]))
         elif cls is act.QueryAthenaWorkgroups:

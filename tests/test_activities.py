@@ -319,11 +319,15 @@ def test_kms_grants_are_on_key_arns_for_aws_resources_through_sagemaker() -> Non
         "Bool": {"kms:GrantIsForAWSResource": "true"},
         "StringLike": {"kms:ViaService": f"sagemaker.{REGION}.amazonaws.com"},
     }
-    (data,) = [s for s in kms if "kms:Decrypt" in s.actions]
-    assert data.resources == (ENCRYPTION.output_kms_key,)
-    assert data.to_dict()["Condition"] == {
-        "StringLike": {"kms:ViaService": f"s3.{REGION}.amazonaws.com"}
-    }
+    # read and write (the data activities); read only (Serve Models' artifacts)
+    for data in [s for s in kms if "kms:Decrypt" in s.actions]:
+        assert data.resources == (ENCRYPTION.output_kms_key,)
+        assert data.to_dict()["Condition"] == {
+            "StringLike": {"kms:ViaService": f"s3.{REGION}.amazonaws.com"}
+        }
+    assert sorted(s.actions for s in kms if "kms:Decrypt" in s.actions) == [
+        ("kms:Decrypt",), ("kms:Decrypt", "kms:GenerateDataKey")
+    ]
 
 
 def test_one_key_brings_only_its_own_conditions() -> None:
@@ -499,17 +503,31 @@ def test_compaction_never_gives_an_action_a_resource_of_its_own_types() -> None:
         Statement(actions="sagemaker:ListModels", resources="*"),
         Statement(
             actions="sagemaker:DescribeModel",
-            resources=f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model/team-a-*",
+            resources=f"arn:aws:sagemaker:eu-west-1:{ACCOUNT}:model/team-a-*",
         ),
         Statement(actions="s3:GetObject", resources="arn:aws:s3:::b/*"),
         Statement(actions="sagemaker:DescribeModel", resources=_arn("model/*"), sid="Keep"),
         Statement(actions="sagemaker:DescribeModel", resources=_arn("model/*"), effect="Deny"),
     ],
-    ids=["star", "named-arn", "other-service", "sid", "deny"],
+    ids=["star", "other-region", "other-service", "sid", "deny"],
 )
 def test_compaction_leaves_other_statements_alone(other: Statement) -> None:
     base = Statement(actions="sagemaker:DescribeTrainingJob", resources=_arn("training-job/*"))
     assert set(compact_statements(ctx(), [base, other])) == {base, other}
+
+
+def test_compaction_merges_named_arns_of_a_scope_exactly() -> None:
+    # A scope's ARNs (model/team-a-*) are resource-type ARNs too: merged, each
+    # action still matches only its own type's ARNs, which it had.
+    base = Statement(actions="sagemaker:DescribeTrainingJob", resources=_arn("training-job/*"))
+    named = Statement(actions="sagemaker:DescribeModel", resources=_arn("model/team-a-*"))
+    [merged] = compact_statements(ctx(), [base, named])
+    assert set(merged.actions) == {"sagemaker:DescribeTrainingJob", "sagemaker:DescribeModel"}
+    assert set(merged.resources) == {_arn("training-job/*"), _arn("model/team-a-*")}
+    # but never when an action would gain an ARN of its own type
+    wide = Statement(actions="sagemaker:DescribeModel", resources=_arn("model/*"))
+    both = Statement(actions="sagemaker:DeleteModel", resources=_arn("model/team-a-*"))
+    assert len(compact_statements(ctx(), [wide, both])) == 2
 
 
 # -- the other activities ---------------------------------------------------------------------

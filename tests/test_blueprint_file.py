@@ -61,13 +61,25 @@ def test_example_loads_into_personas_and_resources() -> None:
     assert bf.name == "ml-platform"
     assert bf.region == "us-east-1"
     assert list(bf.personas) == [
-        "team-a-compute", "team-a-ds", "team-a-mlops",
-        "team-b-compute", "team-b-ds", "team-b-mlops",
+        "team-a-compute", "team-a-serving", "team-a-ds", "team-a-mlops",
+        "team-b-compute", "team-b-serving", "team-b-ds", "team-b-mlops",
+        "ml-studio-users",
     ]
-    assert {p.kind for p in bf.personas.values()} == {"Compute", "DataScientist", "MLOps"}
+    assert {p.kind for p in bf.personas.values()} == {
+        "Compute", "Inference", "DataScientist", "MLOps"
+    }
+    # every team's persona is confined to the team; the workforce's by its own tag
+    for name, persona in bf.personas.items():
+        team = name[:6]
+        if name.endswith("serving"):
+            assert persona.scope is None  # no SageMaker API at all
+        elif name == "ml-studio-users":
+            assert persona.scope == sm.Scope(tags={"team": sm.PrincipalTag("team")})
+        else:
+            assert persona.scope == sm.Scope(name_prefix=f"{team}-", tags={"team": team})
     kinds = [r.kind for r in bf.resources]
-    assert kinds.count("iam-role") == 2
-    assert kinds.count("sso-permission-set") == 4
+    assert kinds.count("iam-role") == 8
+    assert kinds.count("sso-permission-set") == 1
     assert kinds.count("sso-group-assignment") == 4
     assert kinds.count("s3-public-access-block") == 4  # every persona bucket, once
     assert kinds.count("s3-account-public-access-block") == 1
@@ -307,7 +319,7 @@ def test_wrong_kind_lists_the_kinds() -> None:
     [issue] = [i for i in issues if i.path == "personas[0].kind"]
     assert {i.path for i in issues if i is not issue} == {"personas[0]"}
     assert issue.message == (
-        "'DataScientists' is not one of: DataScientist, MLOps, Compute "
+        "'DataScientists' is not one of: DataScientist, MLOps, Compute, Inference "
         "(did you mean DataScientist?)"
     )
 
@@ -419,8 +431,8 @@ def test_kind_specific_inputs() -> None:
          "buckets to a DataScientist or Compute persona"),
         ("personas[0].workgroups", "kind MLOps: MLOps personas have no data access; give "
          "workgroups to a DataScientist or Compute persona"),
-        ("personas[1].ecr_repositories", "kind DataScientist: only Compute personas take "
-         "ecr_repositories"),
+        ("personas[1].ecr_repositories", "kind DataScientist: only Compute and Inference "
+         "personas take ecr_repositories"),
     ]
 
 
@@ -701,6 +713,7 @@ settings:
   encryption: {{volume_kms_key: "{KEY}", output_kms_key: "{KEY}"}}
   guardrails: {{network_isolation: true, inter_container_traffic_encryption: true,
                instance_types: ["ml.m5.*"]}}
+  scope: {{principal_tags: {{team: team}}}}
 personas:
   - name: exec
     kind: Compute
@@ -721,7 +734,11 @@ personas:
     permissions_boundary: "{BOUNDARY}"
     tags: {{team: platform}}
     max_session_duration: PT2H
+    scope: {{name_prefix: ops-, tags: {{team: platform}}}}
     role: {{name: ml-exec, path: /ml/, adopt: true}}
+  - name: serving
+    kind: Inference
+    model_buckets: [full-models]
   - name: ops
     kind: MLOps
     pass_roles: [exec]
@@ -729,6 +746,7 @@ personas:
     network: null
     encryption: null
     guardrails: {{instance_types: ["ml.c5.*"]}}
+    scope: null
     permission_set:
       name: PlatformOps
       session_duration: PT8H
@@ -793,12 +811,17 @@ def test_the_full_example_uses_every_key_of_the_format() -> None:
     assert every - _keys_used(yaml.safe_load(FULL), BlueprintSpec) == set()
 
 
-def test_every_key_reaches_the_python_objects() -> None:
+def test_every_key_reaches_the_python_objects() -> None:  # noqa: PLR0915 - one key per line
     jsonschema.Draft202012Validator(json_schema()).validate(yaml.safe_load(FULL))
     bf = _load(FULL)
     ic = sm.IdentityCenter(INSTANCE, "d-1234567890", "eu-west-1")
     net = sm.NetworkSettings(subnets=["subnet-0abc1234"], security_groups=["sg-0abc1234"])
 
+    assert bf.personas["serving"].scope == sm.Scope(tags={"team": sm.PrincipalTag("team")})
+    assert bf.personas["exec"].scope == sm.Scope(name_prefix="ops-", tags={"team": "platform"})
+    assert bf.personas["ops"].scope is None
+    serving = bf.personas["serving"]
+    assert (serving.kind, serving.buckets) == ("Inference", ("full-models",))
     exec_ = bf.personas["exec"]
     assert [a.name for a in exec_.activities] == [
         "Access Required AWS Services", "Query Athena Workgroups", "Manage AWS Glue Tables",
@@ -860,7 +883,7 @@ def test_every_key_reaches_the_python_objects() -> None:
     trail = bf.blueprint["cloudtrail-audit-trail/full-audit"]
     assert trail.bucket == "full-audit-logs-123456789012"
     assert trail.kms_key_arn == KEY
-    assert set(trail.data_event_buckets) == {"shared-data", "full-data"}
+    assert set(trail.data_event_buckets) == {"shared-data", "full-data", "full-models"}
     assert trail.sagemaker_data_events == ("AWS::SageMaker::Endpoint",)
     assert trail.lifecycle == sm.Lifecycle(2555, 90, "DEEP_ARCHIVE")
     assert trail.object_lock == sm.ObjectLock(365, "COMPLIANCE")

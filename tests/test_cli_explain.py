@@ -17,13 +17,16 @@ from secureml.cli import main
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = str(ROOT / "examples" / "ml-platform.yaml")
 ACCOUNT = "123456789012"
-JOB = f"arn:aws:sagemaker:us-east-1:{ACCOUNT}:training-job/t1"
+# team A's jobs are named team-a-* and tagged team=team-a (the example's scope)
+JOB = f"arn:aws:sagemaker:us-east-1:{ACCOUNT}:training-job/team-a-t1"
 KEY = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 GUARDED = [
     "--context", "sagemaker:VpcSubnets=subnet-0a1b2c3d4e5f60718",
     "--context", "sagemaker:VpcSecurityGroupIds=sg-0123456789abcdef0",
     "--context", f"sagemaker:VolumeKmsKeyArn={KEY}",
     "--context", f"sagemaker:OutputKmsKeyArn={KEY}",
+    "--context", "aws:RequestTag/team=team-a",
+    "--context", "aws:TagKeys=team",
 ]
 
 

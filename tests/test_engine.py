@@ -442,9 +442,10 @@ def test_identity_center_not_set_up_is_not_a_problem_for_a_plan(
     plan = bp("bp", Widget("a", "1", store)).plan(session)
     assert plan.warnings == ()
     sso = [op for op in calls.operations() if op.startswith("sso-admin:")]
-    # Nothing past the instance lookup (each Identity Center kind asks again when refused).
+    # Nothing past the instance lookup (each Identity Center kind asks again when
+    # refused: permission sets, group and user assignments, access control attributes).
     assert set(sso) == {"sso-admin:ListInstances"}
-    assert len(sso) == (1 if isinstance(listing, dict) else 3)
+    assert len(sso) == (1 if isinstance(listing, dict) else 4)
     assert bp("bp", Widget("a", "1", store)).plan(session, prune=True).warnings == ()
 
 

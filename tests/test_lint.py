@@ -569,10 +569,13 @@ def _personas() -> Iterator[tuple[str, sm.Persona]]:
 @pytest.mark.parametrize(("label", "persona"), list(_personas()), ids=lambda x: str(x)[:30])
 def test_default_personas_lint_clean(label: str, persona: sm.Persona) -> None:
     # Least privilege by default (DESIGN invariant 5): no finding of any severity,
-    # with or without the account and region, under every settings combination.
+    # with or without the account and region, under every settings combination;
+    # but MLOps passing the Compute role (Role Manager's default) is told, as info,
+    # that the role it passes has data access it has not (SM044).
+    expected = ["SM044"] if label.startswith("mlops") else []
     for account, region in ((None, None), ("111122223333", "us-east-1")):
-        findings = [str(f) for f in persona.lint(account_id=account, region=region)]
-        assert findings == [], label
+        findings = persona.lint(account_id=account, region=region)
+        assert [f.code for f in findings] == expected, [str(f) for f in findings]
 
 
 def test_docs_table_lists_every_finding_code_with_its_severity() -> None:

@@ -252,8 +252,11 @@ def test_trust_policy_without_account_has_no_condition(ds: sm.Persona) -> None:
 
 @pytest.mark.parametrize("persona", full_personas(NETWORK, ENCRYPTION, GUARDRAILS), ids=str)
 def test_personas_lint_clean(persona: sm.Persona) -> None:
-    assert persona.lint(ACCOUNT, REGION) == []
-    assert persona.lint() == []
+    # S3 Full Access names no bucket, Manage Studio App Images rewrites other users'
+    # images: reported (SM040) in every persona that has them
+    expected = ["SM040"] * sum(1 for a in persona.activities if a.widens)
+    assert [f.code for f in persona.lint(ACCOUNT, REGION)] == expected
+    assert [f.code for f in persona.lint()] == expected
 
 
 # -- validation ----------------------------------------------------------------------------------

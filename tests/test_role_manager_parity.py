@@ -48,6 +48,14 @@ DELIBERATE_EXCLUSIONS: dict[tuple[str, str], str] = {
         "because no Studio app API takes a role (jobs and models pass roles in their own "
         "activities)"
     ),
+    **{
+        ("Run Studio Applications", f"sagemaker:{verb}AppImageConfig"): (
+            "an app image config sets what runs in every user's app with that user's role, so "
+            "rewriting it is an escalation path (issue 11): moved to Manage Studio App Images, "
+            "a non-default activity for platform admins"
+        )
+        for verb in ("Create", "Delete", "Update")
+    },
 }
 
 

@@ -368,7 +368,7 @@ def test_report_of_a_passing_persona_reads_well() -> None:
 def test_cli_check_passes_the_example(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check", "examples/ml-platform.yaml"]) == 0
     out = capsys.readouterr().out
-    assert "6 persona(s), all workflows allowed" in out
+    assert "9 persona(s), all workflows allowed" in out
     assert main(["check", "examples/ml-platform.yaml", "-o", "json", "--persona",
                  "team-a-mlops"]) == 0
     data = json.loads(capsys.readouterr().out)

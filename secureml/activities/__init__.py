@@ -14,11 +14,13 @@ from secureml.activities._base import Activity, ActivityContext, PersonaKind
 from secureml.activities._data import ManageGlueTables, QueryAthenaWorkgroups
 from secureml.activities._experiments import ManageExperiments, SearchAndVisualizeExperiments
 from secureml.activities._guardrails import compact_statements
+from secureml.activities._images import ManageStudioAppImages
 from secureml.activities._jobs import ManageMLJobs
 from secureml.activities._models import ManageEndpoints, ManageModelMonitoring, ManageModels
 from secureml.activities._pipelines import ManagePipelines, RunPipelineSteps
 from secureml.activities._s3 import S3BucketAccess, S3FullAccess
 from secureml.activities._services import AccessRequiredAWSServices
+from secureml.activities._serving import ServeModels
 from secureml.activities._studio import RunStudioApplications
 from secureml.errors import ValidationError
 from secureml.policy import LOCAL_STORAGE_INSTANCE_TYPES
@@ -28,6 +30,7 @@ __all__ = [
     "BASELINE",
     "COMPUTE_DEFAULTS",
     "DATA_SCIENTIST_DEFAULTS",
+    "INFERENCE_DEFAULTS",
     "LOCAL_STORAGE_INSTANCE_TYPES",
     "MLOPS_DEFAULTS",
     "AccessRequiredAWSServices",
@@ -40,6 +43,7 @@ __all__ = [
     "ManageModelMonitoring",
     "ManageModels",
     "ManagePipelines",
+    "ManageStudioAppImages",
     "PersonaKind",
     "QueryAthenaWorkgroups",
     "RunPipelineSteps",
@@ -47,6 +51,7 @@ __all__ = [
     "S3BucketAccess",
     "S3FullAccess",
     "SearchAndVisualizeExperiments",
+    "ServeModels",
     "as_activity",
     "as_activity_class",
     "by_name",
@@ -70,8 +75,12 @@ BASELINE: tuple[type[Activity], ...] = (
 )
 """The 13 baseline activity classes, in Role Manager's order."""
 
-ALL: tuple[type[Activity], ...] = (*BASELINE, RunPipelineSteps)
-"""Every activity class: the baseline ones, then the ones secureml adds."""
+ALL: tuple[type[Activity], ...] = (
+    *BASELINE, RunPipelineSteps, ManageStudioAppImages, ServeModels
+)
+"""Every activity class: the baseline ones, then the ones secureml adds (Run
+Pipeline Steps for a pipeline's role; Manage Studio App Images, taken out of Run
+Studio Applications for platform admins; Serve Models, the Inference persona's)."""
 
 DATA_SCIENTIST_DEFAULTS: tuple[type[Activity], ...] = (
     RunStudioApplications,
@@ -94,6 +103,9 @@ MLOPS_DEFAULTS: tuple[type[Activity], ...] = (
 
 COMPUTE_DEFAULTS: tuple[type[Activity], ...] = (AccessRequiredAWSServices,)
 """Role Manager's default activity for the SageMaker Compute persona."""
+
+INFERENCE_DEFAULTS: tuple[type[Activity], ...] = (ServeModels,)
+"""The default activity of the Inference persona (a model's execution role)."""
 
 
 def by_name(name: str) -> type[Activity]:

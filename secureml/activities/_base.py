@@ -95,6 +95,10 @@ class Activity(Readable, abc.ABC):
         from secureml._describe import activity_facts  # noqa: PLC0415 - imports activities
 
         return activity_facts(self)
+    widens: ClassVar[str | None] = None
+    """Why the activity grants more than a persona's named resources (lint
+    reports it as SM040 in every plan), or ``None``."""
+
     workflows: ClassVar[tuple[str, ...]] = ()
     """Names of the workflows (:data:`secureml.workflows.WORKFLOWS`) this activity
     enables: ``persona.check()`` proves each is allowed."""

@@ -14,6 +14,7 @@ match the condition and silently deny the action).
 from __future__ import annotations
 
 import fnmatch
+import functools
 from collections.abc import Iterable, Iterator
 from types import MappingProxyType
 
@@ -514,11 +515,19 @@ def tag_on_create_statements(ctx: ActivityContext, actions: Iterable[str]) -> It
         )
 
 
-def _applicable(ctx: ActivityContext, action: str) -> frozenset[str] | None:
+def _segment(ctx: ActivityContext, arn: str) -> str | None:
+    """The resource-type segment (``training-job``) of a SageMaker ARN pattern in
+    ``ctx``'s account and region (``training-job/*``, ``training-job/team-a-*``)."""
+    head = ctx.arn("sagemaker", "")
+    return arn[len(head):].split("/", 1)[0] if arn.startswith(head) else None
+
+
+@functools.cache
+def _own_segments(action: str) -> frozenset[str] | None:
     service, _, name = action.partition(":")
     if service != "sagemaker" or not SAGEMAKER_RESOURCES.get(name):
         return None
-    return frozenset(ctx.arn("sagemaker", p) for p in SAGEMAKER_RESOURCES[name])
+    return frozenset(p.split("/", 1)[0] for p in SAGEMAKER_RESOURCES[name])
 
 
 def _merge_is_exact(ctx: ActivityContext, members: list[Statement]) -> bool:
@@ -529,13 +538,15 @@ def _merge_is_exact(ctx: ActivityContext, members: list[Statement]) -> bool:
     granted: dict[str, set[str]] = {}
     for stmt in members:
         for action in stmt.actions:
-            own = _applicable(ctx, action)
+            own = _own_segments(action)
             assert own is not None
-            granted.setdefault(action, set()).update(own & set(stmt.resources))
+            granted.setdefault(action, set()).update(
+                r for r in stmt.resources if _segment(ctx, r) in own
+            )
     return all(
-        (own & union) <= granted[a]
+        {r for r in union if _segment(ctx, r) in own} <= granted[a]
         for a in granted
-        if (own := _applicable(ctx, a)) is not None
+        if (own := _own_segments(a)) is not None
     )
 
 
@@ -552,11 +563,12 @@ def compact_statements(
     ``arn:...:training-job/*`` gains nothing: the merged statement grants
     exactly what the separate ones did, in far fewer characters (conditions,
     the largest part of a guard-railed statement, are written once).
-    Statements on ``"*"``, on ARNs other than ``ctx``'s resource-type
-    patterns, with ``NotAction``/``NotResource``, a principal or a ``Sid`` are
-    left as they are.
+    Statements on ``"*"``, on ARNs other than SageMaker resource-type ARNs of
+    ``ctx`` (``training-job/*``, or a scope's ``training-job/team-a-*``), with
+    ``NotAction``/``NotResource``, a principal or a ``Sid`` are left as they
+    are.
     """
-    patterns = {ctx.arn("sagemaker", p) for ps in SAGEMAKER_RESOURCES.values() for p in ps}
+    segments = {p.split("/", 1)[0] for ps in SAGEMAKER_RESOURCES.values() for p in ps}
     groups: dict[tuple[Condition, ...], list[list[Statement]]] = {}
     kept: list[Statement] = []
     for stmt in statements:
@@ -564,8 +576,8 @@ def compact_statements(
             stmt.effect == "Allow"
             and stmt.actions
             and not (stmt.not_actions or stmt.not_resources or stmt.principals or stmt.sid)
-            and set(stmt.resources) <= patterns
-            and all(_applicable(ctx, a) is not None for a in stmt.actions)
+            and all(_segment(ctx, r) in segments for r in stmt.resources)
+            and all(_own_segments(a) is not None for a in stmt.actions)
         )
         if not compactable:
             kept.append(stmt)

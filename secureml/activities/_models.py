@@ -13,10 +13,11 @@ from secureml.activities._guardrails import (
     log_read_statements,
     pass_role_statement,
     role_inputs,
+    sagemaker_arns,
     sagemaker_statements,
     tag_on_create_statements,
 )
-from secureml.policy import Statement
+from secureml.policy import Condition, Statement
 
 __all__ = ["ManageEndpoints", "ManageModelMonitoring", "ManageModels"]
 
@@ -83,7 +84,12 @@ def _manage_models_pass_roles(value: Iterable[str] | str | None) -> tuple[str, .
 class ManageModels(Activity):
     """Create, describe and delete models, model packages and model package
     groups (the model registry), passing ``pass_roles`` as the model's
-    execution role.
+    execution role (for MLOps, an :func:`~secureml.Inference` role: serving
+    needs no training data).
+
+    Approving model versions (``sagemaker:ModelApprovalStatus``) belongs to
+    MLOps: other personas register and update versions only as
+    ``PendingManualApproval`` (``approve=True`` overrides).
 
     It may tag what it creates; ``ListModelPackages`` is on ``"*"`` (see
     :data:`~secureml.policy.STAR_RESOURCE_ACTIONS`). Guard-rails on
@@ -95,11 +101,41 @@ class ManageModels(Activity):
     requires: ClassVar[frozenset[Input]] = frozenset({"pass_roles"})
 
     pass_roles: tuple[str, ...] = attrs.field(default=(), converter=_manage_models_pass_roles)
+    approve: bool | None = attrs.field(
+        default=None, validator=attrs.validators.optional(attrs.validators.instance_of(bool))
+    )
+    """Whether the persona may approve (or reject) model versions, i.e. set
+    ``ModelApprovalStatus``; ``None`` (the default): only an MLOps persona may.
+    Without it, versions are registered and updated only as
+    ``PendingManualApproval`` (or without a status)."""
 
     def statements(self, ctx: ActivityContext) -> Iterator[Statement]:
-        yield from sagemaker_statements(ctx, MODEL_ACTIONS)
+        approve = self.approve if self.approve is not None else ctx.kind == "MLOps"
+        gated = () if approve else _APPROVAL_ACTIONS
+        yield from sagemaker_statements(ctx, [a for a in MODEL_ACTIONS if a not in gated])
+        if not approve:
+            yield from _pending_only(ctx)
         yield from tag_on_create_statements(ctx, MODEL_ACTIONS)
         yield pass_role_statement(ctx, self.pass_roles or ctx.pass_roles)
+
+
+_APPROVAL_ACTIONS = ("CreateModelPackage", "UpdateModelPackage")
+_APPROVAL = "sagemaker:ModelApprovalStatus"
+
+
+def _pending_only(ctx: ActivityContext) -> Iterator[Statement]:
+    """Register and update versions only as ``PendingManualApproval`` (a request
+    without a status gets that one), never ``Approved`` nor ``Rejected``."""
+    yield Statement(
+        actions="sagemaker:CreateModelPackage",
+        resources=sagemaker_arns(ctx, "CreateModelPackage"),
+        conditions=[Condition("StringEqualsIfExists", _APPROVAL, "PendingManualApproval")],
+    )
+    yield Statement(
+        actions="sagemaker:UpdateModelPackage",
+        resources=sagemaker_arns(ctx, "UpdateModelPackage"),
+        conditions=[Condition("StringEqualsIfExists", _APPROVAL, "PendingManualApproval")],
+    )
 
 
 @attrs.frozen

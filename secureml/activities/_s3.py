@@ -9,9 +9,19 @@ import attrs
 
 from secureml.activities._base import Activity, ActivityContext, Input
 from secureml.activities._guardrails import bucket_inputs, default_bucket, kms_data_statements
-from secureml.policy import Statement
+from secureml.policy import Condition, Statement
 
-__all__ = ["S3BucketAccess", "S3FullAccess"]
+_PRINCIPAL_ACCOUNT = "${aws:PrincipalAccount}"
+
+__all__ = ["S3BucketAccess", "S3FullAccess", "in_account"]
+
+
+def in_account(ctx: ActivityContext) -> list[Condition]:
+    """``s3:ResourceAccount``: the bucket must belong to the persona's account
+    (its id when known, else ``${aws:PrincipalAccount}``, the caller's own), so
+    neither a bucket name squatted in another account nor another account's
+    bucket policy widens the grant."""
+    return [Condition("StringEquals", "s3:ResourceAccount", ctx.account_id or _PRINCIPAL_ACCOUNT)]
 
 
 def _s3_bucket_access_buckets(value: Iterable[str] | str | None) -> tuple[str, ...]:
@@ -46,10 +56,14 @@ class S3BucketAccess(Activity):
         buckets = self.buckets or ctx.buckets
         if self.sdk_default_bucket:
             buckets = (*buckets, default_bucket(ctx))
-        yield Statement(actions=["s3:ListBucket"], resources=ctx.bucket_arns(buckets))
+        yield Statement(
+            actions=["s3:ListBucket"], resources=ctx.bucket_arns(buckets),
+            conditions=in_account(ctx),
+        )
         yield Statement(
             actions=["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
             resources=ctx.object_arns(buckets),
+            conditions=in_account(ctx),
         )
         yield from kms_data_statements(ctx)
 
@@ -59,20 +73,29 @@ class S3FullAccess(Activity):
     """Read, write, delete and list objects in every bucket the account's
     policies let it reach (Role Manager's S3 Full Access, second version).
 
-    Prefer :class:`S3BucketAccess`: this activity names no bucket. With an
-    output KMS key the persona may also use it through S3.
+    Prefer :class:`S3BucketAccess`: this activity names no bucket (lint
+    reports it, SM040). Both stay inside the persona's account
+    (``s3:ResourceAccount``). With an output KMS key the persona may also use
+    it through S3.
     """
 
     name: ClassVar[str] = "S3 Full Access"
     workflows: ClassVar[tuple[str, ...]] = ("sdk-default-bucket",)
     data_access: ClassVar[bool] = True
+    widens: ClassVar[str | None] = (
+        "names no bucket: it reads, writes and deletes objects in every bucket of the "
+        "account, other teams' included; use S3 Bucket Access with the persona's buckets"
+    )
 
     def statements(self, ctx: ActivityContext) -> Iterator[Statement]:
         # Role Manager granted all four on arn:aws:s3:::*; each action only ever
         # matches its own kind of resource, so bucket and object ARNs are split.
-        yield Statement(actions="s3:ListBucket", resources=ctx.bucket_arns(("*",)))
+        yield Statement(
+            actions="s3:ListBucket", resources=ctx.bucket_arns(("*",)), conditions=in_account(ctx)
+        )
         yield Statement(
             actions=["s3:DeleteObject", "s3:GetObject", "s3:PutObject"],
             resources=ctx.object_arns(("*",)),
+            conditions=in_account(ctx),
         )
         yield from kms_data_statements(ctx)

@@ -18,7 +18,12 @@ from secureml.activities._guardrails import (
 )
 from secureml.policy import Condition, Statement
 
-__all__ = ["AccessRequiredAWSServices"]
+__all__ = [
+    "AccessRequiredAWSServices",
+    "ecr_pull_statements",
+    "metrics_and_logs_statements",
+    "network_interface_statements",
+]
 
 _ENI_ACTIONS = (
     "ec2:CreateNetworkInterfacePermission",
@@ -88,56 +93,73 @@ class AccessRequiredAWSServices(Activity):
             actions=["s3:GetObject", "s3:PutObject"], resources=ctx.object_arns(buckets)
         )
         yield from sagemaker_statements(ctx, ["BatchPutMetrics"])
-        if repos:
-            yield Statement(actions="ecr:GetAuthorizationToken", resources="*")
-            yield Statement(
-                actions=[
-                    "ecr:BatchCheckLayerAvailability",
-                    "ecr:BatchGetImage",
-                    "ecr:GetDownloadUrlForLayer",
-                    "ecr:ListImages",
-                ],
-                resources=ecr_arns(ctx, repos),
-            )
-        yield Statement(
-            actions="cloudwatch:PutMetricData",
-            resources="*",
-            conditions=[
-                Condition(
-                    "StringLike",
-                    "cloudwatch:namespace",
-                    ["*SageMaker*", "*Sagemaker*", "*sagemaker*"],
-                )
-            ],
-        )
-        yield Statement(
-            actions=[
-                "logs:CreateLogGroup",
-                "logs:CreateLogStream",
-                "logs:DescribeLogStreams",
-                "logs:PutLogEvents",
-            ],
-            resources=ctx.arn("logs", "log-group:/aws/sagemaker/*"),
-        )
+        yield from ecr_pull_statements(ctx, repos, list_images=True)
+        yield from metrics_and_logs_statements(ctx, "/aws/sagemaker/*")
         if ctx.network is not None:
-            yield from self._network(ctx)
+            yield from network_interface_statements(ctx)
         yield from kms_data_statements(ctx)
 
-    @staticmethod
-    def _network(ctx: ActivityContext) -> Iterator[Statement]:
-        net = ctx.network
-        assert net is not None
-        eni = ctx.arn("ec2", "network-interface/*")
-        # Subnet and security group ids are unique across accounts, and a shared
-        # VPC's subnets belong to another account: match the id in any account.
-        any_account = attrs.evolve(ctx, account_id=None)
-        yield Statement(
-            actions="ec2:CreateNetworkInterface",
-            resources=(
-                eni,
-                *(any_account.arn("ec2", f"subnet/{s}") for s in net.subnets),
-                *(any_account.arn("ec2", f"security-group/{g}") for g in net.security_groups),
-            ),
-        )
-        yield Statement(actions=_ENI_ACTIONS, resources=eni)
-        yield Statement(actions=_EC2_DESCRIBE, resources="*")
+
+
+def ecr_pull_statements(
+    ctx: ActivityContext, repos: tuple[str, ...], *, list_images: bool
+) -> Iterator[Statement]:
+    """Pull images from ``repos`` (and list them with ``list_images``); nothing
+    without repositories (SageMaker's own images need none)."""
+    if not repos:
+        return
+    yield Statement(actions="ecr:GetAuthorizationToken", resources="*")
+    yield Statement(
+        actions=[
+            "ecr:BatchCheckLayerAvailability",
+            "ecr:BatchGetImage",
+            "ecr:GetDownloadUrlForLayer",
+            *(["ecr:ListImages"] if list_images else []),
+        ],
+        resources=ecr_arns(ctx, repos),
+    )
+
+
+def metrics_and_logs_statements(ctx: ActivityContext, log_groups: str) -> Iterator[Statement]:
+    """CloudWatch metrics in SageMaker namespaces and logs in ``log_groups``."""
+    yield Statement(
+        actions="cloudwatch:PutMetricData",
+        resources="*",
+        conditions=[
+            Condition(
+                "StringLike",
+                "cloudwatch:namespace",
+                ["*SageMaker*", "*Sagemaker*", "*sagemaker*"],
+            )
+        ],
+    )
+    yield Statement(
+        actions=[
+            "logs:CreateLogGroup",
+            "logs:CreateLogStream",
+            "logs:DescribeLogStreams",
+            "logs:PutLogEvents",
+        ],
+        resources=ctx.arn("logs", f"log-group:{log_groups}"),
+    )
+
+
+def network_interface_statements(ctx: ActivityContext) -> Iterator[Statement]:
+    """The network interfaces SageMaker attaches in the persona's subnets and
+    security groups (a SageMaker execution role in a VPC)."""
+    net = ctx.network
+    assert net is not None
+    eni = ctx.arn("ec2", "network-interface/*")
+    # Subnet and security group ids are unique across accounts, and a shared
+    # VPC's subnets belong to another account: match the id in any account.
+    any_account = attrs.evolve(ctx, account_id=None)
+    yield Statement(
+        actions="ec2:CreateNetworkInterface",
+        resources=(
+            eni,
+            *(any_account.arn("ec2", f"subnet/{s}") for s in net.subnets),
+            *(any_account.arn("ec2", f"security-group/{g}") for g in net.security_groups),
+        ),
+    )
+    yield Statement(actions=_ENI_ACTIONS, resources=eni)
+    yield Statement(actions=_EC2_DESCRIBE, resources="*")

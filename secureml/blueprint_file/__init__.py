@@ -22,7 +22,7 @@ the document and the line:
 ...     loads("personas:\\n  - name: x\\n    kind: Admin\\n", source="bp.yaml")
 ... except BlueprintFileError as exc:
 ...     print(exc.issues[0])
-bp.yaml:3:11: personas[0].kind: 'Admin' is not one of: DataScientist, MLOps, Compute
+bp.yaml:3:11: personas[0].kind: 'Admin' is not one of: DataScientist, MLOps, Compute, Inference
 
 This module imports PyYAML and cattrs; ``import secureml`` does not import it.
 """

@@ -26,13 +26,14 @@ from secureml.blueprint_file._spec import (
     GuardrailsSpec,
     NetworkSpec,
     PersonaSpec,
+    ScopeSpec,
 )
 from secureml.blueprint_file._yaml import Path
 from secureml.errors import Problem as ApiProblem
 from secureml.errors import ValidationError
 from secureml.personas import Persona
 from secureml.resources import Resource
-from secureml.settings import EncryptionSettings, Guardrails, NetworkSettings
+from secureml.settings import EncryptionSettings, Guardrails, NetworkSettings, PrincipalTag, Scope
 
 __all__ = ["Built", "build"]
 
@@ -42,25 +43,37 @@ _DEFAULTS: Mapping[str, tuple[type[Activity], ...]] = {
     "DataScientist": _act.DATA_SCIENTIST_DEFAULTS,
     "MLOps": _act.MLOPS_DEFAULTS,
     "Compute": _act.COMPUTE_DEFAULTS,
+    "Inference": _act.INFERENCE_DEFAULTS,
 }
 _BUILDERS: Mapping[str, Callable[..., Persona]] = {
     "DataScientist": _personas.DataScientist,
     "MLOps": _personas.MLOps,
     "Compute": _personas.Compute,
+    "Inference": _personas.Inference,
 }
 # Inputs a kind's builder does not take, and why (said in the error).
 _DATA = (
     "MLOps personas have no data access; give {} to a DataScientist or Compute persona"
 )
+_ECR = "only Compute and Inference personas take ecr_repositories"
+_MODELS = "only Inference personas take model_buckets (the buckets they read models from)"
+_SERVING = "Inference personas only serve models: {}"
 _NOT_FOR: Mapping[str, Mapping[str, str]] = {
     "MLOps": {
         "buckets": _DATA.format("buckets"),
-        "ecr_repositories": "only Compute personas take ecr_repositories",
+        "ecr_repositories": _ECR,
         "workgroups": _DATA.format("workgroups"),
         "glue_databases": _DATA.format("glue_databases"),
+        "model_buckets": _MODELS,
     },
-    "DataScientist": {"ecr_repositories": "only Compute personas take ecr_repositories"},
-    "Compute": {},
+    "DataScientist": {"ecr_repositories": _ECR, "model_buckets": _MODELS},
+    "Compute": {"model_buckets": _MODELS},
+    "Inference": {
+        "buckets": _SERVING.format("give the buckets of model artifacts as model_buckets"),
+        "pass_roles": _SERVING.format("they pass no role"),
+        "workgroups": _SERVING.format("no Athena"),
+        "glue_databases": _SERVING.format("no Glue"),
+    },
 }
 
 
@@ -181,6 +194,26 @@ def _guardrails(c: _Collector, spec: GuardrailsSpec | None, path: Path) -> Guard
     )
 
 
+def _scope(c: _Collector, spec: ScopeSpec | None, path: Path) -> Scope | None:
+    if spec is None:
+        return None
+    clash = sorted(set(spec.tags) & set(spec.principal_tags))
+    if clash:
+        c.add((*path, "principal_tags"), f"tags {clash} are given in both tags and "
+              "principal_tags; give each tag key once")
+        return None
+    tags: dict[str, str | PrincipalTag] = dict(spec.tags)
+    for key, principal_key in spec.principal_tags.items():
+        tag = c.call((*path, "principal_tags"), PrincipalTag, principal_key)
+        if tag is None:
+            return None
+        tags[key] = tag
+    return c.call(
+        path, Scope, name_prefix=spec.name_prefix, tags=tags,
+        locate=_locator(path, attrs.asdict(spec)),
+    )
+
+
 class _Builder:
     def __init__(self, spec: BlueprintSpec, raw: Mapping[str, Any]) -> None:
         self.spec = spec
@@ -203,12 +236,13 @@ class _Builder:
 
     # -- settings --------------------------------------------------------------------
 
-    def settings(self) -> tuple[Any, Any, Any]:
+    def settings(self) -> tuple[Any, Any, Any, Any]:
         s = self.spec.settings
         return (
             _network(self.c, s.network, ("settings", "network")),
             _encryption(self.c, s.encryption, ("settings", "encryption")),
             _guardrails(self.c, s.guardrails, ("settings", "guardrails")),
+            _scope(self.c, s.scope, ("settings", "scope")),
         )
 
     # -- personas --------------------------------------------------------------------
@@ -309,13 +343,13 @@ class _Builder:
         return self.c.call(path, cls, **inputs, locate=_locator(path, dict(spec.inputs)))
 
     def guardrails(
-        self, i: int, p: PersonaSpec, defaults: tuple[Any, Any, Any]
-    ) -> tuple[Any, Any, Any] | None:
+        self, i: int, p: PersonaSpec, defaults: tuple[Any, Any, Any, Any]
+    ) -> tuple[Any, Any, Any, Any] | None:
         """The persona's settings: its own where it gives the key (null: none), else the
         file's settings; ``None`` when one of its own is invalid."""
         base: Path = ("personas", i)
         raw = self.raw["personas"][i]
-        network, encryption, guardrails = defaults
+        network, encryption, guardrails, scope = defaults
         ok = True
         if "network" in raw:
             network = _network(self.c, p.network, (*base, "network"))
@@ -326,9 +360,12 @@ class _Builder:
         if "guardrails" in raw:
             guardrails = _guardrails(self.c, p.guardrails, (*base, "guardrails"))
             ok = ok and (guardrails is not None or p.guardrails is None)
-        return (network, encryption, guardrails) if ok else None
+        if "scope" in raw:
+            scope = _scope(self.c, p.scope, (*base, "scope"))
+            ok = ok and (scope is not None or p.scope is None)
+        return (network, encryption, guardrails, scope) if ok else None
 
-    def persona(self, i: int, p: PersonaSpec, defaults: tuple[Any, Any, Any]) -> None:
+    def persona(self, i: int, p: PersonaSpec, defaults: tuple[Any, Any, Any, Any]) -> None:
         base: Path = ("personas", i)
         ok = True
         for field, why in _NOT_FOR[p.kind].items():
@@ -341,12 +378,13 @@ class _Builder:
         if not ok or settings is None or acts is None or pass_roles is None:
             self.deployment_inputs(i, p)
             return
-        network, encryption, guardrails = settings
+        network, encryption, guardrails, scope = settings
         kwargs: dict[str, Any] = {
             "activities": acts,
             "network": network,
             "encryption": encryption,
             "guardrails": guardrails,
+            "scope": scope,
             "managed_policies": p.managed_policies,
             "permissions_boundary": p.permissions_boundary,
             "tags": p.tags,
@@ -354,12 +392,15 @@ class _Builder:
         }
         if p.max_session_duration is not None:
             kwargs["max_session_duration"] = p.max_session_duration
-        kwargs["pass_roles"] = pass_roles
-        if p.kind != "MLOps":
+        if p.kind == "Inference":
+            kwargs["model_buckets"] = p.model_buckets
+        else:
+            kwargs["pass_roles"] = pass_roles
+        if p.kind not in ("MLOps", "Inference"):
             kwargs["buckets"] = p.buckets
             kwargs["workgroups"] = p.workgroups
             kwargs["glue_databases"] = p.glue_databases
-        if p.kind == "Compute":
+        if p.kind in ("Compute", "Inference"):
             kwargs["ecr_repositories"] = p.ecr_repositories
         locate = _locator(base, attrs.asdict(p, recurse=False))
 
@@ -380,6 +421,10 @@ class _Builder:
         if persona is None:
             self.deployment_inputs(i, p)
             return
+        # Personas of this file among pass_roles, for lint to follow (SM044).
+        passed = [self.personas[r] for r in p.pass_roles if r in self.personas]
+        if passed:
+            persona = attrs.evolve(persona, role_personas=passed)
         self.personas[p.name] = persona
         self.deployments(i, p, persona)
 

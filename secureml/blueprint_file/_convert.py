@@ -284,6 +284,7 @@ _WHAT = {
     "NetworkSpec": "network",
     "EncryptionSpec": "encryption",
     "GuardrailsSpec": "guardrails",
+    "ScopeSpec": "scope",
     "PersonaSpec": "a persona",
     "RoleSpec": "role",
     "PermissionSetSpec": "permission_set",

@@ -43,6 +43,7 @@ __all__ = [
     "PersonaSpec",
     "PublicAccessBlockSpec",
     "RoleSpec",
+    "ScopeSpec",
     "SettingsSpec",
 ]
 
@@ -116,12 +117,36 @@ class GuardrailsSpec:
 
 
 @attrs.frozen
+class ScopeSpec:
+    """The team a persona is confined to in a shared account: a name prefix, tags,
+    or both (see the docs page "Several teams in one account")."""
+
+    name_prefix: str | None = _field(
+        "Every SageMaker resource the persona creates or acts on is named with this "
+        "prefix (lowercase, e.g. team-a-).",
+        None,
+        pattern=r"^[a-z0-9][a-z0-9-]{0,31}$",
+    )
+    tags: dict[str, str] = _factory(
+        "Tags every create must carry and every existing resource must have, e.g. "
+        "{team: team-a}.",
+        dict,
+    )
+    principal_tags: dict[str, str] = _factory(
+        "Tags whose value is the caller's own tag: {team: team} requires the resource's "
+        "team tag to equal ${aws:PrincipalTag/team}.",
+        dict,
+    )
+
+
+@attrs.frozen
 class SettingsSpec:
     """Guard-rails given to every persona that does not set its own."""
 
     network: NetworkSpec | None = _field("VPC settings for every persona.", None)
     encryption: EncryptionSpec | None = _field("KMS settings for every persona.", None)
     guardrails: GuardrailsSpec | None = _field("Stricter guard-rails for every persona.", None)
+    scope: ScopeSpec | None = _field("The team scope of every persona.", None)
 
 
 @attrs.frozen
@@ -211,8 +236,11 @@ class PersonaSpec:
     )
     ecr_repositories: tuple[str, ...] = _field(
         "ECR repositories (names, team-a/* wildcards, or ARNs) the persona pulls "
-        "images from (Compute).",
+        "images from (Compute and Inference).",
         (),
+    )
+    model_buckets: tuple[str, ...] = _field(
+        "S3 buckets the persona reads model artifacts from (Inference).", ()
     )
     pass_roles: tuple[str, ...] = _field(
         "Roles the persona may pass to SageMaker: names of personas in this file "
@@ -255,6 +283,9 @@ class PersonaSpec:
     )
     guardrails: GuardrailsSpec | None = _field(
         "Guard-rails, replacing settings.guardrails (null: none for this persona).", None
+    )
+    scope: ScopeSpec | None = _field(
+        "Team scope, replacing settings.scope (null: none for this persona).", None
     )
     role: RoleSpec | None = _field("Deploy the persona as an IAM role ({} for defaults).", None)
     permission_set: PermissionSetSpec | None = _field(
@@ -432,6 +463,7 @@ SPEC_CLASSES: tuple[type, ...] = (
     NetworkSpec,
     EncryptionSpec,
     GuardrailsSpec,
+    ScopeSpec,
     PersonaSpec,
     RoleSpec,
     PermissionSetSpec,

@@ -79,9 +79,11 @@ def _assess(ctx: AwsContext, resource: Resource, desired: dict[str, Any]) -> _As
     return _Assessed(resource, desired, observed)
 
 
-def _change_for(a: _Assessed, blueprint: str) -> Change:
+def _change_for(a: _Assessed, blueprint: str, ctx: AwsContext) -> Change:
     r = a.resource
-    findings = tuple(r.lint())
+    # Only kinds that judge ARNs by account ask for it (no STS call for the others).
+    in_account = type(r).lint_in is not Resource.lint_in
+    findings = tuple(r.lint_in(ctx.account_id, ctx.region) if in_account else r.lint())
     if a.observed is None:
         return Change("create", r, None, a.desired, findings=findings)
     if not r.owned_by(a.observed, blueprint) and not r.adopt:
@@ -129,7 +131,7 @@ def build_plan(
             max_workers,
         )
         orphans, warnings = orphans_future.result()
-    changes = [_change_for(a, blueprint) for a in assessed]
+    changes = [_change_for(a, blueprint, ctx) for a in assessed]
     changes.extend(orphans)
     for change in changes:
         log.debug("plan %s: %s", change.key, change.action)

@@ -27,17 +27,20 @@ from secureml.policy._limits import (
     Limit,
 )
 from secureml.policy._lint import (
+    BROAD_MANAGED_POLICIES,
     LOCAL_STORAGE_INSTANCE_TYPES,
     OPTIONAL_GUARDRAIL_KEYS,
     STAR_RESOURCE_ACTIONS,
     VPC_OPTIONAL_ACTIONS,
     lint,
+    lint_managed_policies,
     lint_persona,
 )
 from secureml.policy._pack import pack_statements, total_size
 from secureml.policy._remote import RemoteVerdict
 
 __all__ = [
+    "BROAD_MANAGED_POLICIES",
     "FINDING_CODES",
     "LIMITS",
     "LOCAL_STORAGE_INSTANCE_TYPES",
@@ -70,6 +73,7 @@ __all__ = [
     "catalog_version",
     "evaluate",
     "lint",
+    "lint_managed_policies",
     "lint_persona",
     "merge_statements",
     "pack_statements",

@@ -84,6 +84,29 @@ FINDING_CODES: MappingProxyType[str, FindingCode] = MappingProxyType(
                 Severity.WARNING,
                 "the update replaces the resource: it is deleted and created again",
             ),
+            FindingCode(
+                "SM040",
+                Severity.WARNING,
+                "an activity broader than the persona's named resources (S3 Full Access, "
+                "Manage Studio App Images)",
+            ),
+            FindingCode(
+                "SM041",
+                Severity.WARNING,
+                "a resource wider than the persona's defaults (every bucket or repository, "
+                "another account or region)",
+            ),
+            FindingCode(
+                "SM042", Severity.WARNING, "a broad AWS managed policy attached by hand"
+            ),
+            FindingCode(
+                "SM043", Severity.WARNING, "a scope leaves an action unscoped"
+            ),
+            FindingCode(
+                "SM044",
+                Severity.INFO,
+                "a persona without data access can pass a role that has it",
+            ),
         )
     }
 )

@@ -6,7 +6,7 @@ from typing import Literal, TypeAlias, get_args
 
 __all__ = ["PERSONA_KINDS", "PersonaKind"]
 
-PersonaKind: TypeAlias = Literal["DataScientist", "MLOps", "Compute"]
+PersonaKind: TypeAlias = Literal["DataScientist", "MLOps", "Compute", "Inference"]
 """A persona's kind: which Role Manager persona it starts from."""
 
 PERSONA_KINDS: tuple[PersonaKind, ...] = get_args(PersonaKind)

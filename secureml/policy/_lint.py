@@ -20,18 +20,20 @@ from secureml.errors import ValidationError
 from secureml.policy import _catalog as catalog
 from secureml.policy._conditions import parse_operator
 from secureml.policy._document import Condition, PolicyDocument, Statement
-from secureml.policy._findings import Finding
+from secureml.policy._findings import Finding, Severity
 from secureml.policy._kinds import PERSONA_KINDS
 
 if TYPE_CHECKING:
     from secureml.personas import Persona
 
 __all__ = [
+    "BROAD_MANAGED_POLICIES",
     "LOCAL_STORAGE_INSTANCE_TYPES",
     "OPTIONAL_GUARDRAIL_KEYS",
     "STAR_RESOURCE_ACTIONS",
     "VPC_OPTIONAL_ACTIONS",
     "lint",
+    "lint_managed_policies",
     "lint_persona",
 ]
 
@@ -223,6 +225,64 @@ def _condition_keys(stmt: Statement) -> Iterator[Finding]:
             )
 
 
+# Resource types whose ids are unique across accounts and may live in another
+# one (a shared VPC's subnets): the activities match them in any account.
+_ANY_ACCOUNT_EC2 = ("subnet/", "security-group/")
+_PRINCIPAL_ACCOUNT = "${aws:PrincipalAccount}"
+
+
+def _account_bounded(stmt: Statement, account_id: str | None) -> bool:
+    """Whether an ``s3:ResourceAccount`` condition keeps the statement in the
+    persona's account (its id, or ``${aws:PrincipalAccount}``)."""
+    allowed = {_PRINCIPAL_ACCOUNT, *([account_id] if account_id else [])}
+    return any(
+        c.key.lower() == "s3:resourceaccount"
+        and c.operator == "StringEquals"
+        and (set(c.values) <= allowed or (account_id is None and all(
+            v.isdigit() for v in c.values
+        )))
+        for c in stmt.conditions
+    )
+
+
+def _wide(resource: str, stmt: Statement, account_id: str | None, region: str | None) -> str:
+    """Why ``resource`` is wider than a persona's defaults ("" when it is not)."""
+    parts = resource.split(":", 5)
+    if len(parts) < 6 or parts[0] != "arn":
+        return ""
+    _, _, service, arn_region, account, res = parts
+    if service == "s3" and res[:1] in ("*", "?") and not _account_bounded(stmt, account_id):
+        return "every bucket, in any account whose bucket policy lets it in"
+    if service == "ecr" and res in ("repository/*", "repository/*/*", "*"):
+        return "every ECR repository"
+    if service == "ec2" and res.startswith(_ANY_ACCOUNT_EC2):
+        return ""
+    if account_id and account not in ("", "aws", account_id):
+        return "any account" if "*" in account or "?" in account else f"account {account}"
+    if region and arn_region not in ("", region):
+        return (
+            "any region" if "*" in arn_region or "?" in arn_region else f"region {arn_region}"
+        )
+    return ""
+
+
+def _wide_resources(
+    stmt: Statement, account_id: str | None, region: str | None
+) -> Iterator[Finding]:
+    wide = [(r, why) for r in stmt.resources if (why := _wide(r, stmt, account_id, region))]
+    if wide:
+        known = [f"account {account_id}"] * bool(account_id) + [f"region {region}"] * bool(region)
+        where = f" (in {', '.join(known)})" if known else ""
+        yield Finding.of(
+            "SM041",
+            f"resources wider than the persona's defaults{where}: "
+            + _listed(f"{r} ({why})" for r, why in wide)
+            + "; name the buckets and repositories, and keep ARNs in the persona's account "
+            "and region (or add an s3:ResourceAccount condition)",
+            stmt,
+        )
+
+
 def _deprecated_keys(stmt: Statement) -> Iterator[Finding]:
     for key in stmt.condition_keys:
         info = catalog.condition_key(key)
@@ -300,7 +360,9 @@ def _operators(stmt: Statement) -> Iterator[Finding]:
             yield Finding.of("SM012", problem, stmt)
 
 
-def _lint_statement(stmt: Statement, kind: str | None) -> Iterator[Finding]:
+def _lint_statement(
+    stmt: Statement, kind: str | None, account_id: str | None = None, region: str | None = None
+) -> Iterator[Finding]:
     yield from _unknown(stmt)
     yield from _deprecated_keys(stmt)
     yield from _operators(stmt)
@@ -324,17 +386,27 @@ def _lint_statement(stmt: Statement, kind: str | None) -> Iterator[Finding]:
     yield from _wildcards(stmt)
     yield from _pass_role(stmt)
     yield from _star_resource(stmt)
+    yield from _wide_resources(stmt, account_id, region)
     if kind == "MLOps":
         yield from _mlops_data(stmt)
     yield from _condition_keys(stmt)
 
 
-def lint(document: PolicyDocument, *, kind: str | None = None) -> list[Finding]:
+def lint(
+    document: PolicyDocument,
+    *,
+    kind: str | None = None,
+    account_id: str | None = None,
+    region: str | None = None,
+) -> list[Finding]:
     """Least-privilege findings about ``document``.
 
     ``kind`` is the persona kind the document is for (``"DataScientist"``,
-    ``"MLOps"`` or ``"Compute"``); ``"MLOps"`` adds the check that no statement
-    grants S3 data access. Findings come in statement order.
+    ``"MLOps"``, ``"Compute"`` or ``"Inference"``); ``"MLOps"`` adds the check
+    that no statement grants S3 data access. ``account_id`` and ``region``,
+    when known, add SM041 for ARNs in another account or region (every bucket
+    and every ECR repository are SM041 always). Findings come in statement
+    order.
 
     >>> from secureml.policy import PolicyDocument, Statement
     >>> doc = PolicyDocument([Statement(actions="sagemaker:*", resources="*")])
@@ -345,7 +417,7 @@ def lint(document: PolicyDocument, *, kind: str | None = None) -> list[Finding]:
         raise ValidationError(f"kind: {kind!r} is not one of {list(PERSONA_KINDS)} (or None)")
     findings: list[Finding] = []
     for stmt in document.statements:
-        for finding in _lint_statement(stmt, kind):
+        for finding in _lint_statement(stmt, kind, account_id, region):
             if finding not in findings:
                 findings.append(finding)
     _log.debug("linted %d statements: %d findings", len(document), len(findings))
@@ -473,6 +545,110 @@ def _guardrails(stmt: Statement, wanted: list[tuple[str, str, bool]]) -> Iterato
             )
 
 
+BROAD_MANAGED_POLICIES: MappingProxyType[str, tuple[Severity, str]] = MappingProxyType(
+    {
+        "AdministratorAccess": (Severity.ERROR, "every action on every resource"),
+        "PowerUserAccess": (
+            Severity.ERROR,
+            "every action of every service but IAM and Organizations management",
+        ),
+        "IAMFullAccess": (
+            Severity.ERROR,
+            "creates and changes roles and policies: a path to any permission",
+        ),
+        "AmazonS3FullAccess": (
+            Severity.WARNING,
+            "every S3 action on every bucket, in any account whose bucket policy lets it in",
+        ),
+        "AmazonSageMakerFullAccess": (
+            Severity.WARNING,
+            "every SageMaker action on every resource of the account, other teams' included",
+        ),
+        "AmazonEC2FullAccess": (Severity.WARNING, "every EC2 action on every resource"),
+        "AWSLambda_FullAccess": (
+            Severity.WARNING,
+            "every Lambda action, and passes any role to Lambda",
+        ),
+        "job-function/DataScientist": (
+            Severity.WARNING,
+            "broad data, compute and PassRole access across many services",
+        ),
+        "job-function/SystemAdministrator": (
+            Severity.WARNING,
+            "administers many services, IAM roles included",
+        ),
+    }
+)
+"""AWS managed policies that grant far more than any persona: policy name
+(with its path under ``policy/``) -> (severity, what it grants). SM042
+reports each one attached to a persona, role or permission set."""
+
+
+def lint_managed_policies(arns: Iterable[str], where: str) -> list[Finding]:
+    """SM042 for each broad AWS managed policy among ``arns`` (see
+    :data:`BROAD_MANAGED_POLICIES`); ``where`` names what they are attached to.
+
+    >>> [f.code for f in lint_managed_policies(
+    ...     ["arn:aws:iam::aws:policy/AmazonS3FullAccess"], "role r")]
+    ['SM042']
+    """
+    findings = []
+    for arn in arns:
+        _, sep, name = arn.partition(":iam::aws:policy/")
+        if not sep or name not in BROAD_MANAGED_POLICIES:
+            continue
+        severity, grants = BROAD_MANAGED_POLICIES[name]
+        findings.append(
+            Finding(
+                "SM042",
+                severity,
+                f"{where}: AWS managed policy {name} is attached by hand and grants {grants}, "
+                "far beyond the persona's activities; remove it, or add the activity that "
+                "grants the missing permission",
+            )
+        )
+    return findings
+
+
+def _widening_activities(persona: Persona) -> Iterator[Finding]:
+    for activity in persona.activities:
+        why = getattr(activity, "widens", None)
+        if why:
+            yield Finding.of("SM040", f"persona {persona.name!r}: {activity.name} {why}")
+
+
+def _pass_paths(
+    persona: Persona, account_id: str | None, region: str | None
+) -> Iterator[Finding]:
+    """SM044: a persona without data activities passes a role that has them."""
+    if any(a.data_access for a in persona.activities):
+        return
+    passable = {p.name: p for p in persona.role_personas}
+    ctx = persona.context(account_id, region)
+    through: dict[str, list[str]] = {}
+    for activity in persona.activities:
+        for stmt in activity.statements(ctx):
+            if any(_matches(a, _PASS_ROLE) for a in stmt.actions):
+                for arn in stmt.resources:
+                    names = through.setdefault(arn.rsplit("/", 1)[-1], [])
+                    if activity.name not in names:
+                        names.append(activity.name)
+    for name, activities in sorted(through.items()):
+        target = passable.get(name)
+        data = [a.name for a in target.activities if a.data_access] if target else []
+        if target is None or not data:
+            continue
+        buckets = ", ".join(target.buckets) or "its buckets"
+        yield Finding.of(
+            "SM044",
+            f"persona {persona.name!r} has no data activity, but through "
+            f"{' and '.join(activities)} it can pass role {name!r}, which has "
+            f"{', '.join(data)} ({buckets}): {persona.name} -> iam:PassRole -> {name} -> "
+            "S3 data. Pass a role without data access (sm.Inference for models and "
+            "endpoints) where the work needs none",
+        )
+
+
 def lint_persona(
     persona: Persona,
     account_id: str | None = None,
@@ -483,15 +659,22 @@ def lint_persona(
     """Findings about a persona's policy: :func:`lint` of its policy document for
     its kind, plus SM007 wherever a statement grants an action that takes a
     guard-rail condition key the persona's settings ask for (VPC, KMS keys,
-    network isolation, inter-container encryption, instance types) without it.
+    network isolation, inter-container encryption, instance types) without it;
+    SM040 for an activity that names no resource (S3 Full Access); SM042 for
+    broad AWS managed policies; SM043 for actions its scope cannot confine;
+    SM044 when it passes a role with data access it has not itself.
     ``document`` is the persona's policy document for ``account_id`` and ``region``
     when the caller has built it already.
     """
     if document is None:
         document = persona.policy_document(account_id=account_id, region=region)
-    findings = lint(document, kind=persona.kind)
+    findings = lint(document, kind=persona.kind, account_id=account_id, region=region)
     wanted = _guardrail_keys(persona)
     if wanted:
         for stmt in document.statements:
             findings.extend(f for f in _guardrails(stmt, wanted) if f not in findings)
+    findings.extend(_widening_activities(persona))
+    findings.extend(lint_managed_policies(persona.managed_policies, f"persona {persona.name!r}"))
+    findings.extend(persona.scope_findings())
+    findings.extend(_pass_paths(persona, account_id, region))
     return findings

@@ -66,11 +66,20 @@ def _check_action_resource(action: str, resource: str) -> tuple[str, ...]:
     return tuple(problems)
 
 
+# Studio sets these on the requests it makes with a user's execution role; AWS's
+# Studio admin guide uses them as policy variables (the caller's own user
+# profile: user-profile/${sagemaker:DomainId}/${sagemaker:UserProfileName}),
+# though no action lists them as a condition key.
+_STUDIO_SESSION_KEYS = frozenset({"sagemaker:domainid", "sagemaker:userprofilename"})
+
+
 @functools.lru_cache(maxsize=8192)
 def _check_key(action: str, key: str) -> str | None:
     if catalog.action_info(action) is None:
         return None  # already reported
     low = key.lower()
+    if low in _STUDIO_SESSION_KEYS and action.lower().startswith("sagemaker:"):
+        return None
     known = catalog.condition_key(key)
     if known is not None and known.deprecated:
         instead = f"; requests carry {known.replaced_by} instead" if known.replaced_by else ""

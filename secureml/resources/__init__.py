@@ -27,6 +27,7 @@ from secureml.resources._public_access_report import (
 )
 from secureml.resources._role import Role
 from secureml.resources.identity_center import (
+    AccessControlAttributes,
     GroupAssignment,
     IdentityCenter,
     PermissionSet,
@@ -37,6 +38,7 @@ __all__ = [
     "OWNER_TAG",
     "SAGEMAKER_DATA_EVENT_TYPES",
     "STORAGE_CLASSES",
+    "AccessControlAttributes",
     "AccountPublicAccessBlock",
     "AuditTrail",
     "BucketExposure",

@@ -282,6 +282,12 @@ class Resource(Readable, abc.ABC):
         widened silently."""
         return []
 
+    def lint_in(self, account_id: str | None, region: str | None) -> list[Finding]:
+        """:meth:`lint` for the account and region a plan is made in, which lets
+        a kind report ARNs of another account or region (SM041); the engine
+        calls this one. The default is :meth:`lint`."""
+        return self.lint()
+
     def replacement(self, before: State, after: State) -> str | None:
         """Why going from ``before`` to ``after`` deletes and re-creates the resource
         (a setting AWS cannot change in place), or ``None`` for an update in place.

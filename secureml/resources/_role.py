@@ -30,6 +30,7 @@ from secureml.policy import (
     Finding,
     PolicyDocument,
     lint,
+    lint_managed_policies,
 )
 from secureml.resources._base import (
     OWNER_TAG,
@@ -198,11 +199,29 @@ class Role(Resource):
                 yield p.key
 
     def lint(self) -> list[Finding]:
-        """The persona's findings (or those of the role's own policies)."""
+        """The persona's findings (or those of the role's own policies), and
+        SM042 for broad AWS managed policies attached."""
+        return self.lint_in(None, None)
+
+    def lint_in(self, account_id: str | None, region: str | None) -> list[Finding]:
+        """:meth:`lint` in this account and region (SM041 sees other accounts)."""
         persona = self.persona
         if persona is not None:
-            return list(self._memo.get("lint", lambda: tuple(persona.lint())))
-        return [f for doc in self.policies for f in lint(doc)]
+            findings = list(self._memo.get(
+                ("lint", account_id, region),
+                lambda: tuple(persona.lint(account_id=account_id, region=region)),
+            ))
+            extra = [p for p in self._managed_arns() if p not in persona.managed_policies]
+        else:
+            findings = [
+                f for doc in self.policies
+                for f in lint(doc, account_id=account_id, region=region)
+            ]
+            extra = self._managed_arns()
+        return findings + lint_managed_policies(extra, self.describe())
+
+    def _managed_arns(self) -> list[str]:
+        return [p for p in self.managed_policies if isinstance(p, str)]
 
     def policy_name(self, index: int) -> str:
         """The name of the role's ``index``-th own policy (from 1)."""

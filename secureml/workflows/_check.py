@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
-from secureml.workflows._model import Expect, Request, Workflow, WorkflowSettings
+from secureml.settings import PrincipalTag
+from secureml.workflows._model import Expect, Request, Workflow, WorkflowSettings, context_for
 from secureml.workflows._registry import WORKFLOWS
 from secureml.workflows._violations import violations
 
@@ -142,6 +143,37 @@ class CheckReport:
         return "\n".join(lines)
 
 
+# The value a PrincipalTag scope gives the caller (and its team's resources).
+EXAMPLE_TEAM = "example-team"
+
+
+def _team_tags(
+    persona: Persona, request: Request, context: Mapping[str, Any]
+) -> dict[str, Any]:
+    """For a persona with a :class:`~secureml.Scope` of tags: the team's tags on
+    every SageMaker request, as the action takes them (on what a create makes,
+    ``aws:RequestTag``/``aws:TagKeys``; on what exists, ``aws:ResourceTag`` and
+    ``sagemaker:ResourceTag``), and the caller's own tag for a ``PrincipalTag``."""
+    scope = persona.scope
+    if scope is None or not scope.tags or not request.action.startswith("sagemaker:"):
+        return {}
+    values = {
+        k: EXAMPLE_TEAM if isinstance(v, PrincipalTag) else v for k, v in scope.tags.items()
+    }
+    out: dict[str, Any] = {
+        f"aws:PrincipalTag/{v.key}": EXAMPLE_TEAM
+        for v in scope.tags.values() if isinstance(v, PrincipalTag)
+    }
+    wanted: dict[str, Any] = {"aws:TagKeys": sorted(values)}
+    for k, v in values.items():
+        wanted |= {f"aws:RequestTag/{k}": v, f"aws:ResourceTag/{k}": v,
+                   f"sagemaker:ResourceTag/{k}": v}
+    if "aws:TagKeys" in context:  # the request's own tags, and the team's
+        wanted["aws:TagKeys"] = sorted({*context["aws:TagKeys"], *values})
+    out.update(context_for(request.action, wanted))
+    return out
+
+
 def _requires_met(requires: Iterable[str], names: set[str]) -> str | None:
     for need in requires:
         options = [o.strip() for o in need.split("|")]
@@ -200,6 +232,11 @@ def check_persona(
         # Global keys every request carries (the default bucket's grant names the
         # caller's account as ${aws:PrincipalAccount} when the account is unknown).
         context = {"aws:PrincipalAccount": settings.account_id, **request.context_dict()}
+        context.update(_team_tags(persona, request, context))
+        if request.action.startswith("s3:"):
+            # S3 puts the owner of the bucket in every request; the workflows'
+            # buckets are the persona's account's.
+            context.setdefault("s3:ResourceAccount", settings.account_id)
         ev = evaluate(docs, request.action, request.resource, context)
         ok = ev.allowed == (expected == "allow")
         results.append(

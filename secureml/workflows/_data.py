@@ -35,7 +35,19 @@ def studio_app(app_type: str, slug: str, title: str):  # type: ignore[no-untyped
         app_keys = {**space_keys, "sagemaker:InstanceTypes": (s.studio_instance_type,)}
         app = f"app/{s.domain_id}/{space}/{app_type.lower()}/default"
 
+        # Studio makes its calls with the user's execution role and sets the
+        # domain and user profile on them: policies name the caller's own profile
+        # as ${sagemaker:DomainId}/${sagemaker:UserProfileName} (AWS's Studio admin
+        # guide), so the requests carry them.
+        session = {
+            "sagemaker__DomainId": s.domain_id, "sagemaker__UserProfileName": s.user_profile,
+        }
+
         def reqs() -> Iterator[Request]:
+            for req in _reqs():
+                yield req.with_context(**session)
+
+        def _reqs() -> Iterator[Request]:
             yield sm(s, "DescribeDomain", f"domain/{s.domain_id}", "Studio: open the domain")
             yield sm(s, "DescribeUserProfile", f"user-profile/{s.domain_id}/{s.user_profile}",
                      "Studio: read the user profile")
@@ -51,7 +63,8 @@ def studio_app(app_type: str, slug: str, title: str):  # type: ignore[no-untyped
                               tags=domain_tag)
             yield sm(s, "DescribeApp", app, f"Studio: wait for {title}")
             yield sm(s, "ListApps", "*", "Studio: list apps")
-            yield sm(s, "DeleteApp", app, f"Studio: stop {title}")
+            yield sm(s, "DeleteApp", app, f"Studio: stop {title}",
+                     **{k.replace(":", "__"): v for k, v in space_keys.items()})  # type: ignore[arg-type]
 
         return Workflow(f"studio-{slug}", f"Open {title} in a private Studio space", reqs())
 

@@ -168,6 +168,19 @@ def _activity_input(persona: Persona, field: str) -> tuple[str, ...]:
     return ()
 
 
+def _scoped_names(persona: Persona) -> dict[str, str]:
+    prefix = persona.scope.name_prefix if persona.scope is not None else None
+    return {"name": f"{prefix}wf", "user_profile": f"{prefix}alice"} if prefix else {}
+
+
+def _approves(persona: Persona) -> bool:
+    for activity in persona.activities:
+        approve = getattr(activity, "approve", None)
+        if activity.name == "Manage Models":
+            return approve if approve is not None else persona.kind == "MLOps"
+    return persona.kind == "MLOps"
+
+
 @attrs.frozen
 class WorkflowSettings:
     """What workflows are built for: where they run, the names they use, and the
@@ -200,6 +213,8 @@ class WorkflowSettings:
     user_profile: str = "alice"
     name: str = "wf"
     """Prefix of the SageMaker resource names the workflows make."""
+    approves: bool = True
+    """Whether the persona approves model versions (MLOps, or ``ManageModels(approve=True)``)."""
 
     @classmethod
     def for_persona(
@@ -244,6 +259,10 @@ class WorkflowSettings:
             instance_type=pick_instance_type(rails),
             studio_instance_type=pick_instance_type(rails, ("ml.t3.medium", "ml.m5.large")),
             gpu_instance_type=gpu,
+            approves=_approves(persona),
+            # A scoped persona names what it makes with its team's prefix, and so
+            # are its users' profiles (the Studio spaces it opens carry them).
+            **_scoped_names(persona),
         )
 
     # -- names and ARNs --------------------------------------------------------------

@@ -42,9 +42,10 @@ def register_model(s: WorkflowSettings) -> Workflow:
 def _approve(s: WorkflowSettings, group: str) -> Iterator[Request]:
     yield sm(s, "ListModelPackages", "*", "find the latest version")
     yield sm(s, "DescribeModelPackage", f"model-package/{group}/1", "read the version")
-    yield sm(s, "UpdateModelPackage", f"model-package/{group}/1",
-             "approve: UpdateModelPackage(ModelApprovalStatus=Approved)",
-             sagemaker__ModelApprovalStatus="Approved")
+    if s.approves:  # approving belongs to MLOps; others deploy an approved version
+        yield sm(s, "UpdateModelPackage", f"model-package/{group}/1",
+                 "approve: UpdateModelPackage(ModelApprovalStatus=Approved)",
+                 sagemaker__ModelApprovalStatus="Approved")
 
 
 def _model(s: WorkflowSettings, model: str, call: str) -> Iterator[Request]:

@@ -36,6 +36,7 @@ from secureml.policy import (
     Finding,
     PolicyDocument,
     lint,
+    lint_managed_policies,
     lint_persona,
     pack_statements,
 )
@@ -217,13 +218,18 @@ class PermissionSet(Resource):
         return ps
 
     def lint(self) -> list[Finding]:
-        """The persona's findings (or those of ``inline_policy``)."""
+        """The persona's findings (or those of ``inline_policy``), and SM042 for
+        broad AWS managed policies attached."""
         persona = self.persona
         if persona is not None:
-            return list(self._memo.get("lint", lambda: tuple(lint_persona(
+            findings = list(self._memo.get("lint", lambda: tuple(lint_persona(
                 persona, region=self.region, document=self._persona_document("aws")
             ))))
-        return lint(self.inline_policy) if self.inline_policy is not None else []
+            extra = [p for p in self.managed_policies if p not in persona.managed_policies]
+        else:
+            findings = lint(self.inline_policy) if self.inline_policy is not None else []
+            extra = list(self.managed_policies)
+        return findings + lint_managed_policies(extra, self.describe())
 
     def _persona_document(self, partition: str) -> PolicyDocument:
         persona = self.persona

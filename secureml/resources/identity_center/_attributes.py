@@ -1,0 +1,203 @@
+"""IAM Identity Center attributes for access control: the instance's mapping of
+session tags to identity-source attributes (``team`` from
+``${path:enterprise.department}``), which ``PrincipalTag`` scopes rest on.
+
+The configuration is one per instance and cannot be tagged, so ownership is
+recorded as a tag on the instance itself (``secureml:access-control-attributes``
+= the blueprint): an existing configuration without it is never changed or
+deleted unless the resource says ``adopt=True``. The tag is written before the
+configuration, so an apply that dies in between leaves nothing unowned.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import attrs
+from botocore.exceptions import ClientError
+
+from secureml.aws import error_code
+from secureml.resources._base import Observed, Resource, State
+from secureml.resources.identity_center._directory import Directory, directories
+from secureml.resources.identity_center._instance import IdentityCenter
+
+if TYPE_CHECKING:
+    from secureml.aws import AwsContext
+
+__all__ = ["OWNER_KEY", "AccessControlAttributes"]
+
+OWNER_KEY = "secureml:access-control-attributes"
+"""The instance tag that records which blueprint owns its attribute configuration."""
+
+_NOT_FOUND = frozenset({"ResourceNotFoundException"})
+_KEY = re.compile(r"^[\w+=,.@:/-]{1,128}$")
+_MAX_ATTRIBUTES = 50
+
+
+def _attributes(
+    value: Mapping[str, str | Iterable[str]],
+) -> Mapping[str, tuple[str, ...]]:
+    return MappingProxyType(
+        {k: (v,) if isinstance(v, str) else tuple(v) for k, v in sorted(dict(value).items())}
+    )
+
+
+@attrs.frozen
+class AccessControlAttributes(Resource):
+    """The Identity Center instance's attributes for access control: each key
+    becomes a session tag (``aws:PrincipalTag/<key>``) of the workforce's
+    sessions, its value taken from the identity source.
+
+    >>> abac = AccessControlAttributes({"team": "${path:enterprise.department}"})
+    >>> abac.key, dict(abac.attributes)
+    ('sso-access-control-attributes/identity-center', {'team': ('${path:enterprise.department}',)})
+    """
+
+    kind: ClassVar[str] = "sso-access-control-attributes"
+    taggable: ClassVar[bool] = False
+
+    attributes: Mapping[str, tuple[str, ...]] = attrs.field(converter=_attributes, hash=False)
+    identity_center: IdentityCenter = attrs.field(factory=IdentityCenter)
+    adopt: bool = False
+
+    @property
+    def name(self) -> str:
+        """``identity-center``: one configuration per instance."""
+        return "identity-center"
+
+    def describe(self) -> str:
+        """``Identity Center attributes for access control``."""
+        return "Identity Center attributes for access control"
+
+    def validate(self) -> list[str]:
+        """Keys and sources as AWS takes them."""
+        problems = list(self.identity_center.problems())
+        where = "AccessControlAttributes"
+        if not self.attributes:
+            problems.append(f"{where}: give at least one attribute, e.g. "
+                            "{'team': '${path:enterprise.department}'}")
+        if len(self.attributes) > _MAX_ATTRIBUTES:
+            problems.append(f"{where}: {len(self.attributes)} attributes; AWS allows at most "
+                            f"{_MAX_ATTRIBUTES}")
+        for key, sources in self.attributes.items():
+            if not _KEY.match(key) or key.lower().startswith("aws:"):
+                problems.append(f"{where}: key {key!r} is not a tag key AWS accepts (1-128 "
+                                "letters, digits and _+=,.@:/-, not starting with aws:)")
+            if len(sources) != 1 or not sources[0]:
+                problems.append(f"{where}[{key!r}]: give exactly one source, e.g. "
+                                "'${path:enterprise.department}' or '${path:name.givenName}'")
+        return problems
+
+    # -- state -------------------------------------------------------------------------------
+
+    def desired(self, ctx: AwsContext) -> State:
+        """The attributes, by key."""
+        return {"attributes": {k: list(v) for k, v in self.attributes.items()}}
+
+    def _dir(self, ctx: AwsContext) -> Directory:
+        return directories(ctx).directory(self.identity_center)
+
+    def read(self, ctx: AwsContext) -> Observed | None:
+        """The instance's configuration, or ``None``; the owner from the instance's tag."""
+        d = self._dir(ctx)
+        inst = d.instance.arn
+        try:
+            raw = d.ctx.call(
+                "sso-admin", "describe_instance_access_control_attribute_configuration",
+                resource=self.key, InstanceArn=inst,
+            )
+        except ClientError as exc:
+            if error_code(exc) in _NOT_FOUND:
+                return None
+            raise d.ctx.wrap_error(self.key, "DescribeInstanceAccessControlAttributeConfiguration",
+                                   exc) from exc
+        config = raw.get("InstanceAccessControlAttributeConfiguration") or {}
+        attributes = {
+            a["Key"]: list(a["Value"]["Source"]) for a in config.get("AccessControlAttributes", [])
+        }
+        return Observed(
+            state={"attributes": dict(sorted(attributes.items()))},
+            owner=_instance_tags(d).get(OWNER_KEY),
+            extra={"instance_arn": inst},
+        )
+
+    # -- changing ------------------------------------------------------------------------------
+
+    def create(self, ctx: AwsContext, desired: State) -> None:
+        """Tag the instance as ours, then create the configuration (updated instead
+        when a retry finds it there)."""
+        d = self._dir(ctx)
+        _tag(d, self.key, ctx.blueprint)
+        try:
+            d.ctx.call("sso-admin", "create_instance_access_control_attribute_configuration",
+                       resource=self.key, InstanceArn=d.instance.arn,
+                       InstanceAccessControlAttributeConfiguration=_config(desired))
+        except ClientError as exc:
+            if error_code(exc) != "ConflictException":
+                raise d.ctx.wrap_error(
+                    self.key, "CreateInstanceAccessControlAttributeConfiguration", exc
+                ) from exc
+            self._update(d, desired)
+
+    def update(self, ctx: AwsContext, observed: Observed, desired: State) -> None:
+        """Record the ownership (when adopting) and replace the attributes."""
+        d = self._dir(ctx)
+        if observed.owner != ctx.blueprint:
+            _tag(d, self.key, ctx.blueprint)
+        self._update(d, desired)
+
+    def _update(self, d: Directory, desired: State) -> None:
+        d.ctx.call("sso-admin", "update_instance_access_control_attribute_configuration",
+                   resource=self.key, InstanceArn=d.instance.arn,
+                   InstanceAccessControlAttributeConfiguration=_config(desired))
+
+    def delete(self, ctx: AwsContext, observed: Observed) -> None:
+        """Delete the configuration, then the ownership tag."""
+        d = self._dir(ctx)
+        try:
+            d.ctx.call("sso-admin", "delete_instance_access_control_attribute_configuration",
+                       resource=self.key, InstanceArn=d.instance.arn)
+        except ClientError as exc:
+            if error_code(exc) not in _NOT_FOUND:
+                raise d.ctx.wrap_error(
+                    self.key, "DeleteInstanceAccessControlAttributeConfiguration", exc
+                ) from exc
+        d.ctx.call("sso-admin", "untag_resource", resource=self.key, InstanceArn=d.instance.arn,
+                   ResourceArn=d.instance.arn, TagKeys=[OWNER_KEY])
+
+    @classmethod
+    def discover(cls, ctx: AwsContext, blueprint: str) -> Iterator[AccessControlAttributes]:
+        """The default instance's configuration when its tag names ``blueprint``."""
+        for d in directories(ctx).readable([]):
+            try:
+                owner = _instance_tags(d).get(OWNER_KEY)
+            except ClientError:
+                continue
+            if owner == blueprint:
+                yield cls({"_": "_"}, identity_center=IdentityCenter(
+                    instance_arn=d.instance.arn, identity_store_id=d.instance.identity_store_id,
+                    region=d.instance.region,
+                ))
+
+
+def _config(desired: State) -> dict[str, Any]:
+    return {
+        "AccessControlAttributes": [
+            {"Key": k, "Value": {"Source": list(v)}}
+            for k, v in sorted(desired["attributes"].items())
+        ]
+    }
+
+
+def _instance_tags(d: Directory) -> dict[str, str]:
+    tags = d.ctx.paginate("sso-admin", "list_tags_for_resource", "Tags",
+                          InstanceArn=d.instance.arn, ResourceArn=d.instance.arn)
+    return {t["Key"]: t["Value"] for t in tags}
+
+
+def _tag(d: Directory, key: str, blueprint: str) -> None:
+    d.ctx.call("sso-admin", "tag_resource", resource=key, InstanceArn=d.instance.arn,
+               ResourceArn=d.instance.arn, Tags=[{"Key": OWNER_KEY, "Value": blueprint}])
