@@ -9,7 +9,9 @@ moto differs from AWS where an apply that lost an answer sends a create again:
 - sso-admin ``CreatePermissionSet`` of an existing name makes a second one (AWS:
   ``ConflictException``, "PermissionSet with name X already exists."), and
   ``CreateAccountAssignment`` of an existing assignment appends a duplicate
-  (AWS keeps one assignment per account, permission set and principal).
+  (AWS keeps one assignment per account, permission set and principal);
+- concurrent requests can corrupt moto's in-memory backends (AWS serves them
+  safely): moto answers one request at a time here.
 
 :func:`moto_aws` patches those handlers of moto's own request layer, backed by
 moto's own state, for as long as the context lasts, together with the
@@ -23,13 +25,16 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+import threading
 from collections.abc import Iterator
 from typing import Any
 from unittest import mock
 from xml.etree import ElementTree
 
 from moto.cloudtrail.models import CloudTrailBackend
+from moto.core.botocore_stubber import BotocoreStubber
 from moto.core.exceptions import JsonRESTError
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.s3.responses import S3Response
 from moto.ssoadmin.exceptions import ConflictException
 from moto.ssoadmin.models import SSOAdminBackend
@@ -116,7 +121,31 @@ def create_account_assignment(self: Any, *args: str, **kwargs: str) -> Any:
     return _original_create_account_assignment(self, *args, **kwargs)
 
 
+_REQUESTS = threading.RLock()
+"""One request at a time through moto's backends. AWS serves concurrent requests
+safely; moto's in-memory backends do not (one request iterates a dict while another
+adds to it: ``dictionary changed size during iteration``), and secureml's engine
+sends up to ``max_workers`` requests at once."""
+
+_original_stubber_call = BotocoreStubber.__call__
+_original_dispatch = DomainDispatcherApplication.__call__
+
+
+def stubber_call(self: Any, event_name: str, request: Any, **kwargs: Any) -> Any:
+    """moto's in-process answer to a request (``mock_aws``), one request at a time."""
+    with _REQUESTS:
+        return _original_stubber_call(self, event_name, request, **kwargs)
+
+
+def dispatch(self: Any, environ: dict[str, Any], start_response: Any) -> Any:
+    """moto's server answer to a request (``--local``), one request at a time."""
+    with _REQUESTS:
+        return _original_dispatch(self, environ, start_response)
+
+
 _PATCHES: tuple[tuple[Any, str, Any], ...] = (
+    (BotocoreStubber, "__call__", stubber_call),
+    (DomainDispatcherApplication, "__call__", dispatch),
     (S3Response, "_bucket_response_put", bucket_response_put),
     (CloudTrailBackend, "create_trail", create_trail),
     (SSOAdminBackend, "create_permission_set", create_permission_set),

@@ -117,3 +117,32 @@ def test_results_hold_whatever_thread_finished_first() -> None:
     wrapped.__cause__ = KeyError("k")
     with pytest.raises(AssertionError):
         _assert_clear([wrapped])
+
+
+def test_moto_answers_concurrent_requests_safely_as_aws_does() -> None:
+    """The engine sends up to max_workers requests at once. moto's IAM backend alone
+    fails them now and then (a dict changed while another request iterates it);
+    secureml's moto completion answers one request at a time, so 8 threads creating
+    and attaching policies all succeed."""
+    import json
+    from concurrent.futures import ThreadPoolExecutor
+
+    from secureml.testing import mock_session
+
+    document = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::b"}]})
+    with mock_session() as session:
+        iam = session.client("iam")
+        for r in range(8):
+            iam.create_role(RoleName=f"r{r}", AssumeRolePolicyDocument="{}")
+
+        def work(r: int) -> None:
+            for i in range(40):
+                arn = iam.create_policy(PolicyName=f"p{r}-{i}", PolicyDocument=document)
+                iam.attach_role_policy(RoleName=f"r{r}", PolicyArn=arn["Policy"]["Arn"])
+                iam.detach_role_policy(RoleName=f"r{r}", PolicyArn=arn["Policy"]["Arn"])
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            list(pool.map(work, range(8)))
+        pages = iam.get_paginator("list_policies").paginate(Scope="Local")
+        assert sum(len(page["Policies"]) for page in pages) == 320
