@@ -624,10 +624,10 @@ def test_readme_tour_commands_are_real(
         for line in block.splitlines()
         if line.startswith("secureml ")
     ]
-    assert len(tour) == 4
+    assert len(tour) == 5
     for line in tour:
         argv = shlex.split(line)[1:]
-        if argv[0] in ("policies", "lint"):
+        if argv[0] in ("policies", "lint", "check"):
             code, out, _ = _run(capsys, *argv)
             assert code == 0, line
             assert out
