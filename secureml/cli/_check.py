@@ -14,8 +14,6 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from secureml.errors import SecureMLError
-
 if TYPE_CHECKING:
     from secureml.cli import _Out
 
@@ -53,16 +51,10 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
 def run(args: argparse.Namespace, out: _Out) -> int:
     """Run ``secureml check``."""
     from secureml.blueprint_file import load
+    from secureml.cli import _selected  # the package that loaded this module
 
     bf = load(args.file, region=args.region)
-    names = list(bf.personas)
-    wanted = args.persona or names
-    unknown = [n for n in wanted if n not in bf.personas]
-    if unknown:
-        raise SecureMLError(
-            f"--persona: no persona {', '.join(map(repr, unknown))} in {bf.source}; "
-            f"it has: {', '.join(names) or 'none'}"
-        )
+    wanted = _selected(args, bf)
     reports = [
         bf.personas[n].check(account_id=args.account_id, region=bf.region) for n in wanted
     ]
