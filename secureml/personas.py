@@ -112,11 +112,12 @@ def _pass_roles(value: Iterable[object] | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(out))
 
 
-def _role_personas(value: Iterable[Persona | str] | Persona | str | None) -> tuple[Persona, ...]:
-    if value is None or isinstance(value, str):
-        return ()
+def _role_personas(value: object) -> tuple[Persona, ...]:
+    # The personas among pass_roles; whatever else was given, _pass_roles reports.
     if isinstance(value, Persona):
         return (value,)
+    if value is None or isinstance(value, str) or not isinstance(value, Iterable):
+        return ()
     return tuple(v for v in value if isinstance(v, Persona))
 
 
@@ -652,7 +653,7 @@ def _build(
         _activities(activities) if activities is not None else tuple(cls() for cls in defaults)
     )
     roles = given.get("pass_roles")
-    if roles is not None and not isinstance(roles, str | Persona):
+    if isinstance(roles, Iterable) and not isinstance(roles, str | Persona):
         given["pass_roles"] = roles = list(roles)  # read twice: names and personas
     given["role_personas"] = roles
     return Persona(name=name, kind=kind, activities=acts, **given)

@@ -77,12 +77,19 @@ def test_the_persona_defaults_are_not_sm041_in_their_own_account_and_region() ->
     ]))]
 
 
-def test_a_role_in_another_account_to_pass_is_sm041_once_the_account_is_known() -> None:
+def test_a_role_in_another_account_to_pass_is_refused_once_the_account_is_known() -> None:
+    """Issue 15: a pass role in another account is refused, not reported (a role of
+    another account can never be passed); other resources of another account, which
+    can be legitimate (a shared ECR repository), are SM041."""
     ds = sm.DataScientist("team-a-ds", buckets=["team-a-data"], pass_roles=[OTHER_ROLE])
 
     assert "SM041" not in _codes(ds, account=None)
-    [finding] = [f for f in ds.lint(account_id=ACCOUNT, region=REGION) if f.code == "SM041"]
-    assert f"{OTHER_ROLE} (account 444455556666)" in finding.message
+    with pytest.raises(sm.ValidationError, match="only roles of the same account"):
+        ds.lint(account_id=ACCOUNT, region=REGION)
+    shared = "arn:aws:ecr:us-east-1:444455556666:repository/shared"
+    compute = sm.Compute("team-a-compute", buckets=["team-a-data"], ecr_repositories=[shared])
+    [finding] = [f for f in compute.lint(account_id=ACCOUNT, region=REGION) if f.code == "SM041"]
+    assert shared in finding.message
 
 
 @pytest.mark.parametrize(
@@ -140,19 +147,21 @@ def test_passing_a_role_with_data_access_is_sm044_naming_the_path() -> None:
 def test_widening_findings_appear_in_the_plan(session: boto3.Session) -> None:
     account = session.client("sts").get_caller_identity()["Account"]
     ds = (
-        sm.DataScientist("team-a-ds", buckets=["team-a-data"], pass_roles=[OTHER_ROLE])
+        sm.DataScientist("team-a-ds", buckets=["team-a-data"], pass_roles=["team-a-compute"])
         .with_activities(act.S3FullAccess())
         .with_managed_policies(AWS_POLICY + "AmazonSageMakerFullAccess")
     )
     ops = sm.Role("ops", managed_policies=[AWS_POLICY + "IAMFullAccess"])
-    bp = sm.Blueprint("bp", [ds.role(), ops])
+    compute = sm.Compute("team-a-compute", buckets=["team-a-data"],
+                         ecr_repositories=["arn:aws:ecr:us-east-1:444455556666:repository/shared"])
+    bp = sm.Blueprint("bp", [ds.role(), ops, compute.role()])
 
     plan = bp.plan(session=session)
 
     by_key = {(c.key, f.code) for c, f in plan.findings}
     assert {
         ("iam-role/team-a-ds", "SM040"),
-        ("iam-role/team-a-ds", "SM041"),  # the role in another account: the plan knows its own
+        ("iam-role/team-a-compute", "SM041"),  # another account: the plan knows its own
         ("iam-role/team-a-ds", "SM042"),
         ("iam-role/ops", "SM042"),
     } <= by_key

@@ -21,6 +21,7 @@ from botocore.exceptions import ClientError
 
 from secureml.aws import error_code
 from secureml.resources._base import Observed, Resource, State
+from secureml.resources._kinds import register_kind
 from secureml.resources.identity_center._directory import Directory, directories
 from secureml.resources.identity_center._instance import IdentityCenter
 
@@ -45,6 +46,7 @@ def _attributes(
     )
 
 
+@register_kind
 @attrs.frozen
 class AccessControlAttributes(Resource):
     """The Identity Center instance's attributes for access control: each key
