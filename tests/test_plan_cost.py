@@ -55,6 +55,8 @@ OTHER_KINDS = {
     "cloudtrail:ListTrails": 1,
     "sso-admin:ListInstances": 1,
     "sso-admin:ListPermissionSets": 1,
+    # The access control attributes' owner tag, on the Identity Center instance.
+    "sso-admin:ListTagsForResource": 1,
 }
 
 
