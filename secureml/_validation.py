@@ -110,9 +110,9 @@ def problem(field: str, value: object, message: str, *path: str | int) -> Proble
     whose text is ``"{field}: {message}"`` (today's wording); ``path`` adds list indices.
 
     >>> problem("buckets", "B", "'B' is bad", 0)
-    Problem(path=('buckets', 0), value='B', message="buckets: 'B' is bad")
+    Problem(path=('buckets', 0), value='B', message="buckets: 'B' is bad", detail="'B' is bad")
     """
-    return Problem((*field.split("."), *path), value, f"{field}: {message}")
+    return Problem((*field.split("."), *path), value, f"{field}: {message}", detail=message)
 
 
 def refuse(field: str, value: object, message: str) -> ValidationError:
@@ -514,9 +514,7 @@ def check_unique(names: Iterable[str], what: str) -> None:
         raise ValidationError(f"duplicate {what}: {dupes}; each must be unique")
 
 
-def checker(
-    where: str, problems: list[Problem] | list[Problem | str]
-) -> Callable[..., None]:
+def checker(where: str, problems: list[Problem]) -> Callable[..., None]:
     """A function that runs one of these validators and, instead of raising,
     appends its problems to ``problems`` prefixed with ``where`` (so a whole
     object, or a whole blueprint, reports every problem at once). ``at=`` gives
@@ -534,9 +532,10 @@ def checker(
             fn(*args, **kwargs)
         except ValidationError as exc:
             for p in exc.problems:
-                path = p.path if at is None else (*p.path, at)
-                message = f"{where}: {p.message}" if where else p.message
-                problems.append(Problem(path, p.value, message))
+                seen = p.within(where)
+                if at is not None:
+                    seen = attrs.evolve(seen, path=(*seen.path, at))
+                problems.append(seen)
 
     return check
 

@@ -53,17 +53,26 @@ class Problem:
     ``value`` is the value refused (``None`` when a value is missing);
     ``message`` says what was wrong, what is allowed and how to fix it, and is
     what ``str()`` gives. Nobody needs to parse the message to learn where.
+    ``detail`` is the message without its field label (``"'Bad' is not a valid
+    S3 bucket name"`` for the message ``"buckets: 'Bad' is not ..."``), for a
+    reader that shows the path already (a blueprint file's ``file:line:col``);
+    it is the message when there is no label.
 
     >>> p = Problem(("buckets", 0), "Bad", "buckets: 'Bad' is not a valid S3 bucket name")
     >>> p.path, p.value
     (('buckets', 0), 'Bad')
     >>> str(p.within("persona 'x'"))
     "persona 'x': buckets: 'Bad' is not a valid S3 bucket name"
+    >>> Problem(("buckets", 0), "Bad", "buckets: 'Bad' is bad", detail="'Bad' is bad").detail
+    "'Bad' is bad"
     """
 
     path: tuple[PathPart, ...] = attrs.field(converter=_path)
     value: Any = attrs.field(hash=False)  # may be unhashable (a list): not in the hash
     message: str
+    detail: str = attrs.field(
+        default=attrs.Factory(lambda self: self.message, takes_self=True), kw_only=True
+    )
 
     def __str__(self) -> str:
         return self.message
@@ -77,8 +86,14 @@ class Problem:
     def within(self, where: str = "", *path: PathPart) -> Problem:
         """This problem seen from an enclosing object: ``where`` prefixes the
         message (``"persona 'x'"``) and ``path`` the field path."""
-        message = f"{where}: {self.message}" if where else self.message
-        return Problem((*path, *self.path), self.value, message)
+        if not where:
+            return Problem((*path, *self.path), self.value, self.message, detail=self.detail)
+        return Problem(
+            (*path, *self.path),
+            self.value,
+            f"{where}: {self.message}",
+            detail=f"{where}: {self.detail}",
+        )
 
     @classmethod
     def of(cls, problem: Problem | str) -> Problem:

@@ -377,8 +377,7 @@ class Persona(Readable):
                     )
                 except ValidationError as exc:
                     problems += [
-                        Problem((*path, i), p.value, f"{where}: {p.message}")
-                        for p in exc.problems
+                        attrs.evolve(p.within(where), path=(*path, i)) for p in exc.problems
                     ]
         if problems:
             raise ValidationError(problems)

@@ -11,7 +11,7 @@ import pytest
 
 import secureml as sm
 from secureml._moto_sso import moto_identity_center
-from secureml.errors import OwnershipError
+from secureml.errors import OwnershipError, ValidationError
 from secureml.resources.identity_center._attributes import OWNER_KEY
 
 DEPARTMENT = "${path:enterprise.department}"
@@ -137,5 +137,7 @@ def test_moto_answers_a_repeated_create_as_aws_does(
 def test_bad_input_is_refused_before_any_call(
     attributes: dict[str, object], message: str
 ) -> None:
-    problems = sm.AccessControlAttributes(attributes).validate()  # type: ignore[arg-type]
-    assert any(message in p for p in problems), problems
+    with pytest.raises(ValidationError) as err:
+        sm.AccessControlAttributes(attributes)  # type: ignore[arg-type]
+    assert any(message in p.message for p in err.value.problems), err.value.problems
+    assert all(p.path[:1] == ("attributes",) for p in err.value.problems)

@@ -637,19 +637,19 @@ def test_an_untagged_policy_at_a_roles_policy_path_is_never_deleted(
 
 
 def test_bad_role_input_is_reported_before_any_call(calls: CallRecorder) -> None:
+    # Each is refused on the line that makes it, with every problem and its field.
     with pytest.raises(ValidationError) as err:
-        blueprint(
-            sm.Role(
-                "x" * 65,
-                policies=[_doc("s3:GetObject")],
-                path="no-slash",
-                max_session_duration="PT13H",
-                tags={OWNER_TAG: "x", "aws:thing": "y"},
-                managed_policies=["not-an-arn"],
-            ),
-            sm.ManagedPolicy("p", sm.PolicyDocument()),
+        sm.Role(
+            "x" * 65,
+            policies=[_doc("s3:GetObject")],
+            path="no-slash",
+            max_session_duration="PT13H",
+            tags={OWNER_TAG: "x", "aws:thing": "y"},
+            managed_policies=["not-an-arn"],
         )
-    text = str(err.value)
+    with pytest.raises(ValidationError) as policy_err:
+        sm.ManagedPolicy("p", sm.PolicyDocument())
+    text = str(err.value) + str(policy_err.value)
     for fragment in (
         "1-64 characters",
         "path 'no-slash'",
@@ -660,6 +660,11 @@ def test_bad_role_input_is_reported_before_any_call(calls: CallRecorder) -> None
         "no statement",
     ):
         assert fragment in text, fragment
+    assert {p.path for p in err.value.problems} == {
+        ("name",), ("path",), ("max_session_duration",), ("tags", OWNER_TAG),
+        ("tags", "aws:thing"), ("managed_policies", 0),
+    }
+    assert [p.path for p in policy_err.value.problems] == [("document",)]
     assert calls.calls == []
 
 

@@ -42,15 +42,26 @@ def _resources(value: Iterable[Any]) -> tuple[Any, ...]:
     return tuple(out)
 
 
+def _own_problems(resource: Resource, index: int) -> list[Problem]:
+    """The problems of a resource that is not an attrs class (so not checked when made)."""
+    try:
+        found = list(resource.problems())
+    except ValidationError as exc:  # a resource that raises instead of returning
+        found = list(exc.problems)
+    return [Problem.of(p).within(resource.key, "resources", index) for p in found]
+
+
 @attrs.frozen
 class Blueprint:
     """A named set of resources deployed as one: :meth:`plan` shows what would
     change, :meth:`apply` converges the account to it.
 
-    The whole blueprint is validated when it is built (each resource's own
-    input, duplicate keys, dependencies on resources it does not contain, the
-    name); every problem is reported in one
-    :class:`~secureml.errors.ValidationError`, before any AWS call.
+    The whole blueprint is validated when it is built (duplicate keys,
+    dependencies on resources it does not contain, conflicts, the name; each
+    resource was checked when it was made); every problem is reported in one
+    :class:`~secureml.errors.ValidationError`, before any AWS call. A blueprint
+    and its resources are frozen, so :meth:`plan` and :meth:`apply` need no
+    second check.
 
     ``max_workers`` bounds how many resources are read or changed at once;
     ``region`` overrides the session's; ``retry`` replaces the default
@@ -147,10 +158,9 @@ class Blueprint:
         keys = {r.key for _, r in good}
         valid: list[tuple[int, Resource]] = []
         for i, r in good:
-            try:
-                own = [Problem.of(p).within(r.key, "resources", i) for p in r.validate()]
-            except ValidationError as exc:  # a resource that raises instead of returning
-                own = list(exc.within(r.key, "resources", i))
+            # An attrs resource was checked when it was made (Resource.__attrs_post_init__);
+            # another kind's own problems are found here.
+            own = [] if attrs.has(type(r)) else _own_problems(r, i)
             problems.extend(own)
             if not own:
                 valid.append((i, r))
@@ -171,12 +181,6 @@ class Blueprint:
             # Only resources with valid input can say what they manage.
             problems.extend(_conflicts(valid, self.name))
         return problems
-
-    def validate(self) -> None:
-        """Raise :class:`~secureml.errors.ValidationError` listing every problem."""
-        problems = self.problems()
-        if problems:
-            raise ValidationError(problems)
 
     # -- AWS -----------------------------------------------------------------------------
 
@@ -202,7 +206,6 @@ class Blueprint:
         Raises :class:`~secureml.errors.OwnershipError` when a resource of the
         same name exists and is not this blueprint's (unless it says ``adopt``).
         """
-        self.validate()
         return build_plan(
             self.name, self.resources, self.context(session), prune=prune,
             max_workers=self.max_workers,
@@ -235,7 +238,6 @@ class Blueprint:
         :class:`~secureml.errors.ConvergenceError` whose ``applied`` lists the
         changes already made.
         """
-        self.validate()
         ctx = self.context(session)
         _check_split_permission_sets(self.resources, ctx)
         plan = build_plan(

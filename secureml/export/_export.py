@@ -153,7 +153,6 @@ def to_cloudformation(
     (a template over 500 resources or 1 MB, an audit bucket with one fixed name,
     account Block Public Access with settings off).
     """
-    blueprint.validate()
     for target in targets:
         if not re.match(_OU, target):
             raise ValidationError(

@@ -156,58 +156,69 @@ class AuditTrail(Resource):
     )
     adopt: bool = attrs.field(default=False, kw_only=True, validator=adopt_flag)
 
-    def __attrs_post_init__(self) -> None:
-        problems = self._problems()
-        if problems:
-            raise ValidationError(problems)
-
-    def _problems(self) -> list[Problem | str]:
+    def problems(self) -> list[Problem]:
+        """Problems with the input (a trail is refused at construction if it has any)."""
         where = f"AuditTrail({self.name!r})"
-        problems: list[Problem | str] = []
+        problems = super().problems()
         if not isinstance(self.name, str) or not _TRAIL_NAME.match(self.name) or any(
             pair in self.name for pair in ("..", "._", ".-", "_.", "-.", "__", "--", "_-", "-_")
         ):
-            problems.append(
+            problems.append(Problem(
+                "name", self.name,
                 f"{where}: name {self.name!r} is not a valid trail name (3-128 characters: "
                 "letters, digits, '.', '_' and '-', starting and ending with a letter or digit, "
-                "no two of '._-' next to each other)"
-            )
+                "no two of '._-' next to each other)",
+            ))
 
         check = checker(where, problems)
 
         check(check_bucket_name, self.bucket, "bucket")
         if self.kms_key_arn is not None:
             check(check_kms_key_arn, self.kms_key_arn, "kms_key_arn")
-        for b in self.data_event_buckets:
-            check(check_bucket_name, b, "data_event_buckets")
+        for i, b in enumerate(self.data_event_buckets):
+            check(check_bucket_name, b, "data_event_buckets", at=i)
         if self.bucket in self.data_event_buckets:
-            problems.append(
+            problems.append(Problem(
+                "data_event_buckets", self.bucket,
                 f"{where}: data_event_buckets contains the trail's own bucket {self.bucket!r}; "
-                "logging data events on it would log the trail's own writes, endlessly"
-            )
+                "logging data events on it would log the trail's own writes, endlessly",
+            ))
         if len(self.data_event_buckets) > _MAX_SELECTOR_VALUES - 20:
-            problems.append(
+            problems.append(Problem(
+                "data_event_buckets", len(self.data_event_buckets),
                 f"{where}: {len(self.data_event_buckets)} data_event_buckets is more than a "
-                f"trail's advanced event selectors can hold (about {_MAX_SELECTOR_VALUES - 20})"
-            )
-        for t in self.sagemaker_data_events:
+                f"trail's advanced event selectors can hold (about {_MAX_SELECTOR_VALUES - 20})",
+            ))
+        for i, t in enumerate(self.sagemaker_data_events):
             if t not in SAGEMAKER_DATA_EVENT_TYPES:
-                problems.append(
+                problems.append(Problem(
+                    ("sagemaker_data_events", i), t,
                     f"{where}: sagemaker_data_events: {t!r} is not one of "
                     f"{list(SAGEMAKER_DATA_EVENT_TYPES)}, the SageMaker data event types "
                     "CloudTrail offers (InvokeEndpoint and InvokeEndpointAsync are recorded by "
-                    "none of them)"
-                )
+                    "none of them)",
+                    detail=f"{where}: {t!r} is not one of "
+                    f"{list(SAGEMAKER_DATA_EVENT_TYPES)}, the SageMaker data event types "
+                    "CloudTrail offers (InvokeEndpoint and InvokeEndpointAsync are recorded by "
+                    "none of them)",
+                ))
         for k, v in self.tags.items():
             if not isinstance(k, str) or not isinstance(v, str) or k == OWNER_TAG:
-                problems.append(
+                problems.append(Problem(
+                    ("tags", str(k)), v,
                     f"{where}: tag {k!r}={v!r}: tags are strings, and {OWNER_TAG!r} is set by "
-                    "secureml"
-                )
+                    "secureml",
+                ))
         if self.lifecycle is not None and not isinstance(self.lifecycle, Lifecycle):
-            problems.append(f"{where}: lifecycle must be a Lifecycle, got {self.lifecycle!r}")
+            problems.append(Problem(
+                "lifecycle", self.lifecycle,
+                f"{where}: lifecycle must be a Lifecycle, got {self.lifecycle!r}",
+            ))
         if self.object_lock is not None and not isinstance(self.object_lock, ObjectLock):
-            problems.append(f"{where}: object_lock must be an ObjectLock, got {self.object_lock!r}")
+            problems.append(Problem(
+                "object_lock", self.object_lock,
+                f"{where}: object_lock must be an ObjectLock, got {self.object_lock!r}",
+            ))
         return problems
 
 
@@ -231,10 +242,6 @@ class AuditTrail(Resource):
     def describe(self) -> str:
         """One line for plans."""
         return f"CloudTrail trail {self.name} into s3://{self.bucket}"
-
-    def validate(self) -> list[Problem | str]:
-        """Problems with the input (always empty: the constructor refuses bad input)."""
-        return self._problems()
 
     def trail_arn(self, ctx: AwsContext) -> str:
         """This trail's ARN (home region: the context's region)."""

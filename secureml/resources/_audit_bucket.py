@@ -23,7 +23,7 @@ import attrs
 from botocore.exceptions import ClientError
 
 from secureml.aws import AwsContext, error_code
-from secureml.errors import AWSCallError, OwnershipError, ValidationError
+from secureml.errors import AWSCallError, OwnershipError, Problem, ValidationError
 from secureml.policy import PolicyDocument, Statement
 from secureml.resources._base import OWNER_TAG, State
 from secureml.resources._public_access import SETTINGS, bucket_region
@@ -39,6 +39,11 @@ STORAGE_CLASSES = ("GLACIER", "DEEP_ARCHIVE", "GLACIER_IR", "STANDARD_IA", "ONEZ
 CLOUDTRAIL = "cloudtrail.amazonaws.com"
 # Without s3:TagResource, CreateBucket with tags is refused: create, then tag.
 _NO_TAGS_ON_CREATE = frozenset({"AccessDenied", "NotImplemented", "InvalidArgument"})
+
+
+def _problem(cls: str, field: str, value: object, detail: str) -> Problem:
+    """A problem of ``cls``'s ``field``, its message labelled ``cls.field``."""
+    return Problem(field, value, f"{cls}.{field}: {detail}", detail=detail)
 
 
 @attrs.frozen
@@ -58,31 +63,41 @@ class Lifecycle:
     storage_class: str = "GLACIER"
 
     def __attrs_post_init__(self) -> None:
+        problems = self.problems()
+        if problems:
+            raise ValidationError(problems)
+
+    def problems(self) -> list[Problem]:
+        """Problems with the values given (empty when valid)."""
         problems = []
         for field in ("expiration_days", "transition_days"):
             value = getattr(self, field)
             if value is not None and (not isinstance(value, int) or isinstance(value, bool)
                                       or value < 1):
-                problems.append(f"Lifecycle.{field}: {value!r} is not a whole number of days >= 1")
+                problems.append(_problem(
+                    "Lifecycle", field, value, f"{value!r} is not a whole number of days >= 1"
+                ))
         if self.expiration_days is None and self.transition_days is None:
-            problems.append("Lifecycle: give expiration_days, transition_days or both")
+            problems.append(Problem(
+                "expiration_days", None, "Lifecycle: give expiration_days, transition_days or both"
+            ))
         if self.storage_class not in STORAGE_CLASSES:
-            problems.append(
-                f"Lifecycle.storage_class: {self.storage_class!r} is not one of "
-                f"{list(STORAGE_CLASSES)}"
-            )
+            problems.append(_problem(
+                "Lifecycle", "storage_class", self.storage_class,
+                f"{self.storage_class!r} is not one of {list(STORAGE_CLASSES)}",
+            ))
         if (
             not problems
             and self.expiration_days is not None
             and self.transition_days is not None
             and self.transition_days >= self.expiration_days
         ):
-            problems.append(
+            problems.append(Problem(
+                "transition_days", self.transition_days,
                 f"Lifecycle: transition_days ({self.transition_days}) must be less than "
-                f"expiration_days ({self.expiration_days})"
-            )
-        if problems:
-            raise ValidationError(problems)
+                f"expiration_days ({self.expiration_days})",
+            ))
+        return problems
 
     def state(self) -> State:
         """The canonical state compared in plans."""
@@ -130,15 +145,26 @@ class ObjectLock:
     mode: Literal["GOVERNANCE", "COMPLIANCE"] = "GOVERNANCE"
 
     def __attrs_post_init__(self) -> None:
+        problems = self.problems()
+        if problems:
+            raise ValidationError(problems)
+
+    def problems(self) -> list[Problem]:
+        """Problems with the values given (empty when valid)."""
         problems = []
         if not isinstance(self.days, int) or isinstance(self.days, bool) or not (
             1 <= self.days <= 36500
         ):
-            problems.append(f"ObjectLock.days: {self.days!r} is not a whole number from 1 to 36500")
+            problems.append(_problem(
+                "ObjectLock", "days", self.days,
+                f"{self.days!r} is not a whole number from 1 to 36500",
+            ))
         if self.mode not in ("GOVERNANCE", "COMPLIANCE"):
-            problems.append(f"ObjectLock.mode: {self.mode!r} is not 'GOVERNANCE' or 'COMPLIANCE'")
-        if problems:
-            raise ValidationError(problems)
+            problems.append(_problem(
+                "ObjectLock", "mode", self.mode,
+                f"{self.mode!r} is not 'GOVERNANCE' or 'COMPLIANCE'",
+            ))
+        return problems
 
     def state(self) -> State:
         """The canonical state compared in plans."""

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 import attrs
 
 from secureml._display import Facts, Readable
-from secureml.errors import OwnershipError, Problem
+from secureml.errors import OwnershipError, Problem, ValidationError
 from secureml.policy import Finding
 
 if TYPE_CHECKING:
@@ -76,31 +76,33 @@ MAX_TAGS = 50
 """Tags a resource may carry (IAM, Identity Center and S3 allow 50), the owner tag included."""
 
 
-def tag_problems(tags: Mapping[str, str], where: str, reserved: int = 1) -> list[str]:
+def tag_problems(tags: Mapping[str, str], where: str, reserved: int = 1) -> list[Problem]:
     """Problems with the tags a user gives a resource (the rules IAM, Identity Center
     and S3 share: at most :data:`MAX_TAGS` with the owner tag, which the user may not
     give; keys of 1-128 and values of 0-256 letters, digits, spaces and ``_ . : / = + - @``;
-    no key starting with ``aws:``)."""
+    no key starting with ``aws:``), at the path ``("tags",)`` or ``("tags", KEY)``."""
     problems = []
     if len(tags) + reserved > MAX_TAGS:
-        problems.append(
-            f"{where}: {len(tags)} tags; at most {MAX_TAGS - reserved} are allowed "
+        problems.append(Problem("tags", len(tags), (
+            f"{len(tags)} tags; at most {MAX_TAGS - reserved} are allowed "
             f"(AWS allows {MAX_TAGS} and secureml adds {OWNER_TAG})"
-        )
+        )))
     for key, value in tags.items():
         if key == OWNER_TAG:
-            problems.append(f"{where}: tag {OWNER_TAG!r} is set by secureml; remove it")
+            problems.append(Problem(
+                ("tags", key), key, f"tag {OWNER_TAG!r} is set by secureml; remove it"
+            ))
         elif not isinstance(key, str) or not TAG_KEY.match(key) or key.lower().startswith("aws:"):
-            problems.append(
-                f"{where}: tag key {key!r} is not allowed: 1-128 letters, digits, spaces and "
+            problems.append(Problem(("tags", str(key)), key, (
+                f"tag key {key!r} is not allowed: 1-128 letters, digits, spaces and "
                 "_ . : / = + - @, not starting with 'aws:'"
-            )
+            )))
         if not isinstance(value, str) or not TAG_VALUE.match(value):
-            problems.append(
-                f"{where}: tag {key!r} value {value!r} is not allowed: 0-256 letters, digits, "
+            problems.append(Problem(("tags", str(key)), value, (
+                f"tag {key!r} value {value!r} is not allowed: 0-256 letters, digits, "
                 "spaces and _ . : / = + - @"
-            )
-    return problems
+            )))
+    return [p.within(where) for p in problems]
 
 
 @attrs.frozen
@@ -148,7 +150,20 @@ class Resource(Readable, abc.ABC):
 
     Subclasses are attrs classes that set ``kind`` and implement the abstract
     methods. ``key`` (``kind/name``) is unique within a blueprint.
+
+    A resource is checked when it is made: the attrs ``__init__`` of a subclass
+    calls :meth:`__attrs_post_init__`, which raises
+    :class:`~secureml.errors.ValidationError` with every :meth:`problems` of the
+    new object, so a mistake surfaces on the line that made it, before any AWS
+    call. A subclass that defines its own ``__attrs_post_init__`` calls
+    ``super().__attrs_post_init__()`` at its end.
     """
+
+    def __attrs_post_init__(self) -> None:
+        """Refuse the new resource if it has :meth:`problems`."""
+        problems = self.problems()
+        if problems:
+            raise ValidationError(problems)
 
     kind: ClassVar[str]
     """Short type name used in keys and plans, e.g. ``"iam-role"``."""
@@ -188,8 +203,10 @@ class Resource(Readable, abc.ABC):
         blueprint (because they already exist in AWS)."""
         return ()
 
-    def validate(self) -> Sequence[Problem | str]:
-        """Problems with this resource's own input, found without AWS (empty when valid)."""
+    def problems(self) -> list[Problem]:
+        """The problems of this resource's own input, found without AWS (empty when
+        valid), each with the ``path`` of the field it concerns. A subclass extends
+        the list its base returns; the constructor raises them (see the class)."""
         return []
 
     def claims(self, blueprint: str) -> Iterable[Claim]:

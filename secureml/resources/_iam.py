@@ -35,9 +35,9 @@ import attrs
 from botocore.exceptions import ClientError
 
 from secureml._convert import as_items, frozen_tags
-from secureml._validation import adopt_flag, check_iam_name, of_type
+from secureml._validation import adopt_flag, check_iam_name, checker, of_type
 from secureml.aws import EVENTUAL_CONSISTENCY_CODES, error_code
-from secureml.errors import AWSCallError, OwnershipError, ValidationError
+from secureml.errors import AWSCallError, OwnershipError, Problem
 from secureml.personas import sagemaker_trust_policy
 from secureml.policy import (
     LIMITS,
@@ -144,12 +144,12 @@ def already_exists(exc: ClientError) -> bool:
     return error_code(exc) == "EntityAlreadyExists"
 
 
-def path_problems(path: str, where: str) -> list[str]:
+def path_problems(path: str, where: str) -> list[Problem]:
     if not isinstance(path, str) or len(path) > 512 or not _PATH.match(path):
-        return [
+        return [Problem("path", path, (
             f"{where}: path {path!r} is not an IAM path: '/' or '/segments/' of printable "
             "ASCII without spaces, starting and ending with '/', at most 512 characters"
-        ]
+        ))]
     return []
 
 
@@ -462,6 +462,8 @@ class ManagedPolicy(Resource):
     )
     tags: Mapping[str, str] = attrs.field(factory=dict, converter=frozen_tags, hash=False)
     adopt: bool = attrs.field(default=False, validator=adopt_flag)
+    _discovered: bool = attrs.field(default=False, alias="_discovered", repr=False)
+    """Set by discovery only: a policy found in AWS (to prune), whose document is not read."""
 
     def effective_path(self, ctx: AwsContext) -> str:
         """The path given, or the blueprint's policy path."""
@@ -482,29 +484,33 @@ class ManagedPolicy(Resource):
         """``IAM managed policy <name>``."""
         return f"IAM managed policy {self.name}"
 
-    def validate(self) -> list[str]:
+    def problems(self) -> list[Problem]:
         """Name, path, description, tags and the document's size."""
         where = f"IAM managed policy {self.name!r}"
-        problems: list[str] = []
-        try:
-            check_iam_name(self.name, "name", max_len=128)
-        except ValidationError as exc:
-            problems.extend(f"{where}: {p}" for p in exc.problems)
+        problems = super().problems()
+        check = checker(where, problems)
+        check(check_iam_name, self.name, "name", max_len=128)
         if self.path is not None:
             problems.extend(path_problems(self.path, where))
         if self.description is not None and (
             len(self.description) > 1000 or not IAM_DESCRIPTION.match(self.description)
         ):
-            problems.append(f"{where}: description must be at most 1000 printable characters")
+            problems.append(Problem(
+                "description", self.description,
+                f"{where}: description must be at most 1000 printable characters",
+            ))
         problems.extend(tag_problems(self.tags, where))
-        if not self.document.statements:
-            problems.append(f"{where}: document has no statement; IAM needs at least one")
+        if not self.document.statements and not self._discovered:
+            problems.append(Problem(
+                "document", None, f"{where}: document has no statement; IAM needs at least one"
+            ))
         limit = LIMITS["managed policy"].max_chars
         if self.document.size > limit:
-            problems.append(
+            problems.append(Problem(
+                "document", self.document.size,
                 f"{where}: document is {self.document.size} characters; a managed policy takes "
-                f"at most {limit} (whitespace not counted)"
-            )
+                f"at most {limit} (whitespace not counted)",
+            ))
         return problems
 
     def desired(self, ctx: AwsContext) -> State:
@@ -570,4 +576,4 @@ class ManagedPolicy(Resource):
         path = blueprint_policy_path(blueprint)
         for policy in blueprint_policies(ctx):
             if policy["Path"] == path:
-                yield cls(policy["PolicyName"], PolicyDocument(), path=path)
+                yield cls(policy["PolicyName"], PolicyDocument(), path=path, _discovered=True)

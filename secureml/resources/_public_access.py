@@ -99,10 +99,11 @@ def _flags(config: dict[str, Any]) -> State:
     return {key: bool(config.get(key, False)) for key in SETTINGS}
 
 
-def _bool(value: object, field: str) -> bool:
-    if not isinstance(value, bool):
-        raise ValidationError(f"{field}: {value!r} is not a bool (True keeps the guard-rail on)")
-    return value
+
+
+_FIELDS = ("block_public_acls", "ignore_public_acls", "block_public_policy",
+           "restrict_public_buckets")
+"""The four settings' fields, in the order of :data:`SETTINGS`."""
 
 
 @attrs.frozen
@@ -123,13 +124,16 @@ class _Settings:
             "RestrictPublicBuckets": self.restrict_public_buckets,
         }
 
-    def _setting_problems(self, where: str) -> list[Problem | str]:
-        problems: list[Problem | str] = []
-        for key, value in self.configuration().items():
-            try:
-                _bool(value, f"{where}: {key}")
-            except ValidationError as exc:
-                problems.extend(exc.problems)
+    def _setting_problems(self, where: str) -> list[Problem]:
+        problems = []
+        for field, (key, value) in zip(
+            _FIELDS, self.configuration().items(), strict=True
+        ):
+            if not isinstance(value, bool):
+                detail = f"{value!r} is not a bool (True keeps the guard-rail on)"
+                problems.append(
+                    Problem(field, value, f"{where}: {key}: {detail}", detail=f"{where}: {detail}")
+                )
         return problems
 
     def _findings(self, where: str) -> list[Finding]:
@@ -167,14 +171,16 @@ class BucketPublicAccessBlock(_Settings, Resource):
     bucket: str = attrs.field()
     adopt: bool = attrs.field(default=False, kw_only=True, validator=adopt_flag)
 
-    @bucket.validator
-    def _check_bucket(self, _: attrs.Attribute[str], value: str) -> None:
-        check_bucket_name(value, "BucketPublicAccessBlock.bucket")
-
-    def __attrs_post_init__(self) -> None:
-        problems = self._setting_problems(f"BucketPublicAccessBlock({self.bucket!r})")
-        if problems:
-            raise ValidationError(problems)
+    def problems(self) -> list[Problem]:
+        """The bucket's name, and the four settings (each True or False)."""
+        problems = super().problems()
+        try:
+            check_bucket_name(self.bucket, "BucketPublicAccessBlock.bucket")
+        except ValidationError as exc:
+            # The whole problem of this one field: the message keeps its label.
+            problems.extend(attrs.evolve(p, path=("bucket",)) for p in exc.problems)
+            return problems
+        return problems + self._setting_problems(f"BucketPublicAccessBlock({self.bucket!r})")
 
     @property
     def name(self) -> str:
@@ -314,15 +320,16 @@ class AccountPublicAccessBlock(_Settings, Resource):
 
     account_id: str | None = attrs.field(default=None)
 
-    @account_id.validator
-    def _check_account(self, _: attrs.Attribute[str | None], value: str | None) -> None:
-        if value is not None:
-            check_account_id(value, "AccountPublicAccessBlock.account_id")
-
-    def __attrs_post_init__(self) -> None:
-        problems = self._setting_problems("AccountPublicAccessBlock")
-        if problems:
-            raise ValidationError(problems)
+    def problems(self) -> list[Problem]:
+        """The account id, and the four settings (each True or False)."""
+        problems = super().problems()
+        if self.account_id is not None:
+            try:
+                check_account_id(self.account_id, "AccountPublicAccessBlock.account_id")
+            except ValidationError as exc:
+                problems.extend(attrs.evolve(p, path=("account_id",)) for p in exc.problems)
+                return problems
+        return problems + self._setting_problems("AccountPublicAccessBlock")
 
     @property
     def name(self) -> str:

@@ -259,11 +259,11 @@ class Role(Resource):
 
     # -- the protocol -----------------------------------------------------------------
 
-    def validate(self) -> list[Problem | str]:
+    def problems(self) -> list[Problem]:
         """Name, path, description, session duration, ARNs, tags, and whether the
         policies fit (at most 10 per role, each within 6,144 characters)."""
         where = f"IAM role {self.name!r}"
-        problems: list[Problem | str] = []
+        problems = super().problems()
 
         check = checker(where, problems)
 
@@ -272,51 +272,62 @@ class Role(Resource):
         if self.description is not None and (
             len(self.description) > 1000 or not IAM_DESCRIPTION.match(self.description)
         ):
-            problems.append(
+            problems.append(Problem(
+                "description", self.description,
                 f"{where}: description must be at most 1000 printable characters "
-                f"(got {len(self.description)})"
-            )
+                f"(got {len(self.description)})",
+            ))
         try:
             hours = parse_duration_hours(self.max_session_duration)
             if not 1 <= hours <= 12 or (hours * 3600) % 1:
-                problems.append(
+                problems.append(Problem(
+                    "max_session_duration", self.max_session_duration,
                     f"{where}: max_session_duration {self.max_session_duration!r} is outside "
-                    "PT1H to PT12H"
-                )
+                    "PT1H to PT12H",
+                ))
         except ValidationError as exc:
-            problems.extend(f"{where}: max_session_duration: {p}" for p in exc.problems)
+            problems.extend(
+                attrs.evolve(p.within(f"{where}: max_session_duration"),
+                             path=("max_session_duration",))
+                for p in exc.problems
+            )
         if self.permissions_boundary is not None:
             check(check_arn, self.permissions_boundary, "permissions_boundary", service="iam")
-        for p in self.managed_policies:
+        for i, p in enumerate(self.managed_policies):
             if isinstance(p, str):
-                check(check_arn, p, "managed_policies", service="iam")
+                check(check_arn, p, "managed_policies", service="iam", at=i)
         problems.extend(tag_problems(self.tags, where))
         limit = LIMITS["managed policy"].max_chars
         for i, doc in enumerate(self.policies):
             if not doc.statements:
-                problems.append(f"{where}: policies[{i}] has no statement")
+                problems.append(Problem(
+                    ("policies", i), None, f"{where}: policies[{i}] has no statement"
+                ))
             if doc.size > limit:
-                problems.append(
+                problems.append(Problem(
+                    ("policies", i), doc.size,
                     f"{where}: policies[{i}] is {doc.size} characters; a managed policy takes "
-                    f"at most {limit} (whitespace not counted)"
-                )
+                    f"at most {limit} (whitespace not counted)",
+                ))
         try:
             docs = self.documents(PLACEHOLDER_ACCOUNT, PLACEHOLDER_REGION)
         except ValidationError as exc:
-            problems.extend(f"{where}: {p}" for p in exc.problems)
+            problems.extend(p.within(where, "persona") for p in exc.problems)
         else:
             total = len(docs) + len(self.managed_policies)
             if total > MANAGED_POLICIES_PER_ROLE:
-                problems.append(
+                problems.append(Problem(
+                    "managed_policies", total,
                     f"{where}: {len(docs)} own policies and {len(self.managed_policies)} managed "
-                    f"policies make {total}; a role takes at most {MANAGED_POLICIES_PER_ROLE}"
-                )
+                    f"policies make {total}; a role takes at most {MANAGED_POLICIES_PER_ROLE}",
+                ))
         trust = self.trust(PLACEHOLDER_ACCOUNT)
         trust_limit = LIMITS["trust policy"].max_chars
         if trust.size > trust_limit:
-            problems.append(
-                f"{where}: trust policy is {trust.size} characters; at most {trust_limit}"
-            )
+            problems.append(Problem(
+                "trust_policy", trust.size,
+                f"{where}: trust policy is {trust.size} characters; at most {trust_limit}",
+            ))
         return problems
 
     def _attached(self, ctx: AwsContext, own: Iterable[str]) -> list[str]:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar, Literal
@@ -12,9 +11,9 @@ import attrs
 from botocore.exceptions import ClientError
 
 from secureml._convert import string_tuple
-from secureml._validation import check_account_id, check_iam_name
+from secureml._validation import check_account_id, check_iam_name, checker
 from secureml.aws import AwsContext
-from secureml.errors import NotFoundError
+from secureml.errors import NotFoundError, Problem
 from secureml.policy import PERMISSION_SET_NAME_MAX
 from secureml.resources._base import OWNER_TAG, Observed, Resource, State
 from secureml.resources._kinds import register_kind
@@ -31,7 +30,6 @@ from secureml.resources.identity_center._operations import (
     run_assignment_ops,
 )
 from secureml.resources.identity_center._permission_set import PermissionSet
-from secureml.resources.identity_center._values import problems_of
 
 __all__ = ["Assignment", "GroupAssignment", "UserAssignment"]
 
@@ -106,33 +104,40 @@ class Assignment(Resource):
         """The permission set may exist already, outside the blueprint."""
         return self.dependencies()
 
-    def validate(self) -> list[str]:
+    def problems(self) -> list[Problem]:
         """Problems with the principal, permission set name, accounts and OUs."""
         where = f"{self.kind} {self.name!r}"
         what = "group" if self.principal_type == "GROUP" else "user"
-        problems: list[str] = []
+        problems = super().problems()
         if not isinstance(self.principal, str) or not 1 <= len(self.principal) <= 1024:
-            problems.append(f"{where}: {what} must be a {what} name or id (1-1024 characters)")
-        problems.extend(
-            f"{where}: permission_set: {p}"
-            for p in problems_of(lambda: check_iam_name(
-                    self.permission_set, "name", max_len=PERMISSION_SET_NAME_MAX
-                ))
-        )
-        for account in self.accounts:
-            problems.extend(
-                f"{where}: {p}"
-                for p in problems_of(functools.partial(check_account_id, account, "accounts"))
-            )
-        for ou in self.organizational_units:
+            problems.append(Problem(
+                what, self.principal,
+                f"{where}: {what} must be a {what} name or id (1-1024 characters)",
+            ))
+        check = checker(f"{where}: permission_set", problems)
+        before = len(problems)
+        check(check_iam_name, self.permission_set, "name", max_len=PERMISSION_SET_NAME_MAX)
+        problems[before:] = [
+            attrs.evolve(p, path=("permission_set",)) for p in problems[before:]
+        ]
+        check = checker(where, problems)
+        for i, account in enumerate(self.accounts):
+            check(check_account_id, account, "accounts", at=i)
+        for i, ou in enumerate(self.organizational_units):
             if not isinstance(ou, str) or not _OU_ID.match(ou):
-                problems.append(
+                problems.append(Problem(
+                    ("organizational_units", i), ou,
                     f"{where}: organizational_units: {ou!r} is not an organizational unit id "
-                    "(ou-ab12-cd34ef56) or root id (r-ab12)"
-                )
+                    "(ou-ab12-cd34ef56) or root id (r-ab12)",
+                    detail=f"{where}: {ou!r} is not an organizational unit id "
+                    "(ou-ab12-cd34ef56) or root id (r-ab12)",
+                ))
         if not self.accounts and not self.organizational_units:
-            problems.append(f"{where}: give at least one of accounts=[...] or organizational_units")
-        problems.extend(f"{where}: {p}" for p in self.identity_center.problems())
+            problems.append(Problem(
+                "accounts", None,
+                f"{where}: give at least one of accounts=[...] or organizational_units",
+            ))
+        problems.extend(p.within(where) for p in self.identity_center.problems())
         return problems
 
     def desired(self, ctx: AwsContext) -> State:
@@ -285,7 +290,7 @@ class Assignment(Resource):
             if isinstance(r, Assignment) and PRINCIPAL_ID.match(r.principal)
         }
         for d in directories(ctx).readable(configured(resources)):
-            ic = IdentityCenter(d.instance.arn, d.instance.identity_store_id, d.instance.region)
+            ic = IdentityCenter.of_instance(d.instance)
             owned = d.owned_permission_sets(blueprint)
             scans = d.scans([info.arn for info in owned])
             for info in owned:

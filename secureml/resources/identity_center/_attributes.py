@@ -20,6 +20,7 @@ import attrs
 from botocore.exceptions import ClientError
 
 from secureml.aws import error_code
+from secureml.errors import Problem
 from secureml.resources._base import Observed, Resource, State
 from secureml.resources._kinds import register_kind
 from secureml.resources.identity_center._directory import Directory, directories
@@ -74,23 +75,35 @@ class AccessControlAttributes(Resource):
         """``Identity Center attributes for access control``."""
         return "Identity Center attributes for access control"
 
-    def validate(self) -> list[str]:
+    def problems(self) -> list[Problem]:
         """Keys and sources as AWS takes them."""
-        problems = list(self.identity_center.problems())
+        problems = super().problems()
+        problems.extend(self.identity_center.problems())
         where = "AccessControlAttributes"
         if not self.attributes:
-            problems.append(f"{where}: give at least one attribute, e.g. "
-                            "{'team': '${path:enterprise.department}'}")
+            problems.append(Problem(
+                "attributes", {}, f"{where}: give at least one attribute, e.g. "
+                "{'team': '${path:enterprise.department}'}",
+            ))
         if len(self.attributes) > _MAX_ATTRIBUTES:
-            problems.append(f"{where}: {len(self.attributes)} attributes; AWS allows at most "
-                            f"{_MAX_ATTRIBUTES}")
+            problems.append(Problem(
+                "attributes", len(self.attributes),
+                f"{where}: {len(self.attributes)} attributes; AWS allows at most "
+                f"{_MAX_ATTRIBUTES}",
+            ))
         for key, sources in self.attributes.items():
             if not _KEY.match(key) or key.lower().startswith("aws:"):
-                problems.append(f"{where}: key {key!r} is not a tag key AWS accepts (1-128 "
-                                "letters, digits and _+=,.@:/-, not starting with aws:)")
+                problems.append(Problem(
+                    ("attributes", key), key,
+                    f"{where}: key {key!r} is not a tag key AWS accepts (1-128 letters, digits "
+                    "and _+=,.@:/-, not starting with aws:)",
+                ))
             if len(sources) != 1 or not sources[0]:
-                problems.append(f"{where}[{key!r}]: give exactly one source, e.g. "
-                                "'${path:enterprise.department}' or '${path:name.givenName}'")
+                problems.append(Problem(
+                    ("attributes", key), list(sources),
+                    f"{where}[{key!r}]: give exactly one source, e.g. "
+                    "'${path:enterprise.department}' or '${path:name.givenName}'",
+                ))
         return problems
 
     # -- state -------------------------------------------------------------------------------
@@ -179,10 +192,7 @@ class AccessControlAttributes(Resource):
             except ClientError:
                 continue
             if owner == blueprint:
-                yield cls({"_": "_"}, identity_center=IdentityCenter(
-                    instance_arn=d.instance.arn, identity_store_id=d.instance.identity_store_id,
-                    region=d.instance.region,
-                ))
+                yield cls({"_": "_"}, identity_center=IdentityCenter.of_instance(d.instance))
 
 
 def _config(desired: State) -> dict[str, Any]:

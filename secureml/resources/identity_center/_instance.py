@@ -12,9 +12,9 @@ from typing import Any
 
 import attrs
 
-from secureml._validation import check_region
+from secureml._validation import check_region, problem
 from secureml.aws import AwsContext
-from secureml.errors import NotFoundError, ValidationError
+from secureml.errors import NotFoundError, Problem, ValidationError
 
 __all__ = ["IdentityCenter", "Instance", "resolve_instance"]
 
@@ -46,36 +46,58 @@ class IdentityCenter:
     instance_arn: str | None = None
     identity_store_id: str | None = None
     region: str | None = None
+    _found: bool = attrs.field(default=False, alias="_found", eq=False, repr=False)
+    """Set by :meth:`of_instance` only: the values are AWS's answer, not input to check."""
 
-    def problems(self) -> list[str]:
-        """Problems with the values given (empty when valid)."""
-        problems: list[str] = []
+    def __attrs_post_init__(self) -> None:
+        problems = self.problems()
+        if problems:
+            raise ValidationError(problems)
+
+    @classmethod
+    def of_instance(cls, instance: Instance) -> IdentityCenter:
+        """The instance a plan found in AWS (for the resources discovery makes). Its
+        values are AWS's, in whatever form the service (or an emulator) gives them, so
+        they are not checked as a user's would be."""
+        return cls(instance.arn, instance.identity_store_id, instance.region, _found=True)
+
+    def problems(self) -> list[Problem]:
+        """Problems with the values given (empty when valid), at paths starting
+        ``("identity_center",)`` (the field of the resources that take one)."""
+        problems: list[Problem] = []
+        if self._found:
+            return problems
         if self.region is not None:
             try:
                 check_region(self.region)
             except ValidationError as exc:
-                problems.extend(f"identity_center.{p}" for p in exc.problems)
+                problems.extend(
+                    Problem(("identity_center", *p.path), p.value, f"identity_center.{p}",
+                            detail=p.detail)
+                    for p in exc.problems
+                )
         if self.instance_arn is not None and not (
             isinstance(self.instance_arn, str) and _INSTANCE_ARN.match(self.instance_arn)
         ):
-            problems.append(
-                f"identity_center.instance_arn: {self.instance_arn!r} is not an Identity Center "
-                "instance ARN (arn:aws:sso:::instance/ssoins-0123456789abcdef)"
-            )
+            problems.append(problem(
+                "identity_center.instance_arn", self.instance_arn,
+                f"{self.instance_arn!r} is not an Identity Center instance ARN "
+                "(arn:aws:sso:::instance/ssoins-0123456789abcdef)",
+            ))
         if self.identity_store_id is not None:
             if self.instance_arn is None:
-                problems.append(
-                    "identity_center.identity_store_id: give instance_arn too (the identity "
-                    "store alone does not name the instance)"
-                )
+                problems.append(problem(
+                    "identity_center.identity_store_id", self.identity_store_id,
+                    "give instance_arn too (the identity store alone does not name the instance)",
+                ))
             if not (
                 isinstance(self.identity_store_id, str)
                 and _IDENTITY_STORE.match(self.identity_store_id)
             ):
-                problems.append(
-                    f"identity_center.identity_store_id: {self.identity_store_id!r} is not an "
-                    "identity store id (d-0123456789)"
-                )
+                problems.append(problem(
+                    "identity_center.identity_store_id", self.identity_store_id,
+                    f"{self.identity_store_id!r} is not an identity store id (d-0123456789)",
+                ))
         return problems
 
 

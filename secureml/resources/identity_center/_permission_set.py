@@ -19,7 +19,9 @@ from secureml._validation import (
     check_iam_name,
     check_region,
     check_session_duration,
+    checker,
     of_type,
+    problem,
 )
 from secureml.aws import AwsContext, error_code
 from secureml.errors import (
@@ -66,7 +68,6 @@ from secureml.resources.identity_center._values import (
     canonical_duration,
     is_aws_managed,
     policy_reference,
-    problems_of,
     read_call,
 )
 
@@ -114,7 +115,7 @@ class PermissionSet(Resource):
     ...                    session_duration="PT4H")
     >>> ps.key
     'sso-permission-set/ReadOnly'
-    >>> ps.validate()
+    >>> ps.problems()
     []
     """
 
@@ -188,7 +189,7 @@ class PermissionSet(Resource):
         """
         aws_managed = [p for p in persona.managed_policies if is_aws_managed(p)]
         customer = [p for p in persona.managed_policies if not is_aws_managed(p)]
-        ps = cls(
+        return cls(
             name=name or persona.name,
             description=description
             or persona.description
@@ -204,18 +205,6 @@ class PermissionSet(Resource):
             persona=persona,
             region=region,
         )
-        problems = ps.validate()
-        if problems:
-            size = [p for p in problems if isinstance(p, Problem) and p.path == _SIZE_PATH]
-            document = ps.policy_document()
-            if len(size) == len(problems) and document is not None:
-                raise PolicyTooLargeError(
-                    str(size[0]),
-                    sizes=[document.size],
-                    limit=LIMITS["permission set inline"].max_chars,
-                )
-            raise ValidationError(problems)
-        return ps
 
     def lint(self) -> list[Finding]:
         """The persona's findings (or those of ``inline_policy``), and SM042 for
@@ -251,76 +240,95 @@ class PermissionSet(Resource):
 
     # -- validation ---------------------------------------------------------------------------
 
-    def validate(self) -> list[Problem | str]:
+    def __attrs_post_init__(self) -> None:
+        """Refuse the new permission set if it has :meth:`problems`: a policy that is
+        only too large is a :class:`~secureml.errors.PolicyTooLargeError`."""
+        problems = self.problems()
+        if not problems:
+            return
+        size = [p for p in problems if p.path == _SIZE_PATH]
+        document = self.policy_document() if size else None
+        if len(size) == len(problems) and document is not None:
+            raise PolicyTooLargeError(
+                str(size[0]),
+                sizes=[document.size],
+                limit=LIMITS["permission set inline"].max_chars,
+            )
+        raise ValidationError(problems)
+
+    def problems(self) -> list[Problem]:
         """Every problem with this permission set's input (empty when valid)."""
         where = f"permission set {self._name!r}"
-        problems: list[Problem | str] = []
+        problems = super().problems()
+        check = checker(where, problems)
 
-        def add(found: list[Problem | str]) -> None:
-            problems.extend(Problem.of(p).within(where) for p in found)
-
-        add(problems_of(
-            lambda: check_iam_name(self._name, "name", max_len=PERMISSION_SET_NAME_MAX)
-        ))
-        add(problems_of(lambda: check_session_duration(self.session_duration)))
+        check(check_iam_name, self._name, "name", max_len=PERMISSION_SET_NAME_MAX)
+        check(check_session_duration, self.session_duration)
         if self.description is not None and (
             not 1 <= len(self.description) <= _DESCRIPTION_MAX
             or not _DESCRIPTION.match(self.description)
         ):
-            problems.append(
+            problems.append(Problem(
+                "description", self.description,
                 f"{where}: description ({len(self.description)} characters) must be 1-"
-                f"{_DESCRIPTION_MAX} printable Latin-1 characters"
-            )
+                f"{_DESCRIPTION_MAX} printable Latin-1 characters",
+            ))
         if self.relay_state is not None and (
             not 1 <= len(self.relay_state) <= _RELAY_STATE_MAX
             or not _RELAY_STATE.match(self.relay_state)
         ):
-            problems.append(
+            problems.append(Problem(
+                "relay_state", self.relay_state,
                 f"{where}: relay_state {self.relay_state!r} must be a URL of 1-{_RELAY_STATE_MAX} "
-                "characters"
-            )
-        for arn in self.managed_policies:
-            found = problems_of(
-                functools.partial(check_arn, arn, "managed_policies", service="iam")
-            )
-            if not found and not is_aws_managed(arn):
-                found = [
-                    f"managed_policies: {arn!r} is not an AWS managed policy ARN "
-                    "(arn:aws:iam::aws:policy/...); give customer managed policies in "
-                    "customer_managed_policies (by name or path/name)"
-                ]
-            add(found)
-        for ref in self.customer_managed_policies:
-            add(problems_of(functools.partial(policy_reference, ref, "customer_managed_policies")))
+                "characters",
+            ))
+        for i, arn in enumerate(self.managed_policies):
+            before = len(problems)
+            check(check_arn, arn, "managed_policies", service="iam", at=i)
+            if len(problems) == before and not is_aws_managed(arn):
+                problems.append(problem(
+                    "managed_policies", arn,
+                    f"{arn!r} is not an AWS managed policy ARN (arn:aws:iam::aws:policy/...); "
+                    "give customer managed policies in customer_managed_policies (by name or "
+                    "path/name)", i,
+                ).within(where))
+        for i, ref in enumerate(self.customer_managed_policies):
+            check(policy_reference, ref, "customer_managed_policies", at=i)
         attached = len(self.managed_policies) + len(self.customer_managed_policies)
         if attached > MANAGED_POLICIES_PER_PERMISSION_SET:
-            problems.append(
+            problems.append(Problem(
+                "managed_policies", attached,
                 f"{where}: {attached} managed policies and customer managed policy references; "
-                f"a permission set takes at most {MANAGED_POLICIES_PER_PERMISSION_SET} together"
-            )
+                f"a permission set takes at most {MANAGED_POLICIES_PER_PERMISSION_SET} together",
+            ))
         if self.permissions_boundary is not None:
-            add(problems_of(self._boundary))
+            check(self._boundary)
         problems.extend(tag_problems(self.tags, where))
         if self.persona is not None and self.inline_policy is not None:
-            problems.append(
+            problems.append(Problem(
+                "inline_policy", self.inline_policy,
                 f"{where}: give either a persona or inline_policy, not both (the persona's policy "
-                "is the inline policy)"
-            )
+                "is the inline policy)",
+            ))
         elif self.inline_policy is not None and not isinstance(self.inline_policy, PolicyDocument):
-            problems.append(
+            problems.append(Problem(
+                "inline_policy", self.inline_policy,
                 f"{where}: inline_policy must be a secureml.PolicyDocument "
                 "(PolicyDocument.from_json(...) reads JSON), not "
-                f"{type(self.inline_policy).__name__}"
-            )
+                f"{type(self.inline_policy).__name__}",
+            ))
         else:
             document = self.policy_document()
             if document is not None:
                 problems.extend(p.within(where) for p in self._size_problems(document))
         if self.region is not None and self.persona is None:
-            problems.append(f"{where}: region only applies to a permission set made from a persona")
+            problems.append(Problem(
+                "region", self.region,
+                f"{where}: region only applies to a permission set made from a persona",
+            ))
         elif self.region is not None:
-            add(problems_of(lambda: check_region(self.region)))
-        problems.extend(f"{where}: {p}" for p in self.identity_center.problems())
+            check(check_region, self.region)
+        problems.extend(p.within(where) for p in self.identity_center.problems())
         return problems
 
     def _size_problems(self, document: PolicyDocument, partition: str = "aws") -> list[Problem]:
@@ -353,7 +361,7 @@ class PermissionSet(Resource):
         policies and references a permission set takes."""
         document = self.policy_document(partition)
         if (
-            not isinstance(document, PolicyDocument)  # None, or bad input validate() reports
+            not isinstance(document, PolicyDocument)  # None, or bad input problems() reports
             or document.size <= LIMITS["permission set inline"].max_chars
         ):
             return []
@@ -405,7 +413,7 @@ class PermissionSet(Resource):
         """The permission set as it should be, in the shape :meth:`read` returns."""
         document = self.policy_document(ctx.partition)
         if document is not None:
-            # Checked again here: another partition's ARNs are longer than validate()'s.
+            # Checked again here: another partition's ARNs are longer than problems()'s.
             problems = self._size_problems(document, ctx.partition)
             if problems:
                 raise PolicyTooLargeError(
@@ -750,7 +758,7 @@ class PermissionSet(Resource):
         the blueprint's ``resources`` are configured with."""
         found: list[Resource] = []
         for d in directories(ctx).readable(configured(resources)):
-            ic = IdentityCenter(d.instance.arn, d.instance.identity_store_id, d.instance.region)
+            ic = IdentityCenter.of_instance(d.instance)
             found.extend(
                 cls(name=info.name, identity_center=ic)
                 for info in d.owned_permission_sets(blueprint)

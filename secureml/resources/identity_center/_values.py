@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from secureml._validation import check_arn, check_iam_name, parse_duration_hours
+from secureml._validation import check_arn, check_iam_name, parse_duration_hours, refuse
 from secureml.aws import AwsContext
-from secureml.errors import Problem, ValidationError
 
-__all__ = ["canonical_duration", "is_aws_managed", "policy_reference", "problems_of", "read_call"]
+__all__ = ["canonical_duration", "is_aws_managed", "policy_reference", "read_call"]
 
 _POLICY_PATH = re.compile(r"^/(?:[A-Za-z0-9.,+@=_-]+/)*$")
 
@@ -37,19 +35,19 @@ def policy_reference(value: str, field: str) -> dict[str, str]:
         check_arn(value, field, service="iam")
         resource = value.split(":", 5)[5]
         if not resource.startswith("policy/"):
-            raise ValidationError(f"{field}: {value!r} is not an IAM policy ARN")
+            raise refuse(field, value, f"{value!r} is not an IAM policy ARN")
         text = resource[len("policy"):]
     if not isinstance(text, str) or not text.strip("/"):
-        raise ValidationError(
-            f"{field}: {value!r} is not a customer managed policy reference; give the policy's "
-            "name, 'path/name' or its ARN"
+        raise refuse(
+            field, value, f"{value!r} is not a customer managed policy reference; give the "
+            "policy's name, 'path/name' or its ARN"
         )
     path, _, name = ("/" + text.lstrip("/")).rpartition("/")
     path = path + "/"
     check_iam_name(name, field, max_len=128)
     if not _POLICY_PATH.match(path) or len(path) > 512:
-        raise ValidationError(
-            f"{field}: path {path!r} of {value!r} is not an IAM path ('/' or '/team/ml/')"
+        raise refuse(
+            field, value, f"path {path!r} of {value!r} is not an IAM path ('/' or '/team/ml/')"
         )
     return {"name": name, "path": path}
 
@@ -58,14 +56,6 @@ def is_aws_managed(arn: str) -> bool:
     return bool(re.match(r"^arn:aws(-[a-z]+)*:iam::aws:policy/", arn))
 
 
-
-
-def problems_of(fn: Callable[[], object]) -> list[Problem | str]:
-    try:
-        fn()
-    except ValidationError as exc:
-        return list(exc.problems)
-    return []
 
 
 def read_call(ctx: AwsContext, resource: str, operation: str, **kwargs: Any) -> dict[str, Any]:
