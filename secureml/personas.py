@@ -35,6 +35,7 @@ from secureml._validation import (
     checker,
     of_type,
     partition_regions,
+    problem,
     refuse,
 )
 from secureml.activities import Activity, ActivityContext, PersonaKind, compact_statements
@@ -100,12 +101,13 @@ def _pass_roles(value: Iterable[object] | None) -> tuple[str, ...]:
         ref = v.name if isinstance(v, Persona) else v if isinstance(v, str) else _role_reference(v)
         if ref is None:
             raise ValidationError(
-                Problem(
-                    ("pass_roles", i),
+                problem(
+                    "pass_roles",
                     v,
-                    f"pass_roles: {describe(v)} is not a role; give personas, role resources "
+                    f"{describe(v)} is not a role; give personas, role resources "
                     "(persona.role(path='/ml/') for a role with a path), role names, "
                     "'/path/name' or role ARNs",
+                    i,
                 )
             )
         out.append(ref)

@@ -9,7 +9,13 @@ from types import MappingProxyType
 import attrs
 
 from secureml._convert import string_tuple
-from secureml._validation import INSTANCE_TYPE, check_instance_type, check_kms_key_arn, checker
+from secureml._validation import (
+    INSTANCE_TYPE,
+    check_instance_type,
+    check_kms_key_arn,
+    checker,
+    problem,
+)
 from secureml.errors import Problem, ValidationError
 
 __all__ = [
@@ -69,35 +75,37 @@ class NetworkSettings:
                 "(give at least one of each, or no network settings at all)",
             ))
         problems += [
-            Problem(
-                ("network", "subnets", i),
+            problem(
+                "network.subnets",
                 s,
-                f"network.subnets: {s!r} is not a subnet id; allowed is 'subnet-' and 8 or 17 "
+                f"{s!r} is not a subnet id; allowed is 'subnet-' and 8 or 17 "
                 "lowercase hex digits, e.g. 'subnet-0abc1234'",
+                i,
             )
             for i, s in _bad_ids(self.subnets, SUBNET_ID)
         ]
         problems += [
-            Problem(
-                ("network", "security_groups", i),
+            problem(
+                "network.security_groups",
                 s,
-                f"network.security_groups: {s!r} is not a security group id; allowed is 'sg-' "
+                f"{s!r} is not a security group id; allowed is 'sg-' "
                 "and 8 or 17 lowercase hex digits, e.g. 'sg-0abc1234'",
+                i,
             )
             for i, s in _bad_ids(self.security_groups, SECURITY_GROUP_ID)
         ]
         # SageMaker's VpcConfig takes at most 16 subnets and 5 security groups.
         if len(self.subnets) > 16:
-            problems.append(Problem(
-                ("network", "subnets"),
+            problems.append(problem(
+                "network.subnets",
                 self.subnets,
-                f"network.subnets: {len(self.subnets)} given; SageMaker allows at most 16",
+                f"{len(self.subnets)} given; SageMaker allows at most 16",
             ))
         if len(self.security_groups) > 5:
-            problems.append(Problem(
-                ("network", "security_groups"),
+            problems.append(problem(
+                "network.security_groups",
                 self.security_groups,
-                f"network.security_groups: {len(self.security_groups)} given; SageMaker allows "
+                f"{len(self.security_groups)} given; SageMaker allows "
                 "at most 5",
             ))
         if problems:
@@ -154,10 +162,10 @@ class Guardrails:
 
     def __attrs_post_init__(self) -> None:
         problems = [
-            Problem(
-                ("guardrails", name),
+            problem(
+                f"guardrails.{name}",
                 getattr(self, name),
-                f"guardrails.{name}: {getattr(self, name)!r} is not allowed; give True or False",
+                f"{getattr(self, name)!r} is not allowed; give True or False",
             )
             for name in ("network_isolation", "inter_container_traffic_encryption")
             if not isinstance(getattr(self, name), bool)
@@ -165,10 +173,10 @@ class Guardrails:
         bad = [v for v in self.instance_types if not _is_instance_type(v)]
         if bad:
             problems.append(
-                Problem(
-                    ("guardrails", "instance_types"),
+                problem(
+                    "guardrails.instance_types",
                     tuple(bad),
-                    f"guardrails.instance_types: {bad} are not SageMaker instance types; allowed "
+                    f"{bad} are not SageMaker instance types; allowed "
                     "are names like 'ml.m5.xlarge' or one family's wildcard like 'ml.g5.*' (not "
                     "'ml.*', '?' or '${...}': leave instance_types empty to allow every type)",
                 )

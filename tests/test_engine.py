@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError, EndpointConnectionError
 import secureml as sm
 from secureml.aws import AwsContext, RetryPolicy
 from secureml.engine import ApplyResult, Change, Plan, diff_lines, resource_kinds
-from secureml.errors import ConvergenceError, OwnershipError, ValidationError
+from secureml.errors import ConvergenceError, OwnershipError, Problem, ValidationError
 from secureml.resources import OWNER_TAG, Observed, Resource, State, register_kind
 from secureml.testing import CallRecorder
 
@@ -58,8 +58,10 @@ class Widget(Resource):
     def external_dependencies(self) -> Iterable[str]:
         return [f"test-widget/{a}" for a in self.external]
 
-    def validate(self) -> list[str]:
-        return [] if self.value else [f"widget {self.name!r}: value must be non-empty"]
+    def problems(self) -> list[Problem]:
+        if self.value:
+            return []
+        return [Problem("value", self.value, f"widget {self.name!r}: value must be non-empty")]
 
     def desired(self, ctx: AwsContext) -> State:
         return {"value": self.value, "owner": ctx.blueprint}
@@ -120,24 +122,68 @@ def test_every_problem_is_reported_at_once_before_any_call(
     store: Store, session: boto3.Session, calls: CallRecorder
 ) -> None:
     ds = sm.DataScientist("team-a-ds", buckets=["team-a-data"], pass_roles=["team-a-compute"])
+    # A resource's own problems stop it on the line that makes it (a kind gets this
+    # from Resource), with the field's path...
+    with pytest.raises(ValidationError, match="value must be non-empty") as own:
+        Widget("b", "", store, after=("missing",))
+    assert [p.path for p in own.value.problems] == [("value",)]
+    # ...and the blueprint reports every problem between resources at once.
     with pytest.raises(ValidationError) as err:
         sm.Blueprint(
             "bad name!",
             [
                 Widget("a", "1", store),
                 Widget("a", "2", store),
-                Widget("b", "", store, after=("missing",)),
+                Widget("b", "x", store, after=("missing",)),
                 ds,  # type: ignore[list-item]
             ],
         )
     text = str(err.value)
-    assert len(err.value.problems) == 5, err.value.problems
+    assert len(err.value.problems) == 4, err.value.problems
     assert "blueprint name 'bad name!'" in text
     assert "'test-widget/a' appears 2 times" in text
-    assert "value must be non-empty" in text
     assert "depends on 'test-widget/missing', which is not in the blueprint" in text
     assert "persona.role()" in text
     assert calls.calls == []
+
+
+@attrs.frozen
+class _OldWidget(Widget):
+    """A kind written before ``validate()`` became ``problems()``."""
+
+    def problems(self) -> list[Problem]:
+        return Resource.problems(self)
+
+    def validate(self) -> list[str]:
+        return [] if self.value else ["old widget: value must be non-empty"]
+
+
+def test_a_kind_that_still_defines_validate_is_checked_with_a_deprecation_warning(
+    store: Store,
+) -> None:
+    with (
+        pytest.warns(DeprecationWarning, match=r"validate\(\) is deprecated"),
+        pytest.raises(ValidationError, match="old widget: value must be non-empty"),
+    ):
+        _OldWidget("a", "", store)
+
+
+class _PlainWidget(Widget):
+    """A kind whose ``__init__`` is its own (no attrs post-init): the blueprint checks it."""
+
+    def __init__(self, name: str, value: str, store: Store) -> None:
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "value", value)
+        object.__setattr__(self, "store", store)
+        object.__setattr__(self, "after", ())
+        object.__setattr__(self, "external", ())
+        object.__setattr__(self, "adopt", False)
+
+
+def test_a_kind_not_checked_when_made_is_checked_by_the_blueprint(store: Store) -> None:
+    with pytest.raises(ValidationError, match="value must be non-empty") as err:
+        bp("bp", _PlainWidget("a", "", store))
+    assert [p.path for p in err.value.problems] == [("resources", 0, "value")]
 
 
 def test_a_dependency_cycle_is_a_validation_error(store: Store) -> None:

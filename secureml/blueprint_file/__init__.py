@@ -133,14 +133,13 @@ class BlueprintFile:
 
 
 def _issue(source: str, doc: Located | None, problem: Problem) -> FileProblem:
-    path, message, at_key = problem
-    pos = doc.position(path, key=at_key) if doc is not None else None
+    pos = doc.position(problem.path, key=problem.at_key) if doc is not None else None
     return FileProblem(
         file=source,
-        path=format_path(path) if path else "",
+        path=format_path(problem.path) if problem.path else "",
         line=pos.line if pos else None,
         column=pos.column if pos else None,
-        message=message,
+        message=problem.message,
     )
 
 
@@ -163,7 +162,7 @@ def loads(
         BlueprintFileError: with every problem found (a :class:`~secureml.ValidationError`).
     """
     doc = _parse(text, source)
-    problems: list[Problem] = [(p.path, p.message, True) for p in doc.problems]
+    problems: list[Problem] = [Problem(p.path, p.message, True) for p in doc.problems]
     if any(p.fatal for p in doc.problems):
         raise BlueprintFileError(
             source,
@@ -181,8 +180,8 @@ def loads(
     if not isinstance(doc.data, Mapping):
         what = "an empty file" if doc.data is None else f"a {type(doc.data).__name__}"
         problems.append(
-            ((), f"a blueprint file is a YAML mapping (personas:, assignments:, ...); got {what}",
-             False)
+            Problem((), f"a blueprint file is a YAML mapping (personas:, assignments:, ...); got "
+                    f"{what}")
         )
         raise _fail(source, doc, problems)
     data: Any = doc.data
@@ -200,24 +199,23 @@ def loads(
     if not BLUEPRINT_NAME.match(blueprint_name):
         origin = "" if spec.blueprint else " (taken from the file's name; add `blueprint: NAME`)"
         problems.append(
-            (("blueprint",), f"{blueprint_name!r}{origin} is not a blueprint name: 1-64 letters, "
-             "digits, '.', '_' and '-', starting with a letter or digit", False)
+            Problem(("blueprint",), f"{blueprint_name!r}{origin} is not a blueprint name: 1-64 "
+                    "letters, digits, '.', '_' and '-', starting with a letter or digit")
         )
     if spec.region is not None and not re.match(REGION, spec.region):
         problems.append(
-            (("region",), f"{spec.region!r} is not an AWS region name (like us-east-1)", False)
+            Problem(("region",), f"{spec.region!r} is not an AWS region name (like us-east-1)")
         )
     elif spec.region is not None:
         try:
             check_region(spec.region)
         except ValidationError as exc:
-            bad = exc.problems[0]
-            problems.append((("region",), str(bad).removeprefix(f"{bad.field}: "), False))
+            problems.append(Problem(("region",), exc.problems[0].detail))
     built, found = build(spec, data)
     # A missing input next to an unknown key is most likely that key misspelt: one message.
     problems += [
         p for p in found
-        if not (p in built.missing and any(p[0][: len(d)] == d for d in dropped))
+        if not (p in built.missing and any(p.path[: len(d)] == d for d in dropped))
     ]
     if problems:
         raise _fail(source, doc, problems)
@@ -344,16 +342,16 @@ def _read_shape(
     if all(_is_unknown_key(p) for p in found):
         # Unknown keys carry no meaning, so the rest of the file can still be checked
         # without them: one run then reports a typo'd key and a bad reference together.
-        data = _without(data, [p[0] for p in found])
+        data = _without(data, [p.path for p in found])
         spec, _ = structure(data, BlueprintSpec)
-        return spec, data, [], [p[0][:-1] for p in found]
+        return spec, data, [], [p.path[:-1] for p in found]
     # Other values that cannot be read are set aside too (see _recover).
     spec, data, more, dropped = recover(data, found, lambda d: structure(d, BlueprintSpec))
     return spec, data, more, dropped
 
 
 def _is_unknown_key(problem: Problem) -> bool:
-    return problem[2] and problem[1].startswith("unknown key ")
+    return problem.unknown_key
 
 
 def _without(data: Any, paths: list[tuple[str | int, ...]]) -> Any:
@@ -377,7 +375,7 @@ def _engine_problem(
         index = problem.path[1]
         if isinstance(index, int) and 0 <= index < len(resources):
             where = paths.get(resources[index].key, ())
-    return where, str(problem), False
+    return Problem(where, str(problem))
 
 
 def load(path: str | os.PathLike[str], *, region: str | None = None) -> BlueprintFile:

@@ -97,7 +97,7 @@ class _Collector:
         self.missing: list[Problem] = []
 
     def add(self, path: Path, message: str, at_key: bool = False, *, missing: bool = False) -> None:
-        problem = (path, message, at_key)
+        problem = Problem(path, message, at_key, missing=missing)
         self.problems.append(problem)
         if missing:
             self.missing.append(problem)
@@ -147,9 +147,7 @@ def _locator(base: Path, fields: Mapping[str, Any]) -> Locate:
             fields[str(rel[0])], (list, tuple)
         ):
             rel = rel[:1]
-        if problem.field:
-            message = message.replace(f"{problem.field}: ", "", 1)
-        return (*base, *rel), message
+        return (*base, *rel), problem.detail
 
     return locate
 
@@ -437,7 +435,7 @@ class _Builder:
                 check_session_duration(p.permission_set.session_duration, "session_duration")
             except ValidationError as exc:
                 for problem in exc.problems:
-                    self.c.add(path, str(problem).removeprefix("session_duration: "))
+                    self.c.add(path, problem.detail)
 
     def deployments(self, i: int, p: PersonaSpec, persona: Persona) -> None:
         """The persona's role and permission set, when the file asks for them."""
@@ -552,13 +550,11 @@ class _Builder:
 
         def locate(problem: ApiProblem) -> tuple[Path, str]:
             # A bad bucket name: the bucket's place in the file.
-            message = str(problem)
-            rest = message.replace(f"{problem.field}: ", "", 1) if problem.field else message
             if problem.path[-1:] == ("bucket",) and problem.value in own:
-                return (*own[problem.value][0], "bucket"), rest
+                return (*own[problem.value][0], "bucket"), problem.detail
             if problem.path[-1:] == ("bucket",) and problem.value in spec.buckets:
-                return (*path, "buckets", spec.buckets.index(problem.value)), rest
-            return path, message
+                return (*path, "buckets", spec.buckets.index(problem.value)), problem.detail
+            return path, str(problem)
 
         for bucket in sorted(buckets | set(own)):
             where, chosen = own.get(bucket, (path, settings))
@@ -616,10 +612,6 @@ class _Builder:
                 ("identity_center",), res.IdentityCenter, ic.instance_arn, ic.identity_store_id,
                 ic.region, locate=_locator(("identity_center",), attrs.asdict(ic)),
             )
-            problems = self.identity_center.problems() if self.identity_center else []
-            locate = _locator(("identity_center",), attrs.asdict(ic))
-            for problem in problems:
-                self.c.add(*locate(ApiProblem.of(problem)))
         defaults = self.settings()
         self.names()
         for i, p in enumerate(self.spec.personas):

@@ -4,7 +4,7 @@ cattrs does the walking (attrs classes, optionals, unknown keys); the hooks
 here make the leaves strict, because YAML is loose where a policy must not be:
 ``buckets: team-a-data`` (a string, not a list) would otherwise become the
 characters of the name, and ``adopt: "no"`` would become ``True``. Problems come
-back as ``(path, message, at_key)`` triples; the caller adds file and line.
+back as :class:`Problem` values; the caller adds file and line.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from __future__ import annotations
 import difflib
 import functools
 import typing
-from collections.abc import Callable, Iterator, Mapping
-from typing import Any, Literal, get_args, get_origin
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, Literal, NamedTuple, get_args, get_origin
 
 import attrs
 import cattrs
@@ -27,16 +27,31 @@ from secureml.blueprint_file._yaml import Path
 
 __all__ = ["Problem", "activity_inputs", "structure"]
 
-Problem = tuple[Path, str, bool]
-"""``(path, message, at_key)``: ``at_key`` points the line at the key, not its value."""
+class Problem(NamedTuple):
+    """One problem of a file, as data: ``path`` in the document, ``message``, and
+    ``at_key`` to point the line at the key, not its value. The rest says what a
+    reader of the file needs to carry on, so nobody parses the message: ``guess``
+    is the closest allowed choice to a misspelt one, ``missing`` marks a required
+    key that is not given, ``unknown_key`` a key the schema does not have."""
+
+    path: Path
+    message: str
+    at_key: bool = False
+    guess: str | None = None
+    missing: bool = False
+    unknown_key: bool = False
+
+    def under(self, *path: str | int) -> Problem:
+        """This problem with ``path`` before its own."""
+        return self._replace(path=(*path, *self.path))
 
 
 class _ProblemsError(ValueError):
     """Problems found by a hook, with paths relative to the value it structured."""
 
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        super().__init__("; ".join(m for _, m, _ in problems))
+    def __init__(self, problems: Sequence[Problem | tuple[Path, str, bool]]) -> None:
+        self.problems = [p if isinstance(p, Problem) else Problem(*p) for p in problems]
+        super().__init__("; ".join(p.message for p in self.problems))
 
 
 def _describe(value: Any) -> str:
@@ -109,7 +124,7 @@ def _list_of(item: Callable[[Any], Any], value: Any) -> tuple[Any, ...]:
         try:
             out.append(item(element))
         except Exception as exc:
-            problems += [((index, *p), m, k) for p, m, k in _walk(exc, ())]
+            problems += [p.under(index) for p in _walk(exc, ())]
     if problems:
         raise _ProblemsError(problems)
     return tuple(out)
@@ -123,10 +138,10 @@ def _str_map(value: Any, _: Any = None) -> dict[str, str]:
     problems: list[Problem] = []
     for key, item in value.items():
         if not isinstance(key, str):
-            problems.append(((str(key),), f"key {_describe(key)} must be text", True))
+            problems.append(Problem((str(key),), f"key {_describe(key)} must be text", True))
         if not isinstance(item, str):
             problems.append(
-                ((str(key),), f"expected text, got {_describe(item)}{_hint(item)}", False)
+                Problem((str(key),), f"expected text, got {_describe(item)}{_hint(item)}")
             )
     if problems:
         raise _ProblemsError(problems)
@@ -139,7 +154,9 @@ def _literal(choices: tuple[Any, ...], value: Any, _: Any = None) -> Any:
     shown = ", ".join(str(c) for c in choices)
     guess = difflib.get_close_matches(str(value), [str(c) for c in choices], n=1)
     tip = f" (did you mean {guess[0]}?)" if guess else ""
-    raise _ProblemsError([((), f"{_describe(value)} is not one of: {shown}{tip}", False)])
+    raise _ProblemsError([Problem(
+        (), f"{_describe(value)} is not one of: {shown}{tip}", guess=guess[0] if guess else None
+    )])
 
 
 def activity_inputs(cls: type[Activity]) -> dict[str, Any]:
@@ -152,7 +169,9 @@ def _unknown_key(key: str, allowed: list[str], what: str) -> Problem:
     guess = difflib.get_close_matches(key, allowed, n=1)
     tip = f"; did you mean {guess[0]!r}?" if guess else ""
     listed = ", ".join(allowed) if allowed else "none"
-    return ((key,), f"unknown key {key!r} in {what}{tip} (allowed: {listed})", True)
+    return Problem(
+        (key,), f"unknown key {key!r} in {what}{tip} (allowed: {listed})", True, unknown_key=True
+    )
 
 
 def _activity_spec(converter: cattrs.Converter, value: Any, _: Any = None) -> ActivitySpec:
@@ -195,7 +214,7 @@ def _activity_spec(converter: cattrs.Converter, value: Any, _: Any = None) -> Ac
         try:
             structured[key] = converter.structure(raw, inputs[key])
         except _ProblemsError as exc:
-            problems += [((key, *p), m, k) for p, m, k in exc.problems]
+            problems += [p.under(key) for p in exc.problems]
     if problems:
         raise _ProblemsError(problems)
     return ActivitySpec(activity=cls.name, inputs=structured)
@@ -253,7 +272,10 @@ def _walk(exc: BaseException, path: Path) -> Iterator[Problem]:
         fields, rest = exc.group_exceptions()
         for sub, field in fields:
             if isinstance(sub, KeyError):
-                yield (*path, field.name), f"required key {field.name!r} is missing", True
+                yield Problem(
+                    (*path, field.name), f"required key {field.name!r} is missing", True,
+                    missing=True,
+                )
             else:
                 yield from _walk(sub, (*path, field.name))
         for sub in rest:
@@ -269,13 +291,12 @@ def _walk(exc: BaseException, path: Path) -> Iterator[Problem]:
         allowed = sorted(f.name for f in attrs.fields(exc.cl))
         what = _WHAT.get(exc.cl.__name__, exc.cl.__name__)
         for key in sorted(exc.extra_fields):
-            rel, message, at_key = _unknown_key(key, allowed, what)
-            yield (*path, *rel), message, at_key
+            yield _unknown_key(key, allowed, what).under(*path)
     elif isinstance(exc, _ProblemsError):
-        for rel, message, at_key in exc.problems:
-            yield (*path, *rel), message, at_key
+        for problem in exc.problems:
+            yield problem.under(*path)
     else:
-        yield path, str(exc) or type(exc).__name__, False
+        yield Problem(path, str(exc) or type(exc).__name__)
 
 
 _WHAT = {

@@ -13,7 +13,6 @@ aside ("required key missing") are not reported twice.
 from __future__ import annotations
 
 import copy
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -22,7 +21,6 @@ from secureml.blueprint_file._yaml import Path
 
 __all__ = ["recover"]
 
-_GUESS = re.compile(r"did you mean '?([^'?]+)'?\?")
 _ROUNDS = 8
 
 
@@ -79,16 +77,17 @@ def recover(
     pending = list(found)
     for _ in range(_ROUNDS):
         changed = False
-        for path, message, _at_key in pending:
+        for problem in pending:
+            path = problem.path
             # A misspelt choice (a kind) is read as the closest one, so the rest of its
             # item is still checked; a misspelt name elsewhere is only set aside.
-            guess = _GUESS.search(message) if "is not one of" in message else None
+            guess = problem.guess
             try:
                 current = _get(data, path) if path else None
             except (KeyError, IndexError, TypeError):
                 current = None
             if guess and isinstance(current, str) and path:
-                _set(data, path, guess.group(1))  # checked as if the closest choice
+                _set(data, path, guess)  # checked as if the closest choice
                 changed = True
                 continue
             holder = _holder(data, path)
@@ -108,7 +107,7 @@ def recover(
 
 def _follows(problem: Problem, set_aside: list[Path]) -> bool:
     """Whether ``problem`` only says that a value set aside is missing."""
-    path = problem[0]
+    path = problem.path
     return any(path[: len(p)] == p for p in set_aside) or (
-        "is missing" in problem[1] and any(p[: len(path)] == path for p in set_aside)
+        problem.missing and any(p[: len(path)] == path for p in set_aside)
     )

@@ -43,7 +43,7 @@ def _resources(value: Iterable[Any]) -> tuple[Any, ...]:
 
 
 def _own_problems(resource: Resource, index: int) -> list[Problem]:
-    """The problems of a resource that is not an attrs class (so not checked when made)."""
+    """A resource's own problems, seen from the blueprint."""
     try:
         found = list(resource.problems())
     except ValidationError as exc:  # a resource that raises instead of returning
@@ -158,9 +158,9 @@ class Blueprint:
         keys = {r.key for _, r in good}
         valid: list[tuple[int, Resource]] = []
         for i, r in good:
-            # An attrs resource was checked when it was made (Resource.__attrs_post_init__);
-            # another kind's own problems are found here.
-            own = [] if attrs.has(type(r)) else _own_problems(r, i)
+            # A resource was checked when it was made (Resource.__attrs_post_init__); asked
+            # again (cheap: what it derives is memoised) for a kind whose __init__ is its own.
+            own = _own_problems(r, i)
             problems.extend(own)
             if not own:
                 valid.append((i, r))

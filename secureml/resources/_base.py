@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import abc
 import re
+import warnings
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
@@ -206,8 +207,20 @@ class Resource(Readable, abc.ABC):
     def problems(self) -> list[Problem]:
         """The problems of this resource's own input, found without AWS (empty when
         valid), each with the ``path`` of the field it concerns. A subclass extends
-        the list its base returns; the constructor raises them (see the class)."""
-        return []
+        the list its base returns; the constructor raises them (see the class).
+
+        A kind written for an earlier secureml that defines ``validate()`` instead
+        still has its problems found (with a :class:`DeprecationWarning`)."""
+        legacy = getattr(self, "validate", None)
+        if not callable(legacy):
+            return []
+        warnings.warn(
+            f"{type(self).__name__}.validate() is deprecated: rename it problems() and "
+            "return secureml.errors.Problem values (see the Resource class)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return [Problem.of(p) for p in legacy()]
 
     def claims(self, blueprint: str) -> Iterable[Claim]:
         """The AWS objects this resource manages in ``blueprint`` (see :class:`Claim`);
