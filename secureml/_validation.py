@@ -24,6 +24,7 @@ __all__ = [
     "IAM_NAME",
     "INSTANCE_TYPE",
     "KMS_KEY_ARN",
+    "Checked",
     "Placeholder",
     "adopt_flag",
     "check_account_id",
@@ -132,6 +133,38 @@ class Placeholder(str):
     """
 
     __slots__ = ()
+
+
+class Checked:
+    """The one validation idiom, for attrs classes: checked at construction.
+
+    A class lists the problems of an instance in :meth:`problems` (each a
+    :class:`~secureml.Problem` whose ``path`` names the field); the attrs
+    ``__init__`` calls ``__attrs_post_init__``, which raises them all in one
+    :class:`~secureml.ValidationError`, so a mistake surfaces on the line that
+    made the object. A frozen object that exists therefore has none, unless its
+    class finds more than its fields say (a resource asked again by a blueprint).
+
+    >>> @attrs.frozen
+    ... class Days(Checked):
+    ...     days: int
+    ...     def problems(self) -> list[Problem]:
+    ...         return [] if self.days > 0 else [problem("days", self.days, "must be > 0")]
+    >>> Days(0)
+    Traceback (most recent call last):
+    secureml.errors.ValidationError: days: must be > 0
+    """
+
+    __slots__ = ()
+
+    def __attrs_post_init__(self) -> None:
+        problems = self.problems()
+        if problems:
+            raise ValidationError(problems)
+
+    def problems(self) -> list[Problem]:
+        """The problems of this object (empty when it is valid)."""
+        return []
 
 
 def check_account_id(value: str, field: str = "account_id") -> str:

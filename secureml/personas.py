@@ -8,8 +8,10 @@ activities. ``with_*``/``without_*`` return a new persona; nothing mutates.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Mapping, Sequence
+import inspect
+from collections.abc import Callable, Iterable, Mapping
 from datetime import timedelta
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict, Unpack
 
 import attrs
@@ -20,6 +22,7 @@ from secureml._describe import describe_persona, persona_facts
 from secureml._display import Facts, Readable
 from secureml._scoping import SHARED_TYPES, apply_scope
 from secureml._validation import (
+    Checked,
     Placeholder,
     check_account_id,
     check_arn,
@@ -61,10 +64,12 @@ if TYPE_CHECKING:
     from secureml.workflows import CheckReport
 
 __all__ = [
+    "PERSONA_BUILDERS",
     "SHARED_TYPES",
     "Compute",
     "DataScientist",
     "Inference",
+    "KindBuilder",
     "MLOps",
     "Persona",
     "PersonaOptions",
@@ -165,7 +170,7 @@ def sagemaker_trust_policy(account_id: str | None = None) -> PolicyDocument:
 
 
 @attrs.frozen
-class Persona(Readable):
+class Persona(Checked, Readable):
     """A named, immutable set of ML activities with inputs and guard-rails.
 
     Build one with :func:`DataScientist`, :func:`MLOps` or :func:`Compute`.
@@ -223,11 +228,6 @@ class Persona(Readable):
         default=(), converter=_role_personas, eq=False, repr=False, hash=False
     )
     """The personas among ``pass_roles`` (lint follows them: SM044)."""
-
-    def __attrs_post_init__(self) -> None:
-        problems = self.problems()
-        if problems:
-            raise ValidationError(problems)
 
     # -- reading it ------------------------------------------------------------
 
@@ -638,20 +638,16 @@ _OPTIONS = frozenset(PersonaOptions.__annotations__)
 
 
 def _build(
-    builder: str,
-    kind: PersonaKind,
-    defaults: Sequence[type[Activity]],
-    name: str,
-    options: PersonaOptions,
-    **inputs: Iterable[str],
+    kind: PersonaKind, name: str, options: PersonaOptions, **inputs: Iterable[str]
 ) -> Persona:
     unknown = sorted(set(options) - _OPTIONS)
     if unknown:  # what a signature written out would have refused
-        raise TypeError(f"{builder}() got an unexpected keyword argument {unknown[0]!r}")
+        raise TypeError(f"{kind}() got an unexpected keyword argument {unknown[0]!r}")
     given: dict[str, Any] = {**inputs, **options}
     activities = given.pop("activities", None)
     acts = (
-        _activities(activities) if activities is not None else tuple(cls() for cls in defaults)
+        _activities(activities) if activities is not None
+        else tuple(cls() for cls in PERSONA_BUILDERS[kind].defaults)
     )
     roles = given.get("pass_roles")
     if isinstance(roles, Iterable) and not isinstance(roles, str | Persona):
@@ -680,7 +676,7 @@ def DataScientist(  # noqa: N802 - a builder that reads like a class, as in the 
     ``scope``).
     """
     return _build(
-        "DataScientist", "DataScientist", _act.DATA_SCIENTIST_DEFAULTS, name, options,
+        "DataScientist", name, options,
         buckets=buckets, workgroups=workgroups, glue_databases=glue_databases,
     )
 
@@ -693,7 +689,7 @@ def MLOps(  # noqa: N802
     Manage Models, Manage Endpoints, Manage Pipelines, Search and Visualize
     Experiments. It has no S3 data access (an S3 activity is an error);
     ``options`` are the :class:`PersonaOptions` every builder takes."""
-    return _build("MLOps", "MLOps", _act.MLOPS_DEFAULTS, name, options)
+    return _build("MLOps", name, options)
 
 
 def Compute(  # noqa: N802
@@ -716,8 +712,7 @@ def Compute(  # noqa: N802
     ``glue_databases`` serve Query Athena Workgroups and Manage AWS Glue Tables.
     """
     return _build(
-        "Compute", "Compute", _act.COMPUTE_DEFAULTS, name, options,
-        buckets=buckets, ecr_repositories=ecr_repositories,
+        "Compute", name, options, buckets=buckets, ecr_repositories=ecr_repositories,
         workgroups=workgroups, glue_databases=glue_databases,
     )
 
@@ -744,6 +739,47 @@ def Inference(  # noqa: N802
     (['Serve Models'], ('team-a-models',))
     """
     return _build(
-        "Inference", "Inference", _act.INFERENCE_DEFAULTS, name, options,
-        buckets=model_buckets, ecr_repositories=ecr_repositories,
+        "Inference", name, options, buckets=model_buckets, ecr_repositories=ecr_repositories,
     )
+
+
+@attrs.frozen
+class KindBuilder:
+    """What one persona kind is built from: its builder, its default activities, the
+    data inputs the builder takes (read from its signature) and those it refuses, with
+    why. :data:`PERSONA_BUILDERS` is the one home of these facts (the blueprint file
+    reads them)."""
+
+    builder: Callable[..., Persona]
+    defaults: tuple[type[Activity], ...]
+    refused: Mapping[str, str] = attrs.field(factory=dict)
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        """The builder's own keyword inputs (``buckets``...), beside :class:`PersonaOptions`."""
+        params = inspect.signature(self.builder).parameters.values()
+        return tuple(p.name for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY)
+
+
+_DATA = "MLOps personas have no data access; give {} to a DataScientist or Compute persona"
+_ECR = "only Compute and Inference personas take ecr_repositories"
+_MODELS = "only Inference personas take model_buckets (the buckets they read models from)"
+_SERVING = "Inference personas only serve models: {}"
+
+PERSONA_BUILDERS: Mapping[PersonaKind, KindBuilder] = MappingProxyType({
+    "DataScientist": KindBuilder(DataScientist, _act.DATA_SCIENTIST_DEFAULTS, {
+        "ecr_repositories": _ECR, "model_buckets": _MODELS,
+    }),
+    "MLOps": KindBuilder(MLOps, _act.MLOPS_DEFAULTS, {
+        "buckets": _DATA.format("buckets"), "ecr_repositories": _ECR,
+        "workgroups": _DATA.format("workgroups"),
+        "glue_databases": _DATA.format("glue_databases"), "model_buckets": _MODELS,
+    }),
+    "Compute": KindBuilder(Compute, _act.COMPUTE_DEFAULTS, {"model_buckets": _MODELS}),
+    "Inference": KindBuilder(Inference, _act.INFERENCE_DEFAULTS, {
+        "buckets": _SERVING.format("give the buckets of model artifacts as model_buckets"),
+        "pass_roles": _SERVING.format("they pass no role"),
+        "workgroups": _SERVING.format("no Athena"), "glue_databases": _SERVING.format("no Glue"),
+    }),
+})
+"""Every persona kind (:data:`~secureml.policy.PERSONA_KINDS`) and what it is built from."""

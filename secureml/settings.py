@@ -11,6 +11,7 @@ import attrs
 from secureml._convert import string_tuple
 from secureml._validation import (
     INSTANCE_TYPE,
+    Checked,
     check_instance_type,
     check_kms_key_arn,
     checker,
@@ -48,7 +49,7 @@ def _bad_ids(values: tuple[object, ...], pattern: re.Pattern[str]) -> list[tuple
 
 
 @attrs.frozen
-class NetworkSettings:
+class NetworkSettings(Checked):
     """The VPC that SageMaker jobs, models and apps must run in.
 
     Subnets and security groups are given together; every create action that
@@ -63,7 +64,8 @@ class NetworkSettings:
     subnets: tuple[str, ...] = attrs.field(default=(), converter=string_tuple)
     security_groups: tuple[str, ...] = attrs.field(default=(), converter=string_tuple)
 
-    def __attrs_post_init__(self) -> None:
+    def problems(self) -> list[Problem]:
+        """Subnet and security group ids, given together, within SageMaker's counts."""
         problems: list[Problem] = []
         if not self.subnets or not self.security_groups:
             missing = "subnets" if not self.subnets else "security_groups"
@@ -108,12 +110,11 @@ class NetworkSettings:
                 f"{len(self.security_groups)} given; SageMaker allows "
                 "at most 5",
             ))
-        if problems:
-            raise ValidationError(problems)
+        return problems
 
 
 @attrs.frozen
-class EncryptionSettings:
+class EncryptionSettings(Checked):
     """The KMS keys SageMaker must encrypt storage volumes and output with.
 
     Keys are key ARNs (IAM resources need an ARN, and SageMaker requests must
@@ -124,19 +125,20 @@ class EncryptionSettings:
     volume_kms_key: str | None = None
     output_kms_key: str | None = None
 
-    def __attrs_post_init__(self) -> None:
+    def problems(self) -> list[Problem]:
+        """At least one key, each a KMS key ARN."""
         if self.volume_kms_key is None and self.output_kms_key is None:
-            raise ValidationError(
-                "encryption: give volume_kms_key, output_kms_key or both (KMS key ARNs)"
-            )
+            return [Problem(
+                "encryption", None,
+                "encryption: give volume_kms_key, output_kms_key or both (KMS key ARNs)",
+            )]
         problems: list[Problem] = []
         check = checker("", problems)
         for field in ("volume_kms_key", "output_kms_key"):
             value = getattr(self, field)
             if value is not None:
                 check(check_kms_key_arn, value, f"encryption.{field}")
-        if problems:
-            raise ValidationError(problems)
+        return problems
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -145,7 +147,7 @@ class EncryptionSettings:
 
 
 @attrs.frozen
-class Guardrails:
+class Guardrails(Checked):
     """Stricter guard-rails that Role Manager lacked, off unless asked for.
 
     - ``network_isolation``: jobs and models must run with network isolation
@@ -160,7 +162,8 @@ class Guardrails:
     inter_container_traffic_encryption: bool = False
     instance_types: tuple[str, ...] = attrs.field(default=(), converter=string_tuple)
 
-    def __attrs_post_init__(self) -> None:
+    def problems(self) -> list[Problem]:
+        """The two switches are booleans; instance types are SageMaker's."""
         problems = [
             problem(
                 f"guardrails.{name}",
@@ -181,8 +184,7 @@ class Guardrails:
                     "'ml.*', '?' or '${...}': leave instance_types empty to allow every type)",
                 )
             )
-        if problems:
-            raise ValidationError(problems)
+        return problems
 
     @property
     def any(self) -> bool:
@@ -202,7 +204,7 @@ _TAG_VALUE = re.compile(r"^[A-Za-z0-9 _.:/=+@-]{1,256}$")
 
 
 @attrs.frozen
-class PrincipalTag:
+class PrincipalTag(Checked):
     """A tag of the calling principal, as a scope's tag value: ``PrincipalTag("team")``
     becomes ``${aws:PrincipalTag/team}``, so one persona serves every team, each
     user confined to the resources tagged with their own team (the tag comes
@@ -215,14 +217,17 @@ class PrincipalTag:
 
     key: str
 
-    def __attrs_post_init__(self) -> None:
+    def problems(self) -> list[Problem]:
+        """The key is a tag key."""
         if not isinstance(self.key, str) or not _TAG_KEY.match(self.key) or self.key.startswith(
             "aws:"
         ):
-            raise ValidationError(
+            return [Problem(
+                "key", self.key,
                 f"PrincipalTag: {self.key!r} is not a tag key; allowed are 1-128 letters, digits "
-                "and ' _.:/=+@-', not starting with 'aws:'"
-            )
+                "and ' _.:/=+@-', not starting with 'aws:'",
+            )]
+        return []
 
     def __str__(self) -> str:
         return f"${{aws:PrincipalTag/{self.key}}}"
@@ -233,7 +238,7 @@ def _scope_tags(value: Mapping[str, str | PrincipalTag] | None) -> Mapping[str, 
 
 
 @attrs.frozen
-class Scope:
+class Scope(Checked):
     """Confines a persona to its team's SageMaker resources in a shared account.
 
     - ``name_prefix="team-a-"``: every SageMaker resource the persona creates or
@@ -259,34 +264,40 @@ class Scope:
         factory=dict, converter=_scope_tags, hash=False
     )
 
-    def __attrs_post_init__(self) -> None:
-        problems: list[str] = []
+    def problems(self) -> list[Problem]:
+        """A prefix, tags or both, each as SageMaker takes them."""
+        problems: list[Problem] = []
         if self.name_prefix is None and not self.tags:
-            problems.append("scope: give name_prefix, tags or both")
+            problems.append(Problem("scope", None, "scope: give name_prefix, tags or both"))
         if self.name_prefix is not None and (
             not isinstance(self.name_prefix, str) or not _PREFIX.match(self.name_prefix)
         ):
-            problems.append(
-                f"scope.name_prefix: {self.name_prefix!r} is not allowed; give 1-32 lowercase "
+            problems.append(problem(
+                "scope.name_prefix", self.name_prefix,
+                f"{self.name_prefix!r} is not allowed; give 1-32 lowercase "
                 "letters, digits and hyphens starting with a letter or digit, e.g. 'team-a-' "
-                "(SageMaker writes names in lowercase in ARNs, and no wildcard may be in it)"
-            )
+                "(SageMaker writes names in lowercase in ARNs, and no wildcard may be in it)",
+            ))
         for key, value in self.tags.items():
             if not isinstance(key, str) or not _TAG_KEY.match(key) or key.startswith("aws:"):
-                problems.append(
-                    f"scope.tags: key {key!r} is not allowed; give 1-128 letters, digits and "
-                    "' _.:/=+@-', not starting with 'aws:'"
-                )
+                problems.append(problem(
+                    "scope.tags", key,
+                    f"key {key!r} is not allowed; give 1-128 letters, digits and "
+                    "' _.:/=+@-', not starting with 'aws:'", str(key),
+                ))
             if not isinstance(value, PrincipalTag) and (
                 not isinstance(value, str) or not _TAG_VALUE.match(value)
             ):
-                problems.append(
+                problems.append(Problem(
+                    ("scope", "tags", str(key)), value,
                     f"scope.tags[{key!r}]: {value!r} is not allowed; give a tag value (letters, "
                     "digits and ' _.:/=+@-', no wildcard or policy variable) or "
-                    "PrincipalTag('key') for the caller's own tag"
-                )
-        if problems:
-            raise ValidationError(problems)
+                    "PrincipalTag('key') for the caller's own tag",
+                    detail=f"{value!r} is not allowed; give a tag value (letters, "
+                    "digits and ' _.:/=+@-', no wildcard or policy variable) or "
+                    "PrincipalTag('key') for the caller's own tag",
+                ))
+        return problems
 
     def tag_values(self) -> dict[str, str]:
         """The tags as condition values (``PrincipalTag`` as its policy variable)."""

@@ -9,6 +9,7 @@ from typing import ClassVar, Literal, TypeAlias
 import attrs
 
 from secureml._display import Facts, Readable
+from secureml._validation import Checked
 from secureml.errors import Problem
 from secureml.policy import PersonaKind, Statement
 from secureml.settings import EncryptionSettings, Guardrails, NetworkSettings
@@ -70,13 +71,15 @@ class ActivityContext:
 
 
 @attrs.frozen
-class Activity(Readable, abc.ABC):
+class Activity(Checked, Readable, abc.ABC):
     """One ML activity: a named unit of permissions that yields IAM statements
     for a persona's context.
 
     Subclasses set ``name`` (the Role Manager name), ``requires`` (the persona
     inputs they cannot do without, unless the activity has its own) and
-    implement :meth:`statements`.
+    implement :meth:`statements`. Inputs are checked when the activity is made
+    (their converters refuse bad values); :meth:`problems` lists what else a
+    subclass finds.
     """
 
     name: ClassVar[str]

@@ -14,7 +14,6 @@ from typing import Any, TypeVar
 import attrs
 
 from secureml import activities as _act
-from secureml import personas as _personas
 from secureml import resources as res
 from secureml._validation import check_session_duration
 from secureml.activities import Activity
@@ -31,51 +30,13 @@ from secureml.blueprint_file._spec import (
 from secureml.blueprint_file._yaml import Path
 from secureml.errors import Problem as ApiProblem
 from secureml.errors import ValidationError
-from secureml.personas import Persona
+from secureml.personas import PERSONA_BUILDERS, Persona
 from secureml.resources import Resource
 from secureml.settings import EncryptionSettings, Guardrails, NetworkSettings, PrincipalTag, Scope
 
 __all__ = ["Built", "build"]
 
 T = TypeVar("T")
-
-_DEFAULTS: Mapping[str, tuple[type[Activity], ...]] = {
-    "DataScientist": _act.DATA_SCIENTIST_DEFAULTS,
-    "MLOps": _act.MLOPS_DEFAULTS,
-    "Compute": _act.COMPUTE_DEFAULTS,
-    "Inference": _act.INFERENCE_DEFAULTS,
-}
-_BUILDERS: Mapping[str, Callable[..., Persona]] = {
-    "DataScientist": _personas.DataScientist,
-    "MLOps": _personas.MLOps,
-    "Compute": _personas.Compute,
-    "Inference": _personas.Inference,
-}
-# Inputs a kind's builder does not take, and why (said in the error).
-_DATA = (
-    "MLOps personas have no data access; give {} to a DataScientist or Compute persona"
-)
-_ECR = "only Compute and Inference personas take ecr_repositories"
-_MODELS = "only Inference personas take model_buckets (the buckets they read models from)"
-_SERVING = "Inference personas only serve models: {}"
-_NOT_FOR: Mapping[str, Mapping[str, str]] = {
-    "MLOps": {
-        "buckets": _DATA.format("buckets"),
-        "ecr_repositories": _ECR,
-        "workgroups": _DATA.format("workgroups"),
-        "glue_databases": _DATA.format("glue_databases"),
-        "model_buckets": _MODELS,
-    },
-    "DataScientist": {"ecr_repositories": _ECR, "model_buckets": _MODELS},
-    "Compute": {"model_buckets": _MODELS},
-    "Inference": {
-        "buckets": _SERVING.format("give the buckets of model artifacts as model_buckets"),
-        "pass_roles": _SERVING.format("they pass no role"),
-        "workgroups": _SERVING.format("no Athena"),
-        "glue_databases": _SERVING.format("no Glue"),
-    },
-}
-
 
 @attrs.frozen
 class Built:
@@ -278,7 +239,7 @@ class _Builder:
                 if built is not None:
                     acts.append(built)
         else:
-            acts = [cls() for cls in _DEFAULTS[p.kind]]
+            acts = [cls() for cls in PERSONA_BUILDERS[p.kind].defaults]
         for j, name in enumerate(p.remove_activities):
             path = (*base, "remove_activities", j)
             try:
@@ -366,7 +327,8 @@ class _Builder:
     def persona(self, i: int, p: PersonaSpec, defaults: tuple[Any, Any, Any, Any]) -> None:
         base: Path = ("personas", i)
         ok = True
-        for field, why in _NOT_FOR[p.kind].items():
+        kind = PERSONA_BUILDERS[p.kind]
+        for field, why in kind.refused.items():
             if getattr(p, field):
                 self.c.add((*base, field), f"kind {p.kind}: {why}", True)
                 ok = False
@@ -390,16 +352,9 @@ class _Builder:
         }
         if p.max_session_duration is not None:
             kwargs["max_session_duration"] = p.max_session_duration
-        if p.kind == "Inference":
-            kwargs["model_buckets"] = p.model_buckets
-        else:
+        if "pass_roles" not in kind.refused:
             kwargs["pass_roles"] = pass_roles
-        if p.kind not in ("MLOps", "Inference"):
-            kwargs["buckets"] = p.buckets
-            kwargs["workgroups"] = p.workgroups
-            kwargs["glue_databases"] = p.glue_databases
-        if p.kind in ("Compute", "Inference"):
-            kwargs["ecr_repositories"] = p.ecr_repositories
+        kwargs.update({field: getattr(p, field) for field in kind.inputs})
         locate = _locator(base, attrs.asdict(p, recurse=False))
 
         def locate_activity(problem: ApiProblem) -> tuple[Path, str]:
@@ -414,7 +369,7 @@ class _Builder:
             return locate(problem)
 
         persona = self.c.call(
-            base, _BUILDERS[p.kind], p.name, locate=locate_activity, **kwargs
+            base, kind.builder, p.name, locate=locate_activity, **kwargs
         )
         if persona is None:
             self.deployment_inputs(i, p)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from secureml._convert import as_items
-from secureml._validation import BLUEPRINT_NAME, check_region
+from secureml._validation import BLUEPRINT_NAME, Checked, check_region
 from secureml.engine._apply import ApplyResult, ProgressCallback, apply_plan, build_plan
 from secureml.engine._graph import find_cycle
 from secureml.engine._plan import Plan
@@ -52,7 +52,7 @@ def _own_problems(resource: Resource, index: int) -> list[Problem]:
 
 
 @attrs.frozen
-class Blueprint:
+class Blueprint(Checked):
     """A named set of resources deployed as one: :meth:`plan` shows what would
     change, :meth:`apply` converges the account to it.
 
@@ -80,11 +80,6 @@ class Blueprint:
     region: str | None = attrs.field(default=None, kw_only=True)
     max_workers: int = attrs.field(default=10, kw_only=True)
     retry: RetryPolicy | None = attrs.field(default=None, kw_only=True, eq=False, repr=False)
-
-    def __attrs_post_init__(self) -> None:
-        problems = self.problems()
-        if problems:
-            raise ValidationError(problems)
 
     def __iter__(self) -> Iterator[Resource]:
         return iter(self.resources)

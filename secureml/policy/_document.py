@@ -20,7 +20,8 @@ import attrs
 
 from secureml._convert import as_items, describe
 from secureml._display import Facts, Readable, html_block
-from secureml.errors import ValidationError
+from secureml._validation import Checked
+from secureml.errors import Problem, ValidationError
 
 __all__ = [
     "VERSION",
@@ -107,7 +108,7 @@ def _collapse(values: tuple[str, ...]) -> str | list[str]:
 
 
 @attrs.frozen(order=True)
-class Condition:
+class Condition(Checked):
     """One condition: ``operator`` (e.g. ``StringEquals``), ``key`` (e.g.
     ``aws:SourceAccount``) and ``values``.
 
@@ -119,18 +120,23 @@ class Condition:
     key: str
     values: tuple[str, ...] = attrs.field(converter=_values)
 
-    def __attrs_post_init__(self) -> None:
+    def problems(self) -> list[Problem]:
+        """A non-empty operator and key, and at least one value."""
         if not isinstance(self.operator, str) or not isinstance(self.key, str) or not (
             self.operator.strip() and self.key.strip()
         ):
-            raise ValidationError(
+            bad = "operator" if not (isinstance(self.operator, str) and self.operator.strip()) \
+                else "key"
+            return [Problem(
+                bad, getattr(self, bad),
                 f"condition {self.operator!r}/{self.key!r}: operator and key must be non-empty "
-                "strings, e.g. Condition('StringEquals', 'aws:SourceAccount', ['111122223333'])"
-            )
+                "strings, e.g. Condition('StringEquals', 'aws:SourceAccount', ['111122223333'])",
+            )]
         if not self.values:
-            raise ValidationError(
-                f"condition {self.operator} {self.key}: needs at least one value"
-            )
+            return [Problem(
+                "values", (), f"condition {self.operator} {self.key}: needs at least one value"
+            )]
+        return []
 
 
 def _conditions(value: Iterable[Condition] | Mapping[str, Mapping[str, Any]] | None) -> tuple[
@@ -189,7 +195,7 @@ def _principals(
 
 
 @attrs.frozen(order=False)
-class Statement:
+class Statement(Checked):
     """One IAM policy statement, in canonical form.
 
     Exactly one of ``actions``/``not_actions`` is set; ``resources`` and
@@ -217,27 +223,37 @@ class Statement:
     )
     sid: str | None = None
 
-    def __attrs_post_init__(self) -> None:
+    def problems(self) -> list[Problem]:
+        """The effect, one of actions/not_actions, resources (or a principal), the sid."""
         problems = []
         if self.effect not in ("Allow", "Deny"):
-            problems.append(f"statement effect {self.effect!r}: allowed are 'Allow' and 'Deny'")
+            problems.append(Problem(
+                "effect", self.effect,
+                f"statement effect {self.effect!r}: allowed are 'Allow' and 'Deny'",
+            ))
         if bool(self.actions) == bool(self.not_actions):
-            problems.append(
+            problems.append(Problem(
+                "actions", list(self.actions),
                 "a statement needs exactly one of actions or not_actions "
-                f"(got actions={list(self.actions)}, not_actions={list(self.not_actions)})"
-            )
+                f"(got actions={list(self.actions)}, not_actions={list(self.not_actions)})",
+            ))
         if self.resources and self.not_resources:
-            problems.append("a statement takes resources or not_resources, not both")
+            problems.append(Problem(
+                "not_resources", list(self.not_resources),
+                "a statement takes resources or not_resources, not both",
+            ))
         elif not (self.resources or self.not_resources or self.principals):
             # Only trust policies (which name a principal) go without a resource.
-            problems.append(
+            problems.append(Problem(
+                "resources", None,
                 f"statement {self.actions or self.not_actions}: needs resources (or "
-                "not_resources); use resources='*' only for actions without resource types"
-            )
+                "not_resources); use resources='*' only for actions without resource types",
+            ))
         if self.sid is not None and not isinstance(self.sid, str):
-            problems.append(f"statement sid: {self.sid!r} is not a string")
-        if problems:
-            raise ValidationError(problems)
+            problems.append(
+                Problem("sid", self.sid, f"statement sid: {self.sid!r} is not a string")
+            )
+        return problems
 
     # -- views -----------------------------------------------------------------
 
@@ -350,7 +366,7 @@ def _statements(value: Statement | Iterable[Statement | Mapping[str, Any]]) -> t
 
 
 @attrs.frozen
-class PolicyDocument(Readable):
+class PolicyDocument(Checked, Readable):
     """A canonical IAM policy document: statements deduplicated and sorted.
 
     >>> doc = PolicyDocument([Statement(actions="s3:ListBucket",
@@ -365,22 +381,24 @@ class PolicyDocument(Readable):
     version: str = VERSION
     id: str | None = None
 
-    def __attrs_post_init__(self) -> None:
+    def problems(self) -> list[Problem]:
+        """The version, and each Sid used once."""
         problems = []
         if self.version not in _VERSIONS:
-            problems.append(
+            problems.append(Problem(
+                "version", self.version,
                 f"policy Version: {self.version!r} is not allowed; use {VERSION!r} "
-                f"(or the legacy {_VERSIONS[1]!r})"
-            )
+                f"(or the legacy {_VERSIONS[1]!r})",
+            ))
         sids = [s.sid for s in self.statements if s.sid is not None]
         repeated = sorted({sid for sid in sids if sids.count(sid) > 1})
         if repeated:
-            problems.append(
+            problems.append(Problem(
+                "statements", repeated,
                 f"policy statements: Sid {repeated} used by more than one statement; "
-                "IAM requires each Sid to be unique within a policy"
-            )
-        if problems:
-            raise ValidationError(problems)
+                "IAM requires each Sid to be unique within a policy",
+            ))
+        return problems
 
     def __iter__(self) -> Iterator[Statement]:
         return iter(self.statements)

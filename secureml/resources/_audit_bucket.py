@@ -22,6 +22,7 @@ from typing import Any, Literal
 import attrs
 from botocore.exceptions import ClientError
 
+from secureml._validation import Checked
 from secureml.aws import AwsContext, error_code
 from secureml.errors import AWSCallError, OwnershipError, Problem, ValidationError
 from secureml.policy import PolicyDocument, Statement
@@ -47,7 +48,7 @@ def _problem(cls: str, field: str, value: object, detail: str) -> Problem:
 
 
 @attrs.frozen
-class Lifecycle:
+class Lifecycle(Checked):
     """How long audit logs are kept, and when they move to colder storage.
 
     ``expiration_days`` deletes log files (and their noncurrent versions) that
@@ -61,11 +62,6 @@ class Lifecycle:
     expiration_days: int | None = None
     transition_days: int | None = None
     storage_class: str = "GLACIER"
-
-    def __attrs_post_init__(self) -> None:
-        problems = self.problems()
-        if problems:
-            raise ValidationError(problems)
 
     def problems(self) -> list[Problem]:
         """Problems with the values given (empty when valid)."""
@@ -128,7 +124,7 @@ class Lifecycle:
 
 
 @attrs.frozen
-class ObjectLock:
+class ObjectLock(Checked):
     """S3 Object Lock default retention for the log bucket (WORM).
 
     Set it when the bucket is created: secureml creates the bucket with Object
@@ -143,11 +139,6 @@ class ObjectLock:
 
     days: int
     mode: Literal["GOVERNANCE", "COMPLIANCE"] = "GOVERNANCE"
-
-    def __attrs_post_init__(self) -> None:
-        problems = self.problems()
-        if problems:
-            raise ValidationError(problems)
 
     def problems(self) -> list[Problem]:
         """Problems with the values given (empty when valid)."""

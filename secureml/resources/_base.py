@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 import attrs
 
 from secureml._display import Facts, Readable
-from secureml.errors import OwnershipError, Problem, ValidationError
+from secureml._validation import Checked
+from secureml.errors import OwnershipError, Problem
 from secureml.policy import Finding
 
 if TYPE_CHECKING:
@@ -146,25 +147,21 @@ class Claim:
         return self.target == other.target
 
 
-class Resource(Readable, abc.ABC):
+class Resource(Checked, Readable, abc.ABC):
     """Base class of everything a :class:`~secureml.Blueprint` deploys.
 
     Subclasses are attrs classes that set ``kind`` and implement the abstract
     methods. ``key`` (``kind/name``) is unique within a blueprint.
 
     A resource is checked when it is made: the attrs ``__init__`` of a subclass
-    calls :meth:`__attrs_post_init__`, which raises
+    calls ``__attrs_post_init__`` (inherited), which raises
     :class:`~secureml.errors.ValidationError` with every :meth:`problems` of the
     new object, so a mistake surfaces on the line that made it, before any AWS
     call. A subclass that defines its own ``__attrs_post_init__`` calls
-    ``super().__attrs_post_init__()`` at its end.
+    ``super().__attrs_post_init__()`` at its end; a kind whose ``__init__`` is
+    not attrs' is checked by the :class:`~secureml.Blueprint` that holds it.
     """
 
-    def __attrs_post_init__(self) -> None:
-        """Refuse the new resource if it has :meth:`problems`."""
-        problems = self.problems()
-        if problems:
-            raise ValidationError(problems)
 
     kind: ClassVar[str]
     """Short type name used in keys and plans, e.g. ``"iam-role"``."""

@@ -12,7 +12,7 @@ from typing import Any
 
 import attrs
 
-from secureml._validation import check_region, problem
+from secureml._validation import Checked, check_region, problem
 from secureml.aws import AwsContext
 from secureml.errors import NotFoundError, Problem, ValidationError
 
@@ -27,7 +27,7 @@ _IDENTITY_STORE = re.compile(
 
 
 @attrs.frozen
-class IdentityCenter:
+class IdentityCenter(Checked):
     """Which IAM Identity Center instance a resource uses.
 
     Leave everything out (the default on every resource) to discover the
@@ -48,11 +48,6 @@ class IdentityCenter:
     region: str | None = None
     _found: bool = attrs.field(default=False, alias="_found", eq=False, repr=False)
     """Set by :meth:`of_instance` only: the values are AWS's answer, not input to check."""
-
-    def __attrs_post_init__(self) -> None:
-        problems = self.problems()
-        if problems:
-            raise ValidationError(problems)
 
     @classmethod
     def of_instance(cls, instance: Instance) -> IdentityCenter:
