@@ -22,8 +22,9 @@ import attrs
 import tenacity
 from botocore.exceptions import ClientError
 
+from secureml._validation import problem
 from secureml.aws import AwsContext, error_code
-from secureml.errors import AWSCallError, DeployError, ValidationError
+from secureml.errors import AWSCallError, DeployError, Problem, ValidationError
 from secureml.export._cfn import Template, cfn_tags
 from secureml.export._export import CloudFormationExport, to_cloudformation
 from secureml.resources import OWNER_TAG
@@ -161,16 +162,20 @@ class _Options:
                 prefs[key] = value
         return prefs
 
-    def problems(self) -> list[str]:
+    def problems(self) -> list[Problem]:
+        """The deploy options' problems, each at the argument it concerns."""
         problems = []
         if not self.targets:
-            problems.append("targets: give at least one OU id (ou-ab12-cd34ef56) or root id")
+            problems.append(problem(
+                "targets", [], "give at least one OU id (ou-ab12-cd34ef56) or root id"
+            ))
         if len(self.regions) != 1:
-            problems.append(
-                f"regions: {list(self.regions)}: the member template holds account-wide "
+            problems.append(problem(
+                "regions", list(self.regions),
+                f"{list(self.regions)}: the member template holds account-wide "
                 "resources (IAM roles and policies, a multi-region audit trail), so it is "
-                "deployed to exactly one region per account; give one region"
-            )
+                "deployed to exactly one region per account; give one region",
+            ))
         pairs = (
             ("failure_tolerance_count", self.failure_tolerance_count,
              "failure_tolerance_percentage", self.failure_tolerance_percentage),
@@ -179,7 +184,7 @@ class _Options:
         )
         for a, va, b, vb in pairs:
             if va is not None and vb is not None:
-                problems.append(f"give {a} or {b}, not both")
+                problems.append(Problem(b, vb, f"give {a} or {b}, not both"))
         for name, value, low, high in (
             ("failure_tolerance_count", self.failure_tolerance_count, 0, 10**6),
             ("failure_tolerance_percentage", self.failure_tolerance_percentage, 0, 100),
@@ -187,7 +192,7 @@ class _Options:
             ("max_concurrent_percentage", self.max_concurrent_percentage, 1, 100),
         ):
             if value is not None and not low <= value <= high:
-                problems.append(f"{name}: {value} is outside {low}-{high}")
+                problems.append(problem(name, value, f"{value} is outside {low}-{high}"))
         return problems
 
 
