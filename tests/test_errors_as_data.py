@@ -86,3 +86,14 @@ def test_json_errors_carry_the_same_fields(session: boto3.Session) -> None:
         "resource": "IAM role x", "operation": "GetRole", "code": "Throttling",
         "detail": "Throttling: slow",
     }]
+
+
+def test_a_refused_resource_in_json_names_the_field_without_parsing_the_message() -> None:
+    with pytest.raises(sm.ValidationError) as caught:
+        sm.PermissionSet(name="ok", session_duration="PT13H")
+    [item] = json.loads(json.dumps(_error_data(caught.value)))
+    assert item["type"] == "ValidationError"
+    assert item["path"] == ["session_duration"]
+    assert item["value"] == "PT13H"
+    assert item["message"].startswith("permission set 'ok': session_duration: 'PT13H'")
+    assert item["detail"].startswith("permission set 'ok': 'PT13H'")  # the path says where

@@ -756,9 +756,12 @@ def _error_data(exc: SecureMLError) -> list[dict[str, Any]]:
 
 
 def _problem_dict(problem: Problem) -> dict[str, Any]:
-    """A problem for ``-o json``: its message, field path and value (as JSON has it,
-    else described)."""
+    """A problem for ``-o json``: its message, field path, value (as JSON has it,
+    else described) and detail (the message without its field label)."""
     value = problem.value
     if not isinstance(value, str | int | float | bool | type(None)):
         value = describe(value)
-    return {"message": str(problem), "path": list(problem.path), "value": value}
+    return {
+        "message": str(problem), "path": list(problem.path), "value": value,
+        "detail": problem.detail,
+    }
