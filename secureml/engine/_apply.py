@@ -9,18 +9,23 @@ blueprint run last, in reverse dependency order.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from graphlib import CycleError
+from operator import attrgetter
 from typing import Any, TypeVar
 
 import attrs
+import cattrs
 from botocore.exceptions import BotoCoreError, ClientError
+from cattrs.gen import override
 
+from secureml._unstructure import FIELD, Layout, view_hook
 from secureml.aws import AwsContext, error_code
 from secureml.engine._graph import dependency_order, sorter
-from secureml.engine._plan import PRUNE_HINT, Action, Change, Plan
+from secureml.engine._plan import PRUNE_HINT, Action, Change, Plan, plan_converter
 from secureml.engine._registry import resource_kinds
 from secureml.errors import (
     AWSCallError,
@@ -257,13 +262,31 @@ class ApplyResult:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict: the plan and the keys of the changes applied."""
-        return {
-            "blueprint": self.plan.blueprint,
-            "changed": self.changed,
-            "applied": [{"action": c.action, "key": c.key} for c in self.applied],
-            "kept": [c.key for c in self.kept],
-            "plan": self.plan.to_dict(),
-        }
+        data: dict[str, Any] = _converter().unstructure(self)
+        return data
+
+
+def _briefly(changes: Sequence[Change]) -> list[dict[str, str]]:
+    return [{"action": c.action, "key": c.key} for c in changes]
+
+
+@functools.cache
+def _converter() -> cattrs.Converter:
+    # The plans' converter, with apply results: each change applied by its action
+    # and key, each resource kept by its key, then the whole plan.
+    conv = plan_converter().copy()
+    result: Layout = {
+        "blueprint": lambda r: r.plan.blueprint,
+        "changed": attrgetter("changed"),
+        "applied": FIELD,
+        "kept": lambda r: [c.key for c in r.kept],
+        "plan": FIELD,
+    }
+    conv.register_unstructure_hook(
+        ApplyResult,
+        view_hook(conv, ApplyResult, result, applied=override(unstruct_hook=_briefly)),
+    )
+    return conv
 
 
 _DOING = {"create": "creating it", "update": "updating it", "delete": "deleting it"}

@@ -22,9 +22,9 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 import attrs
-import cattrs
 from botocore.exceptions import ClientError
 
+from secureml._unstructure import json_converter
 from secureml.aws import AwsContext, RetryPolicy, error_code, resolve_session
 from secureml.resources._public_access import SETTINGS, bucket_region
 
@@ -114,7 +114,7 @@ class BucketExposure:
         return view
 
 
-_JSON = cattrs.Converter(unstruct_collection_overrides={tuple: list})
+_JSON = json_converter()
 """Report values as JSON-ready dicts: tuples as lists, settings by their AWS names."""
 _JSON.register_unstructure_hook(PublicAccessSettings, PublicAccessSettings.to_dict)
 
