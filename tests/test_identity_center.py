@@ -25,10 +25,10 @@ import secureml as sm
 from secureml._moto_sso import moto_identity_center
 from secureml.aws import AwsContext, RetryPolicy
 from secureml.errors import (
-    AWSCallError,
     NotFoundError,
     OwnershipError,
     PolicyTooLargeError,
+    RefusalError,
     ValidationError,
 )
 from secureml.resources import OWNER_TAG, GroupAssignment, PermissionSet, UserAssignment
@@ -460,7 +460,7 @@ def test_duplicate_names_left_by_an_emulator_are_reported(sso: SSO) -> None:
                            _moto_aws._original_create_permission_set):
         for _ in range(2):
             client.create_permission_set(InstanceArn=sso.instance_arn, Name="dup")
-    with pytest.raises(AWSCallError, match="2 permission sets are named 'dup'"):
+    with pytest.raises(RefusalError, match="2 permission sets are named 'dup'"):
         PermissionSet(name="dup").read(sso.ctx())
 
 
@@ -709,8 +709,11 @@ def test_prune_deletes_assignments_before_their_permission_set(sso: SSO) -> None
     assert list(a_found.dependencies()) == [ps_found.key]  # so it is deleted first
     ps_observed = ps_found.read(ctx)
     assert ps_observed is not None
-    with pytest.raises(AWSCallError, match=f"still assigned \\(group {gid} in {A1}"):
+    with pytest.raises(RefusalError, match=f"still assigned \\(group {gid} in {A1}") as refused:
         ps_found.delete(ctx, ps_observed)
+    assert refused.value.operation == "DeletePermissionSet"
+    assert "adopt" not in str(refused.value)  # adopting would not lift it
+    assert "remove those assignments first" in refused.value.hint
     a_observed = a_found.read(ctx)
     assert a_observed is not None
     a_found.delete(ctx, a_observed)

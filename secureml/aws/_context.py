@@ -263,16 +263,25 @@ class AwsContext:
 
     @staticmethod
     def wrap_error(
-        resource: str, operation: str | None, exc: ClientError, *, during: str = ""
+        resource: str,
+        operation: str | None,
+        exc: ClientError,
+        *,
+        during: str = "",
+        hint: str = "",
     ) -> AWSCallError:
-        """An :class:`~secureml.errors.AWSCallError` for a failed call (chain it with ``from``).
+        """An :class:`~secureml.errors.AWSCallError` for a failed call (chain it with
+        ``from``): the one place a botocore ``ClientError`` becomes a secureml error.
 
         ``operation`` is the API name; ``None`` takes the one botocore reports
-        (``CreateRole``). ``during`` says what secureml was doing (``create``).
+        (``CreateRole``). ``during`` says what secureml was doing (``create``),
+        ``hint`` what the failure means here and what to do.
         """
         message = exc.response.get("Error", {}).get("Message", str(exc))
         api = operation or getattr(exc, "operation_name", None) or "AWS call"
         text = f"{error_code(exc)}: {message}"
         if during:
             text += f" (while {during})"
+        if hint:
+            text += f"; {hint}"
         return AWSCallError(resource, api, text, code=error_code(exc))

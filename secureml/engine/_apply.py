@@ -426,4 +426,5 @@ def _failure(change: Change, exc: BaseException) -> Failure:
         operation=getattr(exc, "operation", None),
         code=getattr(exc, "code", None) or error_code(exc),
         message=str(exc),
+        error=type(exc).__name__,
     )

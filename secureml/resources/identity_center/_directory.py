@@ -19,7 +19,7 @@ import attrs
 from botocore.exceptions import ClientError
 
 from secureml.aws import AwsContext, error_code
-from secureml.errors import AWSCallError, NotFoundError, ValidationError
+from secureml.errors import NotFoundError, RefusalError, ValidationError
 from secureml.resources._base import OWNER_TAG
 from secureml.resources.identity_center._instance import (
     IdentityCenter,
@@ -141,11 +141,12 @@ class Directory:
     def permission_set(self, name: str) -> PermissionSetInfo | None:
         found = self.permission_sets().get(name, [])
         if len(found) > 1:
-            raise AWSCallError(
+            raise RefusalError(
                 f"sso-permission-set/{name}",
                 "ListPermissionSets",
                 f"{len(found)} permission sets are named {name!r} in {self.instance.arn} "
-                f"({[f.arn for f in found]}); delete the extra ones so the name is unique again",
+                f"({[f.arn for f in found]}), so secureml cannot tell which is meant",
+                "delete the extra ones so the name is unique again",
             )
         return found[0] if found else None
 
