@@ -190,13 +190,8 @@ class RefusalError(OwnershipError):
         SecureMLError.__init__(self, f"{resource}: {operation} refused: {detail}; {hint}")
 
     def to_dict(self) -> dict[str, Any]:
-        """``resource``, ``operation``, ``detail`` and ``hint``, JSON-ready."""
-        return {
-            "resource": self.resource,
-            "operation": self.operation,
-            "detail": self.detail,
-            "hint": self.hint,
-        }
+        """``resource``, ``detail``, ``hint`` and ``operation``, JSON-ready."""
+        return {**super().to_dict(), "operation": self.operation}
 
 
 NO_CREDENTIALS_HINT = (
