@@ -15,6 +15,8 @@ import fnmatch
 import functools
 from collections.abc import Iterable, Iterator
 
+import attrs
+
 from secureml._convert import string_tuple
 from secureml._validation import (
     check_bucket_name,
@@ -45,6 +47,7 @@ __all__ = [
     "LOCAL_STORAGE_INSTANCE_TYPES",
     "bucket_inputs",
     "compact_statements",
+    "data_buckets",
     "default_bucket",
     "ecr_arns",
     "ecr_inputs",
@@ -58,6 +61,7 @@ __all__ = [
     "role_inputs",
     "sagemaker_arns",
     "sagemaker_statements",
+    "sdk_default_bucket_field",
     "tag_on_create_statements",
     "workgroup_inputs",
 ]
@@ -459,3 +463,25 @@ def default_bucket(ctx: ActivityContext) -> str:
     without a region, any region."""
     account = ctx.account_id or "${aws:PrincipalAccount}"
     return f"sagemaker-{ctx.region or '*'}-{account}"
+
+
+def sdk_default_bucket_field() -> bool:
+    """The ``sdk_default_bucket`` field of an activity that grants data buckets:
+    on unless turned off (``True`` or ``False`` only); see :func:`data_buckets`."""
+    return attrs.field(default=True, validator=attrs.validators.instance_of(bool))
+
+
+def data_buckets(
+    ctx: ActivityContext, buckets: tuple[str, ...], *, sdk_default_bucket: bool
+) -> tuple[str, ...]:
+    """The buckets an activity grants: its own ``buckets``, else the persona's, and
+    the SageMaker Python SDK's :func:`default_bucket` unless ``sdk_default_bucket``
+    is off.
+
+    >>> ctx = ActivityContext(persona="p", kind="Compute", account_id="111122223333",
+    ...                       region="us-east-1", buckets=("data",))
+    >>> data_buckets(ctx, (), sdk_default_bucket=True)
+    ('data', 'sagemaker-us-east-1-111122223333')
+    """
+    chosen = tuple(buckets or ctx.buckets)
+    return (*chosen, default_bucket(ctx)) if sdk_default_bucket else chosen

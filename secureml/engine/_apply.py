@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from graphlib import CycleError
 from operator import attrgetter
-from typing import Any, TypeVar
+from typing import Any
 
 import attrs
 import cattrs
@@ -23,7 +23,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from cattrs.gen import override
 
 from secureml._unstructure import FIELD, Layout, view_hook
-from secureml.aws import AwsContext, error_code
+from secureml.aws import AwsContext, error_code, parallel_map
 from secureml.engine._graph import dependency_order, sorter
 from secureml.engine._plan import PRUNE_HINT, Action, Change, Plan, plan_converter
 from secureml.engine._registry import resource_kinds
@@ -49,9 +49,6 @@ __all__ = [
 
 log = logging.getLogger("secureml.engine")
 
-T = TypeVar("T")
-R = TypeVar("R")
-
 _ACCESS_DENIED = frozenset(
     {
         "AccessDenied",
@@ -61,12 +58,6 @@ _ACCESS_DENIED = frozenset(
     }
 )
 
-
-def _parallel_map(fn: Callable[[T], R], items: Sequence[T], max_workers: int) -> list[R]:
-    if max_workers <= 1 or len(items) <= 1:
-        return [fn(i) for i in items]
-    with ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="secureml-read") as pool:
-        return list(pool.map(fn, items))
 
 
 @attrs.frozen
@@ -130,10 +121,11 @@ def build_plan(
     # Looking for orphans is independent of reading the blueprint's resources: both at once.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="secureml-discover") as side:
         orphans_future = side.submit(_orphans, blueprint, resources, ctx, prune, max_workers)
-        assessed = _parallel_map(
+        assessed = parallel_map(
             lambda pair: _assess(ctx, pair[0], pair[1]),
             list(zip(ordered, desired, strict=True)),
             max_workers,
+            thread_name_prefix="secureml-read",
         )
         orphans, warnings = orphans_future.result()
     changes = [_change_for(a, blueprint, ctx) for a in assessed]
@@ -196,7 +188,8 @@ def _orphans(
             )
 
     # Kinds are listed concurrently: each is a few independent listing calls.
-    for found in _parallel_map(discover, list(resource_kinds().items()), max_workers):
+    kinds = list(resource_kinds().items())
+    for found in parallel_map(discover, kinds, max_workers, thread_name_prefix="secureml-read"):
         if isinstance(found, str):
             warnings.append(found)
             continue
@@ -213,7 +206,9 @@ def _orphans(
             return None
         return Change("delete", r, observed.state, None, orphan=True, observed=observed)
 
-    found_changes = _parallel_map(read, list(candidates.values()), max_workers)
+    found_changes = parallel_map(
+        read, list(candidates.values()), max_workers, thread_name_prefix="secureml-read"
+    )
     orphan_changes = [c for c in found_changes if c is not None]
     # Deletes run dependants first: reverse of the dependency order among the orphans.
     order = dependency_order([c.resource for c in orphan_changes])

@@ -16,7 +16,6 @@ unknown with the reason, never as a crash.
 
 from __future__ import annotations
 
-import concurrent.futures
 import logging
 from collections.abc import Mapping
 from typing import Any, Literal
@@ -25,7 +24,7 @@ import attrs
 from botocore.exceptions import ClientError
 
 from secureml._unstructure import json_converter
-from secureml.aws import AwsContext, RetryPolicy, error_code, resolve_session
+from secureml.aws import AwsContext, RetryPolicy, error_code, parallel_map, resolve_session
 from secureml.resources._public_access import SETTINGS, bucket_region
 
 __all__ = [
@@ -232,8 +231,9 @@ def _build_report(ctx: AwsContext, *, max_workers: int = 8) -> PublicAccessRepor
             for b in listed
         )
     else:
-        with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, max_workers)) as pool:
-            buckets = tuple(pool.map(lambda b: _bucket(ctx, b, account_settings), listed))
+        buckets = tuple(
+            parallel_map(lambda b: _bucket(ctx, b, account_settings), listed, max_workers)
+        )
     return PublicAccessReport(
         account_id=account,
         account_settings=account_settings,
