@@ -68,6 +68,14 @@ class SSO:
             )["UserId"]
         )
 
+    def bare_permission_set(self, name: str) -> None:
+        """A permission set tagged for ``BP`` with nothing else, as a run that died
+        right after CreatePermissionSet leaves it."""
+        self.session.client("sso-admin").create_permission_set(
+            InstanceArn=self.instance_arn, Name=name, SessionDuration="PT1H",
+            Tags=[{"Key": OWNER_TAG, "Value": BP}],
+        )
+
     def assignments(self, ps_arn: str, account: str) -> list[tuple[str, str]]:
         out = self.session.client("sso-admin").list_account_assignments(
             InstanceArn=self.instance_arn, AccountId=account, PermissionSetArn=ps_arn
@@ -386,10 +394,7 @@ def test_relay_state_left_out_keeps_the_one_aws_has_and_the_plan_settles(
 def test_description_is_always_set_so_an_undescribed_permission_set_converges(
     sso: SSO, params: Params
 ) -> None:
-    sso.session.client("sso-admin").create_permission_set(
-        InstanceArn=sso.instance_arn, Name="bare", SessionDuration="PT1H",
-        Tags=[{"Key": OWNER_TAG, "Value": BP}],
-    )
+    sso.bare_permission_set("bare")
     ps = PermissionSet(name="bare")
     assert apply(ps, sso.ctx()) == "update"
     [update] = params.of("UpdatePermissionSet")
@@ -435,10 +440,7 @@ def test_create_after_a_crash_does_not_duplicate_the_permission_set(
     sso: SSO, calls: CallRecorder
 ) -> None:
     # A run died after CreatePermissionSet: the set exists, tagged, without its policies.
-    sso.session.client("sso-admin").create_permission_set(
-        InstanceArn=sso.instance_arn, Name="half", SessionDuration="PT1H",
-        Tags=[{"Key": OWNER_TAG, "Value": BP}],
-    )
+    sso.bare_permission_set("half")
     ps = PermissionSet(name="half", managed_policies=[READ_ONLY])
     calls.clear()
     ctx = sso.ctx()
