@@ -29,6 +29,7 @@ from secureml.errors import (
     PolicyTooLargeError,
     Problem,
     ProvisioningError,
+    RefusalError,
     SecureMLError,
     ValidationError,
 )
@@ -153,6 +154,7 @@ __all__ = [
     "Problem",
     "ProvisioningError",
     "PublicAccessReport",
+    "RefusalError",
     "Role",
     "Scope",
     "SecureMLError",

@@ -18,10 +18,8 @@ from collections.abc import Iterable
 
 import attrs
 
-from secureml.activities._base import ActivityContext
-from secureml.activities._guardrails import CREATED_RESOURCES
-from secureml.policy import Condition, Statement, catalog
-from secureml.policy._findings import Finding
+from secureml.activities import ActivityContext, created_resource
+from secureml.policy import Condition, Finding, Statement, catalog
 from secureml.settings import Scope
 
 __all__ = ["PIPELINE_NAMED", "SDK_NAMES", "SHARED_TYPES", "apply_scope"]
@@ -138,7 +136,7 @@ def _creating(stmt: Statement, action: str, rtype: str) -> bool:
         return any(
             c.key.lower() == _TAGGING_ACTION and c.operator == "Null" for c in stmt.conditions
         )
-    return CREATED_RESOURCES.get(name, "").split("/", 1)[0] == rtype
+    return (created_resource(name) or "").split("/", 1)[0] == rtype
 
 
 def _creates(stmt: Statement, action: str) -> bool:
@@ -147,7 +145,7 @@ def _creates(stmt: Statement, action: str) -> bool:
     name = action.partition(":")[2]
     if name == "AddTags":
         return _creating(stmt, action, "")
-    return name in CREATED_RESOURCES
+    return created_resource(name) is not None
 
 
 def apply_scope(

@@ -26,6 +26,7 @@ __all__ = [
     "PolicyTooLargeError",
     "Problem",
     "ProvisioningError",
+    "RefusalError",
     "SecureMLError",
     "ValidationError",
 ]
@@ -144,20 +145,68 @@ class PolicyTooLargeError(ValidationError):
         super().__init__(message)
 
 
-class OwnershipError(SecureMLError):
-    """A resource of the same name exists but is not owned by this blueprint.
+ADOPT_HINT = "Pass adopt=True on the resource to take it over, or choose another name."
+"""What to do about a resource this blueprint does not own (:class:`OwnershipError`)."""
 
-    secureml never changes or deletes such a resource unless it is told to
-    adopt it (``adopt=True`` on the resource).
+
+class OwnershipError(SecureMLError):
+    """A change secureml refuses because of what this blueprint does not own.
+
+    Raised as is, a resource of the same name exists but is not owned by this
+    blueprint: secureml never changes or deletes such a resource unless it is
+    told to adopt it (``adopt=True`` on the resource), which ``hint`` says.
+    Refusals that adopting would not lift are :class:`RefusalError`. Nothing was
+    changed either way.
+
+    ``resource`` is what was refused, ``detail`` why and ``hint`` what to do.
+
+    >>> err = OwnershipError("IAM role x", "its secureml:blueprint tag is None")
+    >>> err.hint == ADOPT_HINT
+    True
     """
 
     def __init__(self, resource: str, detail: str) -> None:
         self.resource = resource
+        self.detail = detail
+        self.hint = ADOPT_HINT
         super().__init__(
             f"{resource} exists but is not owned by this blueprint ({detail}); "
-            "secureml will not change it. Pass adopt=True on the resource to take it over, "
-            "or choose another name."
+            f"secureml will not change it. {self.hint}"
         )
+
+    def to_dict(self) -> dict[str, Any]:
+        """``resource``, ``detail`` and ``hint``, JSON-ready."""
+        return {"resource": self.resource, "detail": self.detail, "hint": self.hint}
+
+
+class RefusalError(OwnershipError):
+    """A change secureml refuses, and adopting would not lift the refusal: deleting
+    a permission set that is still assigned, a managed policy still attached to
+    a role, user or group this blueprint does not own, or using a permission-set
+    name that several permission sets share. Nothing was changed.
+
+    ``operation`` is the AWS call secureml did not make (``DeletePermissionSet``),
+    ``detail`` what stands in the way and ``hint`` what to do; no AWS call failed
+    (that is :class:`AWSCallError`).
+
+    >>> err = RefusalError("ps", "DeletePermissionSet", "still assigned", "unassign it")
+    >>> print(err)
+    ps: DeletePermissionSet refused: still assigned; unassign it
+    >>> isinstance(err, OwnershipError), err.operation
+    (True, 'DeletePermissionSet')
+    """
+
+    def __init__(self, resource: str, operation: str, detail: str, hint: str) -> None:
+        self.resource = resource
+        self.operation = operation
+        self.detail = detail
+        self.hint = hint
+        # Not OwnershipError's message: it would advise adopt=True, which does not help.
+        SecureMLError.__init__(self, f"{resource}: {operation} refused: {detail}; {hint}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """``resource``, ``detail``, ``hint`` and ``operation``, JSON-ready."""
+        return {**super().to_dict(), "operation": self.operation}
 
 
 NO_CREDENTIALS_HINT = (
@@ -242,13 +291,16 @@ class DeployError(SecureMLError):
 class Failure:
     """One change that failed during an apply: the resource (its key), the
     change's action, the AWS operation and error code when AWS refused
-    (``None`` otherwise) and the message."""
+    (``None`` otherwise), the message and the class of the error (``error``:
+    ``AWSCallError`` for a failed call, ``RefusalError`` or ``OwnershipError``
+    for a change secureml refused, ...)."""
 
     resource: str
     action: str
     operation: str | None
     code: str | None
     message: str
+    error: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The fields, JSON-ready."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
+from typing import Any
 
 import secureml as sm
 from secureml import activities as act
@@ -91,32 +92,29 @@ def full_personas(
     guardrails: sm.Guardrails | None = None,
 ) -> tuple[sm.Persona, ...]:
     """The three personas with every activity they may have."""
+    settings: dict[str, Any] = {
+        "network": network, "encryption": encryption, "guardrails": guardrails,
+    }
     return (
         sm.DataScientist(
             "team-a-ds",
             buckets=["team-a-data", "team-a-models"],
             pass_roles=["team-a-compute", f"arn:aws:iam::{ACCOUNT}:role/ml/team-a-pipelines"],
             activities=every_activity("DataScientist"),
-            network=network,
-            encryption=encryption,
-            guardrails=guardrails,
+            **settings,
         ),
         sm.MLOps(
             "team-a-mlops",
             pass_roles=["team-a-compute"],
             activities=every_activity("MLOps"),
-            network=network,
-            encryption=encryption,
-            guardrails=guardrails,
+            **settings,
         ),
         sm.Compute(
             "team-a-compute",
             buckets=["team-a-data"],
             ecr_repositories=["team-a/*", f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/shared"],
             activities=every_activity("Compute"),
-            network=network,
-            encryption=encryption,
-            guardrails=guardrails,
+            **settings,
         ),
     )
 

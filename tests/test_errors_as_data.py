@@ -55,7 +55,7 @@ def test_a_failed_apply_says_what_was_applied_what_failed_and_what_was_not_attem
     [failure] = err.failed
     assert failure == sm.Failure(
         resource="iam-policy/denied", action="create", operation="CreatePolicy",
-        code="AccessDenied", message=failure.message,
+        code="AccessDenied", message=failure.message, error="AWSCallError",
     )
     assert "not allowed to touch denied" in failure.message
     assert [c.key for c in err.not_attempted] == ["iam-role/c-after"]
@@ -97,3 +97,39 @@ def test_a_refused_resource_in_json_names_the_field_without_parsing_the_message(
     assert item["value"] == "PT13H"
     assert item["message"].startswith("permission set 'ok': session_duration: 'PT13H'")
     assert item["detail"].startswith("permission set 'ok': 'PT13H'")  # the path says where
+def test_a_refusal_is_not_a_failed_call_and_says_what_to_do(session: boto3.Session) -> None:
+    """Pruning a managed policy still attached to a role the blueprint does not own
+    is refused before any change: a RefusalError (an OwnershipError, not an
+    AWSCallError) whose hint is not adopt=True, which would not help."""
+    doc = sm.PolicyDocument([sm.Statement(actions="s3:ListBucket", resources="arn:aws:s3:::b")])
+    retry = RetryPolicy(sleep=lambda _: None)
+    sm.Blueprint("data", [sm.ManagedPolicy("shared", document=doc)], retry=retry).apply(session)
+    iam = session.client("iam")
+    arn = iam.list_policies(Scope="Local")["Policies"][0]["Arn"]
+    iam.create_role(RoleName="theirs", AssumeRolePolicyDocument=json.dumps(
+        sm.Compute("x", buckets=["b-data"]).trust_policy().to_dict()))
+    iam.attach_role_policy(RoleName="theirs", PolicyArn=arn)
+    rest = sm.Blueprint("data", [sm.Compute("c-ok", buckets=["b-data"]).role()], retry=retry)
+
+    with pytest.raises(sm.ConvergenceError) as caught:
+        rest.apply(session, prune=True)
+
+    refusal = caught.value.__cause__
+    assert isinstance(refusal, sm.RefusalError)
+    assert isinstance(refusal, sm.OwnershipError)
+    assert not isinstance(refusal, sm.AWSCallError)
+    assert (refusal.operation, refusal.hint) == (
+        "DeletePolicy", "detach it there first, then apply again"
+    )
+    assert "role theirs" in refusal.detail
+    assert "adopt" not in str(refusal)
+    [failed] = caught.value.failed
+    assert (failed.error, failed.operation, failed.code) == ("RefusalError", "DeletePolicy", None)
+    [item] = json.loads(json.dumps(_error_data(caught.value)))
+    assert item["failed"][0]["error"] == "RefusalError"
+    assert _error_data(refusal) == [{
+        "type": "RefusalError", "message": str(refusal), "resource": refusal.resource,
+        "operation": "DeletePolicy", "detail": refusal.detail,
+        "hint": "detach it there first, then apply again",
+    }]
+    assert iam.list_attached_role_policies(RoleName="theirs")["AttachedPolicies"]

@@ -25,10 +25,10 @@ import secureml as sm
 from secureml._moto_sso import moto_identity_center
 from secureml.aws import AwsContext, RetryPolicy
 from secureml.errors import (
-    AWSCallError,
     NotFoundError,
     OwnershipError,
     PolicyTooLargeError,
+    RefusalError,
     ValidationError,
 )
 from secureml.resources import OWNER_TAG, GroupAssignment, PermissionSet, UserAssignment
@@ -66,6 +66,14 @@ class SSO:
                 IdentityStoreId=self.store, UserName=name, DisplayName=name,
                 Name={"GivenName": name, "FamilyName": "Doe"},
             )["UserId"]
+        )
+
+    def bare_permission_set(self, name: str) -> None:
+        """A permission set tagged for ``BP`` with nothing else, as a run that died
+        right after CreatePermissionSet leaves it."""
+        self.session.client("sso-admin").create_permission_set(
+            InstanceArn=self.instance_arn, Name=name, SessionDuration="PT1H",
+            Tags=[{"Key": OWNER_TAG, "Value": BP}],
         )
 
     def assignments(self, ps_arn: str, account: str) -> list[tuple[str, str]]:
@@ -390,10 +398,7 @@ def test_relay_state_left_out_keeps_the_one_aws_has_and_the_plan_settles(
 def test_description_is_always_set_so_an_undescribed_permission_set_converges(
     sso: SSO, params: Params
 ) -> None:
-    sso.session.client("sso-admin").create_permission_set(
-        InstanceArn=sso.instance_arn, Name="bare", SessionDuration="PT1H",
-        Tags=[{"Key": OWNER_TAG, "Value": BP}],
-    )
+    sso.bare_permission_set("bare")
     ps = PermissionSet(name="bare")
     assert apply(ps, sso.ctx()) == "update"
     [update] = params.of("UpdatePermissionSet")
@@ -439,10 +444,7 @@ def test_create_after_a_crash_does_not_duplicate_the_permission_set(
     sso: SSO, calls: CallRecorder
 ) -> None:
     # A run died after CreatePermissionSet: the set exists, tagged, without its policies.
-    sso.session.client("sso-admin").create_permission_set(
-        InstanceArn=sso.instance_arn, Name="half", SessionDuration="PT1H",
-        Tags=[{"Key": OWNER_TAG, "Value": BP}],
-    )
+    sso.bare_permission_set("half")
     ps = PermissionSet(name="half", managed_policies=[READ_ONLY])
     calls.clear()
     ctx = sso.ctx()
@@ -464,7 +466,7 @@ def test_duplicate_names_left_by_an_emulator_are_reported(sso: SSO) -> None:
                            _moto_aws._original_create_permission_set):
         for _ in range(2):
             client.create_permission_set(InstanceArn=sso.instance_arn, Name="dup")
-    with pytest.raises(AWSCallError, match="2 permission sets are named 'dup'"):
+    with pytest.raises(RefusalError, match="2 permission sets are named 'dup'"):
         PermissionSet(name="dup").read(sso.ctx())
 
 
@@ -713,8 +715,11 @@ def test_prune_deletes_assignments_before_their_permission_set(sso: SSO) -> None
     assert list(a_found.dependencies()) == [ps_found.key]  # so it is deleted first
     ps_observed = ps_found.read(ctx)
     assert ps_observed is not None
-    with pytest.raises(AWSCallError, match=f"still assigned \\(group {gid} in {A1}"):
+    with pytest.raises(RefusalError, match=f"still assigned \\(group {gid} in {A1}") as refused:
         ps_found.delete(ctx, ps_observed)
+    assert refused.value.operation == "DeletePermissionSet"
+    assert "adopt" not in str(refused.value)  # adopting would not lift it
+    assert "remove those assignments first" in refused.value.hint
     a_observed = a_found.read(ctx)
     assert a_observed is not None
     a_found.delete(ctx, a_observed)

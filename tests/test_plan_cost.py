@@ -14,7 +14,7 @@ import pytest
 from botocore.stub import Stubber
 
 import secureml as sm
-from secureml.aws import RetryPolicy
+from secureml.aws import AwsContext, RetryPolicy
 from secureml.resources._iam_snapshot import note_demand, snapshot
 from secureml.testing import CallRecorder
 
@@ -40,6 +40,15 @@ def blueprint(
         )
         items.append(sm.ManagedPolicy("list-data", doc))
     return sm.Blueprint(name, items, retry=NO_SLEEP)
+
+
+def applied_context(session: boto3.Session) -> tuple[sm.Blueprint, AwsContext]:
+    """One team's roles applied, and a fresh context of a plan that reads them."""
+    bp = blueprint(1, policy=False)
+    bp.apply(session)
+    ctx = bp.context(session)
+    note_demand(ctx, list(bp))
+    return bp, ctx
 
 
 def plan_calls(session: boto3.Session, bp: sm.Blueprint) -> Counter[str]:
@@ -101,10 +110,7 @@ def test_iam_reads_do_not_grow_with_the_blueprints_roles(session: boto3.Session)
 def test_direct_reads_when_the_account_is_too_large_for_a_snapshot_to_pay(
     session: boto3.Session,
 ) -> None:
-    bp = blueprint(1, policy=False)
-    bp.apply(session)
-    ctx = bp.context(session)
-    note_demand(ctx, list(bp))
+    bp, ctx = applied_context(session)
     with Stubber(ctx.client("iam")) as stub:
         # 3 roles read directly cost 12 calls; 20,000 roles and policies cost 20 pages.
         stub.add_response("get_account_summary", {"SummaryMap": {"Roles": 15000,
@@ -124,11 +130,8 @@ def test_direct_reads_when_the_account_is_too_large_for_a_snapshot_to_pay(
 def test_a_write_in_the_same_context_makes_the_next_read_ask_iam(
     session: boto3.Session,
 ) -> None:
-    bp = blueprint(1, policy=False)
-    bp.apply(session)
+    bp, ctx = applied_context(session)
     role = bp["iam-role/ds-0"]
-    ctx = bp.context(session)
-    note_demand(ctx, list(bp))
     calls = CallRecorder.attach(session)
     before = role.read(ctx)
     assert before is not None
@@ -149,10 +152,7 @@ def test_a_write_in_the_same_context_makes_the_next_read_ask_iam(
 def test_a_policy_version_written_in_the_context_is_read_again(
     session: boto3.Session,
 ) -> None:
-    bp = blueprint(1, policy=False)
-    bp.apply(session)
-    ctx = bp.context(session)
-    note_demand(ctx, list(bp))
+    bp, ctx = applied_context(session)
     role = bp["iam-role/compute-0"]
     observed = role.read(ctx)
     assert observed is not None

@@ -34,6 +34,35 @@ def test_a_turned_off_public_access_setting_is_a_finding_in_the_plan(
     assert entry["findings"][0]["code"] == "SM020"
 
 
+def test_plans_and_results_as_data_are_plain_json_values_in_a_fixed_order(
+    session: boto3.Session,
+) -> None:
+    bucket = _bucket(session)
+    bp = sm.Blueprint("bp", [sm.BucketPublicAccessBlock(bucket, block_public_policy=False)])
+
+    data = bp.plan(session=session).to_dict()
+
+    assert list(data) == [
+        "blueprint", "account_id", "region", "prune", "is_empty", "summary", "warnings",
+        "findings", "changes",
+    ]
+    assert data["warnings"] == []
+    assert type(data["warnings"]) is list
+    [change] = data["changes"]
+    assert list(change) == [
+        "action", "key", "kind", "name", "description", "orphan", "before", "after", "findings",
+    ]
+    [finding] = change["findings"]
+    assert list(finding) == ["code", "severity", "message"]
+    assert type(finding["severity"]) is str
+    assert finding["severity"] == "warning"
+    result = bp.apply(session=session).to_dict()
+    assert list(result) == ["blueprint", "changed", "applied", "kept", "plan"]
+    assert result["applied"] == [{"action": "create", "key": f"s3-public-access-block/{bucket}"}]
+    assert result["kept"] == []
+    assert result["plan"]["changes"][0]["key"] == change["key"]
+
+
 def test_findings_stay_in_the_plan_after_apply_when_nothing_changes(
     session: boto3.Session,
 ) -> None:

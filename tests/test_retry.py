@@ -21,6 +21,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
     ResponseStreamingError,
 )
+from botocore.stub import Stubber
 
 import secureml as sm
 from secureml.aws import AwsContext, RetryPolicy, is_retryable
@@ -221,6 +222,43 @@ def test_paginate_follows_every_marker_and_retries_one_page(
     assert len(sleeps) == 1
     assert len(pages) == 3
     assert calls.operations().count("iam:ListRoles") == 4
+
+
+def test_botocore_paginator_retries_a_throttled_page_and_keeps_its_config() -> None:
+    """Stubbed: IAM pages with Marker/IsTruncated (botocore's paginator model) at
+    PaginationConfig's PageSize; the second page is throttled once and only it is
+    asked again; every item arrives once."""
+    session = boto3.Session(
+        aws_access_key_id="x", aws_secret_access_key="x", region_name="us-east-1"
+    )
+    sleeps = Sleeps()
+    ctx = ctx_for(session, sleeps)
+    arn = "arn:aws:iam::111122223333:policy/p"
+
+    def page(name: str, marker: str | None) -> dict[str, Any]:
+        return {
+            "PolicyRoles": [{"RoleName": name, "RoleId": f"AROA{name * 16}"}],
+            "IsTruncated": marker is not None,
+            **({"Marker": marker} if marker else {}),
+        }
+
+    with Stubber(ctx.client("iam")) as stub:
+        first = {"PolicyArn": arn, "MaxItems": 1}
+        stub.add_response("list_entities_for_policy", page("a", "m1"), first)
+        stub.add_client_error(
+            "list_entities_for_policy", "Throttling", http_status_code=400,
+            expected_params={**first, "Marker": "m1"},
+        )
+        stub.add_response("list_entities_for_policy", page("b", "m2"), {**first, "Marker": "m1"})
+        stub.add_response("list_entities_for_policy", page("c", None), {**first, "Marker": "m2"})
+        roles = [
+            r["RoleName"]
+            for r in ctx.paginate("iam", "list_entities_for_policy", "PolicyRoles",
+                                  PolicyArn=arn, PaginationConfig={"PageSize": 1})
+        ]
+        stub.assert_no_pending_responses()
+    assert roles == ["a", "b", "c"]
+    assert len(sleeps) == 1
 
 
 def test_account_id_is_read_once_even_from_many_threads(

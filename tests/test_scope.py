@@ -11,7 +11,7 @@ import pytest
 
 import secureml as sm
 from secureml import _scoping
-from secureml.activities._guardrails import SAGEMAKER_RESOURCES
+from secureml.activities._sagemaker_tables import resource_patterns
 from secureml.errors import ValidationError
 from secureml.policy import Statement
 
@@ -46,7 +46,7 @@ def _grants(persona: sm.Persona, action: str) -> list[Statement]:
 
 def _own(action: str, resources: tuple[str, ...]) -> tuple[str, ...]:
     """The resources of ``action``'s own types (compaction puts others beside them)."""
-    segments = {p.split("/")[0] for p in SAGEMAKER_RESOURCES[action]} or {"*"}
+    segments = {p.split("/")[0] for p in resource_patterns(action)} or {"*"}
     return tuple(r for r in resources if r == "*" or r[len(SM):].split("/")[0] in segments)
 
 

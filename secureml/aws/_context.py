@@ -13,7 +13,7 @@ import attrs
 from botocore.config import Config
 from botocore.exceptions import ClientError, NoCredentialsError
 from botocore.loaders import create_loader
-from botocore.paginate import PaginatorModel
+from botocore.paginate import Paginator, PaginatorModel
 
 from secureml.aws._retry import RetryPolicy, error_code
 from secureml.errors import AWSCallError, CredentialsError, ValidationError
@@ -64,7 +64,8 @@ class AwsContext:
     Clients are created lazily, once per service, under a lock (boto3 clients
     are thread-safe, creating them from one session is not). ``call`` retries
     per the :class:`~secureml.aws.RetryPolicy`; ``paginate`` follows every
-    ``NextToken``. ``account_id`` is read once from STS when first needed.
+    continuation token with botocore's paginator, retrying page by page.
+    ``account_id`` is read once from STS when first needed.
     """
 
     session: boto3.Session
@@ -128,40 +129,34 @@ class AwsContext:
         self, service: str, operation: str, result_key: str, **kwargs: Any
     ) -> Iterator[Any]:
         """Yield every item under ``result_key`` across all pages of ``operation``
-        (snake_case), following every continuation token; each page is retried
-        on its own, so a throttled page does not restart the listing."""
+        (snake_case).
+
+        botocore's paginator (:class:`botocore.paginate.Paginator`, with the
+        operation's paginator model) follows the continuation tokens and takes
+        its ``PaginationConfig`` (``PageSize``, ``MaxItems``, ``StartingToken``);
+        each page is requested through :meth:`call`, so a throttled page is
+        retried on its own, by the :class:`~secureml.aws.RetryPolicy`, and the
+        listing goes on from there.
+        """
+        # Not client.get_paginator(): its pages call the client directly, and
+        # botocore's own retries, which would then be the only ones, are off for
+        # secureml's clients (see _CLIENT_CONFIG).
         client = self.client(service)
-        config = self._paginator_config(service, operation)
-        input_token = config.get("input_token", "NextToken")
-        output_token = config.get("output_token", "NextToken")
-        more = config.get("more_results")
-        if isinstance(input_token, list) or isinstance(output_token, list) or (
-            "." in output_token or "|" in output_token
-        ):
-            # Rare multi-token paginators: let botocore page, retrying the whole listing.
-            paginator = client.get_paginator(operation)
-            try:
-                full = self.retry.call(
-                    lambda: paginator.paginate(**kwargs).build_full_result(),
-                    description=f"{service} {operation}",
-                )
-            except NoCredentialsError:
-                raise CredentialsError() from None
-            yield from full.get(result_key, [])
-            return
-        token: Any = None
-        while True:
-            extra = {input_token: token} if token else {}
-            page = self.call(service, operation, **kwargs, **extra)
+        api_name = client.meta.method_to_api_mapping.get(operation, operation)
+        paginator: Paginator[dict[str, Any]] = Paginator(
+            # botocore-stubs type the method as str; botocore calls it with the page's kwargs.
+            functools.partial(self.call, service, operation),  # type: ignore[arg-type]
+            self._paginator_config(service, operation) or {
+                "input_token": "NextToken", "output_token": "NextToken", "result_key": result_key,
+            },
+            client.meta.service_model.operation_model(api_name),
+        )
+        for page in paginator.paginate(**kwargs):
             yield from page.get(result_key, [])
-            token = page.get(output_token)
-            if not token or (more and not page.get(more)):
-                return
 
     def _paginator_config(self, service: str, operation: str) -> dict[str, Any]:
-        """The tokens botocore's paginator model names for ``operation`` (read through
-        botocore's public loader; ``{}``, meaning plain ``NextToken``, when the client
-        has no paginator for it)."""
+        """botocore's paginator model for ``operation`` (read through botocore's
+        public loader; ``{}`` when the client has no paginator for it)."""
 
         def load() -> dict[str, Any]:
             client = self.client(service)
@@ -263,16 +258,25 @@ class AwsContext:
 
     @staticmethod
     def wrap_error(
-        resource: str, operation: str | None, exc: ClientError, *, during: str = ""
+        resource: str,
+        operation: str | None,
+        exc: ClientError,
+        *,
+        during: str = "",
+        hint: str = "",
     ) -> AWSCallError:
-        """An :class:`~secureml.errors.AWSCallError` for a failed call (chain it with ``from``).
+        """An :class:`~secureml.errors.AWSCallError` for a failed call (chain it with
+        ``from``): the one place a botocore ``ClientError`` becomes a secureml error.
 
         ``operation`` is the API name; ``None`` takes the one botocore reports
-        (``CreateRole``). ``during`` says what secureml was doing (``create``).
+        (``CreateRole``). ``during`` says what secureml was doing (``create``),
+        ``hint`` what the failure means here and what to do.
         """
         message = exc.response.get("Error", {}).get("Message", str(exc))
         api = operation or getattr(exc, "operation_name", None) or "AWS call"
         text = f"{error_code(exc)}: {message}"
         if during:
             text += f" (while {during})"
+        if hint:
+            text += f"; {hint}"
         return AWSCallError(resource, api, text, code=error_code(exc))

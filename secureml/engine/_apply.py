@@ -9,18 +9,23 @@ blueprint run last, in reverse dependency order.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from graphlib import CycleError
-from typing import Any, TypeVar
+from operator import attrgetter
+from typing import Any
 
 import attrs
+import cattrs
 from botocore.exceptions import BotoCoreError, ClientError
+from cattrs.gen import override
 
-from secureml.aws import AwsContext, error_code
+from secureml._unstructure import FIELD, Layout, view_hook
+from secureml.aws import AwsContext, error_code, parallel_map
 from secureml.engine._graph import dependency_order, sorter
-from secureml.engine._plan import PRUNE_HINT, Action, Change, Plan
+from secureml.engine._plan import PRUNE_HINT, Action, Change, Plan, plan_converter
 from secureml.engine._registry import resource_kinds
 from secureml.errors import (
     AWSCallError,
@@ -44,9 +49,6 @@ __all__ = [
 
 log = logging.getLogger("secureml.engine")
 
-T = TypeVar("T")
-R = TypeVar("R")
-
 _ACCESS_DENIED = frozenset(
     {
         "AccessDenied",
@@ -56,12 +58,6 @@ _ACCESS_DENIED = frozenset(
     }
 )
 
-
-def _parallel_map(fn: Callable[[T], R], items: Sequence[T], max_workers: int) -> list[R]:
-    if max_workers <= 1 or len(items) <= 1:
-        return [fn(i) for i in items]
-    with ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="secureml-read") as pool:
-        return list(pool.map(fn, items))
 
 
 @attrs.frozen
@@ -125,10 +121,11 @@ def build_plan(
     # Looking for orphans is independent of reading the blueprint's resources: both at once.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="secureml-discover") as side:
         orphans_future = side.submit(_orphans, blueprint, resources, ctx, prune, max_workers)
-        assessed = _parallel_map(
+        assessed = parallel_map(
             lambda pair: _assess(ctx, pair[0], pair[1]),
             list(zip(ordered, desired, strict=True)),
             max_workers,
+            thread_name_prefix="secureml-read",
         )
         orphans, warnings = orphans_future.result()
     changes = [_change_for(a, blueprint, ctx) for a in assessed]
@@ -191,7 +188,8 @@ def _orphans(
             )
 
     # Kinds are listed concurrently: each is a few independent listing calls.
-    for found in _parallel_map(discover, list(resource_kinds().items()), max_workers):
+    kinds = list(resource_kinds().items())
+    for found in parallel_map(discover, kinds, max_workers, thread_name_prefix="secureml-read"):
         if isinstance(found, str):
             warnings.append(found)
             continue
@@ -208,7 +206,9 @@ def _orphans(
             return None
         return Change("delete", r, observed.state, None, orphan=True, observed=observed)
 
-    found_changes = _parallel_map(read, list(candidates.values()), max_workers)
+    found_changes = parallel_map(
+        read, list(candidates.values()), max_workers, thread_name_prefix="secureml-read"
+    )
     orphan_changes = [c for c in found_changes if c is not None]
     # Deletes run dependants first: reverse of the dependency order among the orphans.
     order = dependency_order([c.resource for c in orphan_changes])
@@ -257,13 +257,31 @@ class ApplyResult:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict: the plan and the keys of the changes applied."""
-        return {
-            "blueprint": self.plan.blueprint,
-            "changed": self.changed,
-            "applied": [{"action": c.action, "key": c.key} for c in self.applied],
-            "kept": [c.key for c in self.kept],
-            "plan": self.plan.to_dict(),
-        }
+        data: dict[str, Any] = _converter().unstructure(self)
+        return data
+
+
+def _briefly(changes: Sequence[Change]) -> list[dict[str, str]]:
+    return [{"action": c.action, "key": c.key} for c in changes]
+
+
+@functools.cache
+def _converter() -> cattrs.Converter:
+    # The plans' converter, with apply results: each change applied by its action
+    # and key, each resource kept by its key, then the whole plan.
+    conv = plan_converter().copy()
+    result: Layout = {
+        "blueprint": lambda r: r.plan.blueprint,
+        "changed": attrgetter("changed"),
+        "applied": FIELD,
+        "kept": lambda r: [c.key for c in r.kept],
+        "plan": FIELD,
+    }
+    conv.register_unstructure_hook(
+        ApplyResult,
+        view_hook(conv, ApplyResult, result, applied=override(unstruct_hook=_briefly)),
+    )
+    return conv
 
 
 _DOING = {"create": "creating it", "update": "updating it", "delete": "deleting it"}
@@ -403,4 +421,5 @@ def _failure(change: Change, exc: BaseException) -> Failure:
         operation=getattr(exc, "operation", None),
         code=getattr(exc, "code", None) or error_code(exc),
         message=str(exc),
+        error=type(exc).__name__,
     )

@@ -2,18 +2,32 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from operator import attrgetter
 from typing import Any, Literal, TypeAlias
 
 import attrs
+import cattrs
+from cattrs.gen import override
 
 from secureml._display import Readable, table_html
+from secureml._unstructure import FIELD, Layout, as_is, json_converter, view_hook
 from secureml.engine._policy_diff import policy_table
 from secureml.policy import Finding
 from secureml.resources import Observed, Resource, State
 
-__all__ = ["ACTIONS", "PRUNE_HINT", "Action", "Change", "Plan", "diff_lines", "label"]
+__all__ = [
+    "ACTIONS",
+    "PRUNE_HINT",
+    "Action",
+    "Change",
+    "Plan",
+    "diff_lines",
+    "label",
+    "plan_converter",
+]
 
 Action: TypeAlias = Literal["create", "update", "delete", "no-op"]
 ACTIONS: tuple[Action, ...] = ("create", "update", "delete", "no-op")
@@ -122,20 +136,8 @@ class Change(Readable):
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict: action, key, kind, name, orphan, before, after, findings."""
-        return {
-            "action": self.action,
-            "key": self.key,
-            "kind": self.kind,
-            "name": self.name,
-            "description": self.label,
-            "orphan": self.orphan,
-            "before": self.before,
-            "after": self.after,
-            "findings": [
-                {"code": f.code, "severity": f.severity.value, "message": f.message}
-                for f in self.findings
-            ],
-        }
+        data: dict[str, Any] = plan_converter().unstructure(self)
+        return data
 
 
 def _changes(value: Iterable[Change]) -> tuple[Change, ...]:
@@ -253,17 +255,55 @@ class Plan(Readable):
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict of the whole plan (``json.dumps`` takes it as is)."""
-        return {
-            "blueprint": self.blueprint,
-            "account_id": self.account_id,
-            "region": self.region,
-            "prune": self.prune,
-            "is_empty": self.is_empty,
-            "summary": self.summary_counts(),
-            "warnings": list(self.warnings),
-            "findings": len(self.findings),
-            "changes": [c.to_dict() for c in self.changes],
-        }
+        data: dict[str, Any] = plan_converter().unstructure(self)
+        return data
+
+
+@functools.cache
+def plan_converter() -> cattrs.Converter:
+    """The cattrs converter of plans' JSON views (:meth:`Plan.to_dict`,
+    :meth:`Change.to_dict`): a finding by its code, severity and message; a
+    change with its resource's key, kind, name and description, and its states
+    as they are (JSON-ready already); a plan with its summary and how many
+    findings it carries."""
+    conv = json_converter()
+    conv.register_unstructure_hook(
+        Finding, view_hook(conv, Finding, {"code": FIELD, "severity": FIELD, "message": FIELD})
+    )
+    change: Layout = {
+        "action": FIELD,
+        "key": attrgetter("key"),
+        "kind": attrgetter("kind"),
+        "name": attrgetter("name"),
+        "description": attrgetter("label"),
+        "orphan": FIELD,
+        "before": FIELD,
+        "after": FIELD,
+        "findings": FIELD,
+    }
+    conv.register_unstructure_hook(
+        Change,
+        view_hook(
+            conv,
+            Change,
+            change,
+            before=override(unstruct_hook=as_is),
+            after=override(unstruct_hook=as_is),
+        ),
+    )
+    plan: Layout = {
+        "blueprint": FIELD,
+        "account_id": FIELD,
+        "region": FIELD,
+        "prune": FIELD,
+        "is_empty": attrgetter("is_empty"),
+        "summary": Plan.summary_counts,
+        "warnings": FIELD,
+        "findings": lambda p: len(p.findings),
+        "changes": FIELD,
+    }
+    conv.register_unstructure_hook(Plan, view_hook(conv, Plan, plan))
+    return conv
 
 
 # -- the readable diff ---------------------------------------------------------------

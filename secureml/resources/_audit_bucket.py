@@ -24,7 +24,7 @@ from botocore.exceptions import ClientError
 
 from secureml._validation import Checked
 from secureml.aws import AwsContext, error_code
-from secureml.errors import AWSCallError, OwnershipError, Problem, ValidationError
+from secureml.errors import OwnershipError, Problem, ValidationError
 from secureml.policy import PolicyDocument, Statement
 from secureml.resources._base import OWNER_TAG, State
 from secureml.resources._public_access import SETTINGS, bucket_region
@@ -290,15 +290,14 @@ class LogBucket:
             except ClientError as exc:
                 if error_code(exc) in missing:
                     return None
-                if error_code(exc) in ("AccessDenied", "AllAccessDisabled"):
-                    raise AWSCallError(
-                        self.owner,
-                        operation,
-                        f"bucket {self.name!r} exists but cannot be read with this session "
-                        f"({error_code(exc)}); if it belongs to another account (bucket names "
-                        "are global), choose another bucket name",
-                    ) from exc
-                raise ctx.wrap_error(self.owner, operation, exc) from exc
+                hint = (
+                    f"bucket {self.name!r} exists but cannot be read with this session; if it "
+                    "belongs to another account (bucket names are global), choose another "
+                    "bucket name"
+                    if error_code(exc) in ("AccessDenied", "AllAccessDisabled")
+                    else ""
+                )
+                raise ctx.wrap_error(self.owner, operation, exc, hint=hint) from exc
 
         state: State = {}
         policy = get("get_bucket_policy", {"NoSuchBucketPolicy"})
@@ -392,11 +391,12 @@ class LogBucket:
             if error_code(exc) == "BucketAlreadyOwnedByYou":
                 raise _ExistsError from exc  # made since the look: the caller checks whose it is
             if error_code(exc) == "BucketAlreadyExists":
-                raise AWSCallError(
+                raise ctx.wrap_error(
                     self.owner,
                     "CreateBucket",
-                    f"bucket name {self.name!r} is taken by another AWS account; bucket names "
-                    "are global, choose another (e.g. with your account id in it)",
+                    exc,
+                    hint=f"bucket name {self.name!r} is taken by another AWS account; bucket "
+                    "names are global, choose another (e.g. with your account id in it)",
                 ) from exc
             raise
 

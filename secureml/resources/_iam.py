@@ -37,7 +37,7 @@ from botocore.exceptions import ClientError
 from secureml._convert import as_items, frozen_tags
 from secureml._validation import adopt_flag, check_iam_name, checker, of_type
 from secureml.aws import EVENTUAL_CONSISTENCY_CODES, error_code
-from secureml.errors import AWSCallError, OwnershipError, Problem
+from secureml.errors import OwnershipError, Problem, RefusalError
 from secureml.personas import sagemaker_trust_policy
 from secureml.policy import (
     LIMITS,
@@ -283,8 +283,12 @@ def ensure_policy(
         policy = ctx.call("iam", "get_policy", resource=where, PolicyArn=arn)["Policy"]
     except ClientError as exc:
         if _missing(exc):
-            raise OwnershipError(
-                f"IAM policy {name}", f"a policy of that name exists outside the path {path}"
+            raise RefusalError(
+                f"IAM policy {name}",
+                "CreatePolicy",
+                f"a policy of that name exists outside the path {path} (IAM policy names are "
+                "unique in an account, whatever their path)",
+                "choose another name for this policy, or rename or delete the other one",
             ) from exc
         raise
     owner = tag_dict(policy.get("Tags")).get(OWNER_TAG)
@@ -300,7 +304,7 @@ def delete_policy(ctx: AwsContext, arn: str, where: str) -> None:
     the policy.
 
     A role, user or group this blueprint does not own that still has the policy
-    attached stops the delete before any change (:class:`AWSCallError`):
+    attached stops the delete before any change (:class:`~secureml.RefusalError`):
     detaching it there would change a resource that is not ours, behind the plan's
     back (the plan shows only the policy's delete)."""
     try:
@@ -326,12 +330,12 @@ def delete_policy(ctx: AwsContext, arn: str, where: str) -> None:
             else:
                 foreign.append(f"role {role}")
         if foreign:
-            raise AWSCallError(
+            raise RefusalError(
                 where,
                 "DeletePolicy",
                 f"{arn} is still attached to {', '.join(sorted(foreign))}, which this "
-                "blueprint does not own and secureml will not change; detach it there "
-                "first, then apply again",
+                "blueprint does not own and secureml will not change",
+                "detach it there first, then apply again",
             )
         for role in ours:
             ignore_missing(ctx, "detach_role_policy", where, PolicyArn=arn, RoleName=role)

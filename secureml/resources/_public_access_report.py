@@ -16,16 +16,15 @@ unknown with the reason, never as a crash.
 
 from __future__ import annotations
 
-import concurrent.futures
 import logging
 from collections.abc import Mapping
 from typing import Any, Literal
 
 import attrs
-import cattrs
 from botocore.exceptions import ClientError
 
-from secureml.aws import AwsContext, RetryPolicy, error_code, resolve_session
+from secureml._unstructure import json_converter
+from secureml.aws import AwsContext, RetryPolicy, error_code, parallel_map, resolve_session
 from secureml.resources._public_access import SETTINGS, bucket_region
 
 __all__ = [
@@ -114,7 +113,7 @@ class BucketExposure:
         return view
 
 
-_JSON = cattrs.Converter(unstruct_collection_overrides={tuple: list})
+_JSON = json_converter()
 """Report values as JSON-ready dicts: tuples as lists, settings by their AWS names."""
 _JSON.register_unstructure_hook(PublicAccessSettings, PublicAccessSettings.to_dict)
 
@@ -232,8 +231,9 @@ def _build_report(ctx: AwsContext, *, max_workers: int = 8) -> PublicAccessRepor
             for b in listed
         )
     else:
-        with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, max_workers)) as pool:
-            buckets = tuple(pool.map(lambda b: _bucket(ctx, b, account_settings), listed))
+        buckets = tuple(
+            parallel_map(lambda b: _bucket(ctx, b, account_settings), listed, max_workers)
+        )
     return PublicAccessReport(
         account_id=account,
         account_settings=account_settings,

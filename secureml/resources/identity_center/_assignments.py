@@ -59,8 +59,6 @@ class Assignment(Resource):
     taggable: ClassVar[bool] = False
     wait_timeout: ClassVar[float] = WAIT_TIMEOUT
 
-    _principal_arg: ClassVar[str]
-
     principal: str
     _permission_set: str | PermissionSet = attrs.field(alias="permission_set")
     accounts: tuple[str, ...] = attrs.field(default=(), converter=string_tuple)
@@ -159,11 +157,16 @@ class Assignment(Resource):
             targets.update(d.ou_accounts(ou))
         return targets
 
+    @classmethod
+    def _principal_arg(cls) -> str:
+        """The argument that names the principal (``group``, ``user``): the alias of
+        the subclass's ``principal`` field."""
+        return str(attrs.fields(cls).principal.alias)
+
     def _describe_target(self, account: str) -> str:
-        what = "group" if self.principal_type == "GROUP" else "user"
         return (
-            f"{what} {self.principal!r} -> permission set {self.permission_set!r} "
-            f"in account {account}"
+            f"{self._principal_arg()} {self.principal!r} -> permission set "
+            f"{self.permission_set!r} in account {account}"
         )
 
     def read(self, ctx: AwsContext) -> Observed | None:
@@ -305,7 +308,7 @@ class Assignment(Resource):
                         if (cls.principal_type, pid) in by_id
                         else d.principal_name(cls.principal_type, pid)
                     )
-                    named: dict[str, Any] = {cls._principal_arg: name}
+                    named: dict[str, Any] = {cls._principal_arg(): name}
                     candidate = cls(
                         **named,
                         permission_set=info.name,
@@ -314,7 +317,7 @@ class Assignment(Resource):
                     )
                     mine = wanted.get(candidate.key)
                     if mine is not None:
-                        principal: dict[str, Any] = {cls._principal_arg: mine.principal}
+                        principal: dict[str, Any] = {cls._principal_arg(): mine.principal}
                         candidate = cls(
                             **principal,
                             permission_set=mine.permission_set,
@@ -345,7 +348,6 @@ class GroupAssignment(Assignment):
 
     kind: ClassVar[str] = "sso-group-assignment"
     principal_type: ClassVar[Literal["GROUP", "USER"]] = "GROUP"
-    _principal_arg: ClassVar[str] = "group"
 
     principal: str = attrs.field(alias="group")
 
@@ -367,7 +369,6 @@ class UserAssignment(Assignment):
 
     kind: ClassVar[str] = "sso-user-assignment"
     principal_type: ClassVar[Literal["GROUP", "USER"]] = "USER"
-    _principal_arg: ClassVar[str] = "user"
 
     principal: str = attrs.field(alias="user")
 

@@ -11,15 +11,14 @@ import logging
 import re
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from types import MappingProxyType
 from typing import Any, TypeVar, cast
 
 import attrs
 from botocore.exceptions import ClientError
 
-from secureml.aws import AwsContext, error_code
-from secureml.errors import AWSCallError, NotFoundError, ValidationError
+from secureml.aws import AwsContext, error_code, parallel_map
+from secureml.errors import NotFoundError, RefusalError, ValidationError
 from secureml.resources._base import OWNER_TAG
 from secureml.resources.identity_center._instance import (
     IdentityCenter,
@@ -103,11 +102,7 @@ class Directory:
     @staticmethod
     def _map(fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
         """``fn`` over ``items`` on a few threads (the rate limiter paces the calls)."""
-        if len(items) <= 1:
-            return [fn(i) for i in items]
-        workers = min(_READ_WORKERS, len(items))
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="secureml-sso") as pool:
-            return list(pool.map(fn, items))
+        return parallel_map(fn, items, _READ_WORKERS, thread_name_prefix="secureml-sso")
 
     # permission sets
 
@@ -141,11 +136,12 @@ class Directory:
     def permission_set(self, name: str) -> PermissionSetInfo | None:
         found = self.permission_sets().get(name, [])
         if len(found) > 1:
-            raise AWSCallError(
+            raise RefusalError(
                 f"sso-permission-set/{name}",
                 "ListPermissionSets",
                 f"{len(found)} permission sets are named {name!r} in {self.instance.arn} "
-                f"({[f.arn for f in found]}); delete the extra ones so the name is unique again",
+                f"({[f.arn for f in found]}), so secureml cannot tell which is meant",
+                "delete the extra ones so the name is unique again",
             )
         return found[0] if found else None
 

@@ -29,6 +29,7 @@ from secureml.errors import (
     OwnershipError,
     PolicyTooLargeError,
     Problem,
+    RefusalError,
     ValidationError,
 )
 from secureml.policy import (
@@ -729,10 +730,10 @@ class PermissionSet(Resource):
             )
         ]
         if left:
-            raise AWSCallError(
+            raise RefusalError(
                 self.key,
                 "DeletePermissionSet",
-                f"still assigned ({', '.join(left[:5])}{', ...' if len(left) > 5 else ''}); "
+                f"still assigned ({', '.join(left[:5])}{', ...' if len(left) > 5 else ''})",
                 "remove those assignments first (apply with prune=True deletes the ones this "
                 "blueprint made)",
             )
