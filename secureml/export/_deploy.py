@@ -6,8 +6,9 @@ tolerance and concurrency as options); the Identity Center and organization
 templates become stacks in the session's (management or delegated-administrator)
 account, after the StackSet. :func:`plan_deploy` reads only; :func:`deploy` plans,
 then makes only the changes the plan lists, so a second deploy changes nothing.
-StackSet operations and stacks are polled with tenacity, with a bounded total wait
-and the blueprint's injectable ``sleep``.
+StackSet operations and stacks are polled with :meth:`RetryPolicy.poll
+<secureml.aws.RetryPolicy.poll>` (tenacity), with a bounded total wait and the
+blueprint's injectable ``sleep``.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import attrs
-import tenacity
 from botocore.exceptions import ClientError
 
 from secureml.aws import AwsContext, error_code
@@ -436,25 +436,16 @@ class _Runner:
     def _poll(self, fn: Callable[[], Any], running: Callable[[Any], bool], what: str,
               operation: str) -> Any:
         timeout = self.opts.timeout
-
-        def out_of_time(state: tenacity.RetryCallState) -> bool:
-            return state.idle_for + (state.upcoming_sleep or 0.0) > timeout
-
-        retrying = tenacity.Retrying(
-            retry=tenacity.retry_if_result(running),
-            wait=tenacity.wait_exponential(multiplier=POLL_INITIAL, max=POLL_MAXIMUM),
-            stop=out_of_time,
-            sleep=self.ctx.retry.sleep,
-            retry_error_callback=lambda state: _TimedOut(state.idle_for),
-        )
-        result = retrying(fn)
-        if isinstance(result, _TimedOut):
+        polled = self.ctx.retry.poll(fn, until=lambda result: not running(result),
+                                     timeout=timeout, initial=POLL_INITIAL,
+                                     maximum=POLL_MAXIMUM)
+        if running(polled.result):
             raise AWSCallError(
                 what, operation,
-                f"still running after waiting {result.waited:.0f}s (limit {timeout:.0f}s); "
+                f"still running after waiting {polled.waited:.0f}s (limit {timeout:.0f}s); "
                 "CloudFormation keeps working on it: deploy again later to see it finish",
             )
-        return result
+        return polled.result
 
     def _wait_operation(self, stack_set: str, operation_id: str, operation: str) -> None:
         def describe() -> dict[str, Any]:
@@ -540,11 +531,6 @@ class _Runner:
                 "(see its events: aws cloudformation describe-stack-events "
                 f"--stack-name {t.stack})"
             )
-
-
-@attrs.frozen
-class _TimedOut:
-    waited: float
 
 
 def _accounts_needing_member(export: CloudFormationExport) -> set[str]:
