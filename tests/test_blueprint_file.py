@@ -84,6 +84,9 @@ def test_example_loads_into_personas_and_resources() -> None:
     assert kinds.count("s3-public-access-block") == 4  # every persona bucket, once
     assert kinds.count("s3-account-public-access-block") == 1
     assert kinds.count("cloudtrail-audit-trail") == 1
+    # the workforce's team tag: each user's department, by Identity Center's ABAC
+    abac = bf.blueprint["sso-access-control-attributes/identity-center"]
+    assert dict(abac.attributes) == {"team": ("${path:enterprise.department}",)}
     assert isinstance(bf.blueprint, sm.Blueprint)
     assert bf.blueprint.region == "us-east-1"
 
@@ -605,6 +608,9 @@ def test_examples_validate_against_the_schema() -> None:
         {"assignments": [{"user": "u", "permission_set": "p", "accounts": []}]},
         {"personas": [{"name": "x", "kind": "MLOps", "glue_databases": ["y"]}]},
         {"audit_trail": {"name": "t"}},
+        {"access_control_attributes": {"attributes": {}}},
+        {"access_control_attributes": {"team": "${path:enterprise.department}"}},
+        {"access_control_attributes": {"attributes": {"team": ["${path:title}"]}}},
     ],
 )
 def test_schema_refuses_what_the_loader_refuses(document: dict[str, object]) -> None:
@@ -623,6 +629,7 @@ def test_schema_refuses_what_the_loader_refuses(document: dict[str, object]) -> 
         {"personas": [{"name": "x", "kind": "Compute", "buckets": ["x-data"],
                        "pass_roles": []}]},
         {"assignments": [], "public_access_block": {"account": True}},
+        {"access_control_attributes": {"attributes": {"team": "${path:enterprise.department}"}}},
     ],
 )
 def test_schema_accepts_what_the_loader_accepts(document: dict[str, object]) -> None:
@@ -761,6 +768,11 @@ assignments:
   - {{group: ops-team, permission_set: ops, accounts: ["123456789012"],
      organizational_units: [ou-ab12-34cd56ef]}}
   - {{user: jdoe, permission_set: PlatformOps, organizational_units: [r-ab12]}}
+access_control_attributes:
+  attributes:
+    team: ${{path:enterprise.department}}
+    cost-center: "${{path:enterprise.costCenter}}"
+  adopt: true
 public_access_block:
   account: true
   buckets: [shared-data]
@@ -870,6 +882,13 @@ def test_every_key_reaches_the_python_objects() -> None:  # noqa: PLR0915 - one 
     user = bf.blueprint["sso-user-assignment/jdoe:PlatformOps"]
     assert (user.accounts, user.organizational_units) == ((), ("r-ab12",))
 
+    abac = bf.blueprint["sso-access-control-attributes/identity-center"]
+    assert dict(abac.attributes) == {
+        "cost-center": ("${path:enterprise.costCenter}",),
+        "team": ("${path:enterprise.department}",),
+    }
+    assert (abac.adopt, abac.identity_center) == (True, ic)
+
     settings = (True, True, False, True)
     for key in ("s3-public-access-block/shared-data", "s3-public-access-block/full-data",
                 "s3-account-public-access-block/current-account"):
@@ -928,3 +947,63 @@ public_access_block:
     assert "Not_A_Bucket" in text
     assert "public_access_block.bucket_settings[1]" in text
     assert "block_public_acl" in text
+
+
+# -- access_control_attributes -----------------------------------------------------------------
+
+
+def test_access_control_attributes_load_into_the_python_resource() -> None:
+    bf = _load("""
+identity_center: {instance_arn: "arn:aws:sso:::instance/ssoins-1234567890abcdef",
+                  identity_store_id: d-1234567890}
+access_control_attributes:
+  attributes:
+    team: ${path:enterprise.department}
+""")
+
+    ic = sm.IdentityCenter("arn:aws:sso:::instance/ssoins-1234567890abcdef", "d-1234567890")
+    assert list(bf.blueprint) == [
+        sm.AccessControlAttributes({"team": "${path:enterprise.department}"}, identity_center=ic)
+    ]
+    assert bf.lines == {"sso-access-control-attributes/identity-center": 5}
+
+
+def test_a_bad_attribute_is_reported_with_its_line() -> None:
+    issues = _issues("""
+access_control_attributes:
+  attributes:
+    aws:team: ${path:enterprise.department}
+    cost-center: ""
+""")
+
+    # Each at the attribute's own line once resources check their input when built,
+    # until then at the block's first line (3): never without a line and column.
+    bad_key, no_source = issues
+    assert bad_key.path.startswith("access_control_attributes")
+    assert (bad_key.line, bool(bad_key.column)) in ((3, True), (4, True))
+    assert "key 'aws:team' is not a tag key AWS accepts" in bad_key.message
+    assert (no_source.line, bool(no_source.column)) in ((3, True), (5, True))
+    assert "'cost-center'" in no_source.message
+    assert "give exactly one source" in no_source.message
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "message"),
+    [
+        ("access_control_attributes: {team: x}\n", "access_control_attributes.team",
+         "unknown key 'team' in access_control_attributes (allowed: adopt, attributes)"),
+        ("access_control_attributes:\n  attributes: {team: [a, b]}\n",
+         "access_control_attributes.attributes.team", "expected text, got a list"),
+        ("access_control_attributes:\n  attributes: {team: x}\n  adpot: true\n",
+         "access_control_attributes.adpot", "did you mean 'adopt'?"),
+    ],
+)
+def test_a_misshapen_access_control_attributes_key_is_located(
+    text: str, where: str, message: str
+) -> None:
+    issues = _issues(text)
+    found = [i for i in issues if i.path == where]
+    assert found, [str(i) for i in issues]
+    assert message in found[0].message
+    assert found[0].line is not None
+    assert found[0].column is not None

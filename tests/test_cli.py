@@ -199,7 +199,7 @@ def test_lint_passes_the_example(capsys: pytest.CaptureFixture[str]) -> None:
     # MLOps passes the Compute role (data access) to pipelines and monitoring: a
     # note (SM044) for each MLOps persona and its role, nothing else
     assert out.strip().endswith(
-        "9 persona(s), 19 resource(s): 0 error(s), 0 warning(s), 4 note(s)"
+        "9 persona(s), 20 resource(s): 0 error(s), 0 warning(s), 4 note(s)"
     )
     assert out.count("info SM044:") == 4
 
@@ -608,9 +608,9 @@ def test_readme_first_command() -> None:
         timeout=300, check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert "Applied blueprint 'ml-platform': 19 change(s) made" in done.stdout
+    assert "Applied blueprint 'ml-platform': 20 change(s) made" in done.stdout
     assert "Planned again: no changes, a second apply would do nothing." in done.stdout
-    assert "secureml: [19/19] create " in done.stderr  # progress, one line per change
+    assert "secureml: [20/20] create " in done.stderr  # progress, one line per change
 
 
 def test_readme_tour_commands_are_real(
@@ -695,7 +695,7 @@ def test_local_serve_shares_state_between_commands(
         local = ["--local", "--endpoint-url", url]
         code, out, _ = _run(capsys, "plan", EXAMPLE, *local)
         assert code == 2
-        assert "19 to create, 0 to update, 0 to delete, 0 unchanged" in out
+        assert "20 to create, 0 to update, 0 to delete, 0 unchanged" in out
         assert main(["apply", EXAMPLE, *local, "--yes"]) == 0
 
         # What `local serve` tells any AWS tool to export: no flag at all.
@@ -704,7 +704,7 @@ def test_local_serve_shares_state_between_commands(
         monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
         code, out, _ = _run(capsys, "plan", EXAMPLE)
         assert code == 0  # the second command sees what the first one made
-        assert "0 to create, 0 to update, 0 to delete, 19 unchanged" in out
+        assert "0 to create, 0 to update, 0 to delete, 20 unchanged" in out
     finally:
         proc.terminate()
         try:

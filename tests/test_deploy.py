@@ -332,3 +332,63 @@ def test_a_delegated_administrator_calls_stack_sets_as_one(cfn: Stubber) -> None
         "StackSetName": STACK_SET, "CallAs": "DELEGATED_ADMIN"})
     plan = plan_deploy(member_blueprint(), targets=["ou-ab12-cd34ef56"], delegated_admin=True)
     assert [c.action for c in plan.changes] == ["create"]
+
+
+def _stack(status: str, **extra: str) -> dict[str, Any]:
+    return {"Stacks": [{"StackName": IC_STACK, "StackId": FAILED_ID, "StackStatus": status,
+                        "CreationTime": "2026-01-01", **extra}]}
+
+
+FAILED_ID = f"arn:aws:cloudformation:{REGION}:{A1}:stack/{IC_STACK}/1"
+
+
+def test_a_stack_whose_creation_rolled_back_is_deleted_then_created(cfn: Stubber) -> None:
+    """AWS updates no stack in ROLLBACK_COMPLETE (a failed creation): the plan says it
+    is created anew, and the deploy deletes it first (waiting for the deletion)."""
+    bp = ic_blueprint()
+    cfn.add_response("describe_stacks", _stack("ROLLBACK_COMPLETE"), {"StackName": IC_STACK})
+    plan = plan_deploy(bp, targets=["ou-ab12-cd34ef56"])
+    [change] = plan.changes
+    assert (change.action, change.replaces) == ("create", "ROLLBACK_COMPLETE")
+    assert "the stack in ROLLBACK_COMPLETE (a creation that failed" in str(plan)
+
+    cfn.add_response("describe_stacks", _stack("ROLLBACK_COMPLETE"), {"StackName": IC_STACK})
+    cfn.add_response("describe_stacks", _stack("ROLLBACK_COMPLETE"), {"StackName": IC_STACK})
+    cfn.add_response("delete_stack", {}, {"StackName": FAILED_ID})
+    for status in ("DELETE_IN_PROGRESS", "DELETE_COMPLETE"):
+        cfn.add_response("describe_stacks", _stack(status), {"StackName": FAILED_ID})
+    cfn.add_response("create_stack", {"StackId": "arn:stack/2"}, {
+        "StackName": IC_STACK, "TemplateBody": ANY, "Capabilities": ["CAPABILITY_NAMED_IAM"],
+        "Tags": [{"Key": "secureml:blueprint", "Value": BP}]})
+    for status in ("CREATE_IN_PROGRESS", "CREATE_COMPLETE"):
+        cfn.add_response("describe_stacks", _stack(status), {"StackName": IC_STACK})
+    result = bp.deploy(targets=["ou-ab12-cd34ef56"])
+    assert result.operations == (
+        ("delete failed stack", IC_STACK, "DELETE_COMPLETE"),
+        ("create stack", IC_STACK, "CREATE_COMPLETE"),
+    )
+
+
+def test_a_failed_stack_that_cannot_be_deleted_stops_the_deploy(cfn: Stubber) -> None:
+    bp = ic_blueprint()
+    for _ in range(2):
+        cfn.add_response("describe_stacks", _stack("ROLLBACK_COMPLETE"), {"StackName": IC_STACK})
+    cfn.add_response("delete_stack", {}, {"StackName": FAILED_ID})
+    cfn.add_response("describe_stacks", _stack(
+        "DELETE_FAILED", StackStatusReason="The following resource(s) failed to delete"))
+    with pytest.raises(DeployError, match="could not be deleted to create it again: it ended "
+                       "DELETE_FAILED: The following resource"):
+        bp.deploy(targets=["ou-ab12-cd34ef56"])
+    # No create_stack was scripted: Stubber would have failed on one.
+
+
+def test_a_stack_that_rolled_back_an_update_is_updated_as_usual(cfn: Stubber) -> None:
+    """UPDATE_ROLLBACK_COMPLETE is a working stack (the update before it failed): it is
+    updated, never deleted."""
+    bp = ic_blueprint()
+    cfn.add_response("describe_stacks", _stack("UPDATE_ROLLBACK_COMPLETE"),
+                     {"StackName": IC_STACK})
+    cfn.add_response("get_template", {"TemplateBody": "{}"},
+                     {"StackName": IC_STACK, "TemplateStage": "Original"})
+    [change] = plan_deploy(bp, targets=["ou-ab12-cd34ef56"]).changes
+    assert (change.action, change.replaces) == ("update", "")

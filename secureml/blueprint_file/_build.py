@@ -484,6 +484,18 @@ class _Builder:
                 built = self.c.call(base, res.UserAssignment, user=a.user, **kwargs)
             self.add(base, built)
 
+    def access_control_attributes(self) -> None:
+        spec = self.spec.access_control_attributes
+        if spec is None:
+            return
+        path: Path = ("access_control_attributes",)
+        kwargs: dict[str, Any] = {"adopt": spec.adopt}
+        if self.identity_center is not None:
+            kwargs["identity_center"] = self.identity_center
+        built = self.c.call(path, res.AccessControlAttributes, spec.attributes,
+                            locate=_locator(path, attrs.asdict(spec)), **kwargs)
+        self.add(path, built)
+
     def public_access_block(self) -> None:
         spec = self.spec.public_access_block
         if spec is None:
@@ -573,6 +585,7 @@ class _Builder:
             if i not in self.duplicates:
                 self.persona(i, p, defaults)
         self.assignments()
+        self.access_control_attributes()
         self.public_access_block()
         self.audit_trail()
         return Built(

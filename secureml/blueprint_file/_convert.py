@@ -310,6 +310,7 @@ _WHAT = {
     "RoleSpec": "role",
     "PermissionSetSpec": "permission_set",
     "AssignmentSpec": "an assignment",
+    "AccessControlAttributesSpec": "access_control_attributes",
     "PublicAccessBlockSpec": "public_access_block",
     "BucketPublicAccessSpec": "a bucket's settings",
     "AuditTrailSpec": "audit_trail",

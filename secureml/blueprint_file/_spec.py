@@ -27,6 +27,7 @@ from secureml.settings import SECURITY_GROUP_ID, SUBNET_ID
 
 __all__ = [
     "SPEC_CLASSES",
+    "AccessControlAttributesSpec",
     "AccountId",
     "ActivitySpec",
     "AssignmentSpec",
@@ -311,6 +312,22 @@ class AssignmentSpec:
 
 
 @attrs.frozen
+class AccessControlAttributesSpec:
+    """IAM Identity Center's attributes for access control: the session tags
+    (``aws:PrincipalTag/KEY``) people carry into every account they sign in to,
+    each taken from an attribute of their identity."""
+
+    attributes: dict[str, str] = _field(
+        "Session tag key -> its identity source, e.g. {team: "
+        "'${path:enterprise.department}'}; what scope.principal_tags matches.",
+        minProperties=1,
+    )
+    adopt: bool = _field(
+        "Take over an instance configuration that this blueprint did not create.", False
+    )
+
+
+@attrs.frozen
 class BucketPublicAccessSpec:
     """One bucket's own Block Public Access settings; a setting left out takes
     the value of ``public_access_block``."""
@@ -448,6 +465,11 @@ class BlueprintSpec:
     assignments: tuple[AssignmentSpec, ...] = _field(
         "Who gets which permission set in which accounts.", ()
     )
+    access_control_attributes: AccessControlAttributesSpec | None = _field(
+        "Identity Center attributes for access control (the session tags of "
+        "principal_tags scopes).",
+        None,
+    )
     public_access_block: PublicAccessBlockSpec | None = _field(
         "S3 Block Public Access.", None
     )
@@ -468,6 +490,7 @@ SPEC_CLASSES: tuple[type, ...] = (
     RoleSpec,
     PermissionSetSpec,
     AssignmentSpec,
+    AccessControlAttributesSpec,
     PublicAccessBlockSpec,
     BucketPublicAccessSpec,
     AuditTrailSpec,

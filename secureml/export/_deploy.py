@@ -6,8 +6,9 @@ tolerance and concurrency as options); the Identity Center and organization
 templates become stacks in the session's (management or delegated-administrator)
 account, after the StackSet. :func:`plan_deploy` reads only; :func:`deploy` plans,
 then makes only the changes the plan lists, so a second deploy changes nothing.
-StackSet operations and stacks are polled with tenacity, with a bounded total wait
-and the blueprint's injectable ``sleep``.
+StackSet operations and stacks are polled with :meth:`RetryPolicy.poll
+<secureml.aws.RetryPolicy.poll>` (tenacity), with a bounded total wait and the
+blueprint's injectable ``sleep``.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import attrs
-import tenacity
 from botocore.exceptions import ClientError
 
 from secureml._validation import problem
@@ -47,6 +47,10 @@ log = logging.getLogger("secureml.export.deploy")
 
 _RUNNING = frozenset({"RUNNING", "QUEUED", "STOPPING"})
 _STACK_DONE_OK = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE"})
+_DELETE_FIRST = frozenset({"ROLLBACK_COMPLETE"})
+"""Stack statuses AWS never updates from: a creation that failed and was rolled back
+leaves an empty stack that can only be deleted (StackSets have no such status: their
+stack instances are retried by the next operation)."""
 POLL_INITIAL = 5.0
 POLL_MAXIMUM = 60.0
 WAIT_TIMEOUT = 3600.0
@@ -83,6 +87,9 @@ class StackChange:
     add: tuple[tuple[str, str], ...] = ()
     remove: tuple[tuple[str, str], ...] = ()
     instances: tuple[tuple[str, str, str], ...] = ()
+    replaces: str = ""
+    """For a stack created anew: the status of the stack of that name deleted first
+    (``ROLLBACK_COMPLETE``: its creation failed, and AWS updates no such stack)."""
 
     @property
     def is_empty(self) -> bool:
@@ -108,6 +115,9 @@ class DeployPlan:
         for c in self.changes:
             what = "StackSet" if c.kind == "stack-set" else "stack"
             lines.append(f"  {c.action:7} {what} {c.template.stack} ({c.template.name})")
+            if c.replaces:
+                lines.append(f"          - the stack in {c.replaces} (a creation that failed "
+                             "and rolled back) is deleted first")
             lines.extend(f"          + stack instances in {ou} {region}" for ou, region in c.add)
             lines.extend(
                 f"          - stack instances in {ou} {region}" for ou, region in c.remove
@@ -231,7 +241,8 @@ def _instances(ctx: AwsContext, name: str, opts: _Options) -> list[dict[str, Any
                              StackSetName=name, **opts.call_as()))
 
 
-def _stack_template(ctx: AwsContext, name: str) -> Any:
+def _stack(ctx: AwsContext, name: str) -> dict[str, Any] | None:
+    """The stack of that name, ``None`` when there is none (or only a deleted one)."""
     try:
         stacks = ctx.call("cloudformation", "describe_stacks", StackName=name)["Stacks"]
     except ClientError as exc:
@@ -240,8 +251,8 @@ def _stack_template(ctx: AwsContext, name: str) -> Any:
         raise ctx.wrap_error(name, "DescribeStacks", exc) from exc
     if not stacks or stacks[0].get("StackStatus") == "DELETE_COMPLETE":
         return None
-    return ctx.call("cloudformation", "get_template", StackName=name,
-                    TemplateStage="Original")["TemplateBody"]
+    found: dict[str, Any] = stacks[0]
+    return found
 
 
 def plan_deploy(
@@ -296,10 +307,16 @@ def _plan(name: str, ctx: AwsContext, export: CloudFormationExport,
                     (i["Account"], i["Region"], i.get("Status", "?")) for i in instances)),
             ))
         else:
-            old = _stack_template(ctx.for_region(t.region), t.stack)
-            if old is None:
-                changes.append(StackChange(t, "stack", "create", _diff(None, t, t.name)))
-            elif _same(old, t.compact):
+            region_ctx = ctx.for_region(t.region)
+            stack = _stack(region_ctx, t.stack)
+            status = str((stack or {}).get("StackStatus", ""))
+            if stack is None or status in _DELETE_FIRST:
+                changes.append(StackChange(t, "stack", "create", _diff(None, t, t.name),
+                                           replaces=status))
+                continue
+            old = region_ctx.call("cloudformation", "get_template", StackName=t.stack,
+                                  TemplateStage="Original")["TemplateBody"]
+            if _same(old, t.compact):
                 changes.append(StackChange(t, "stack", "no-op"))
             else:
                 changes.append(StackChange(t, "stack", "update", _diff(old, t, t.name)))
@@ -441,25 +458,16 @@ class _Runner:
     def _poll(self, fn: Callable[[], Any], running: Callable[[Any], bool], what: str,
               operation: str) -> Any:
         timeout = self.opts.timeout
-
-        def out_of_time(state: tenacity.RetryCallState) -> bool:
-            return state.idle_for + (state.upcoming_sleep or 0.0) > timeout
-
-        retrying = tenacity.Retrying(
-            retry=tenacity.retry_if_result(running),
-            wait=tenacity.wait_exponential(multiplier=POLL_INITIAL, max=POLL_MAXIMUM),
-            stop=out_of_time,
-            sleep=self.ctx.retry.sleep,
-            retry_error_callback=lambda state: _TimedOut(state.idle_for),
-        )
-        result = retrying(fn)
-        if isinstance(result, _TimedOut):
+        polled = self.ctx.retry.poll(fn, until=lambda result: not running(result),
+                                     timeout=timeout, initial=POLL_INITIAL,
+                                     maximum=POLL_MAXIMUM)
+        if running(polled.result):
             raise AWSCallError(
                 what, operation,
-                f"still running after waiting {result.waited:.0f}s (limit {timeout:.0f}s); "
+                f"still running after waiting {polled.waited:.0f}s (limit {timeout:.0f}s); "
                 "CloudFormation keeps working on it: deploy again later to see it finish",
             )
-        return result
+        return polled.result
 
     def _wait_operation(self, stack_set: str, operation_id: str, operation: str) -> None:
         def describe() -> dict[str, Any]:
@@ -517,12 +525,40 @@ class _Runner:
                 "the targets (or wait for auto-deployment), then deploy again"
             )
 
+    def _delete_failed(self, ctx: AwsContext, name: str) -> None:
+        """Delete a stack whose creation failed (it holds no resources), and wait until
+        it is gone; a deleted stack is described by its id only."""
+        stack = _stack(ctx, name)
+        if stack is None or stack.get("StackStatus") not in _DELETE_FIRST:
+            return  # gone, or changed since the plan: the create reports what it finds
+        stack_id = str(stack.get("StackId") or name)
+        ctx.call("cloudformation", "delete_stack", StackName=stack_id)
+
+        def describe() -> dict[str, Any]:
+            found: dict[str, Any] = ctx.call(
+                "cloudformation", "describe_stacks", StackName=stack_id)["Stacks"][0]
+            return found
+
+        result = self._poll(describe, lambda s: s.get("StackStatus") == "DELETE_IN_PROGRESS",
+                            f"stack {name}", "DeleteStack")
+        status = str(result.get("StackStatus"))
+        self.operations.append(("delete failed stack", name, status))
+        if status != "DELETE_COMPLETE":
+            raise DeployError(
+                f"stack {name} was in {stack.get('StackStatus')} (its creation failed) and "
+                f"could not be deleted to create it again: it ended {status}: "
+                f"{result.get('StackStatusReason') or ''} (see its events: aws cloudformation "
+                f"describe-stack-events --stack-name {stack_id})"
+            )
+
     def stack(self, change: StackChange) -> None:
         t = change.template
         if change.action == "no-op":
             return
         caps = ["CAPABILITY_NAMED_IAM"]
         ctx = self.ctx.for_region(t.region)  # Identity Center's home region
+        if change.replaces:
+            self._delete_failed(ctx, t.stack)
         if change.action == "create":
             ctx.call("cloudformation", "create_stack", StackName=t.stack, **self._body(t),
                      Capabilities=caps, Tags=self._tags())
@@ -545,11 +581,6 @@ class _Runner:
                 "(see its events: aws cloudformation describe-stack-events "
                 f"--stack-name {t.stack})"
             )
-
-
-@attrs.frozen
-class _TimedOut:
-    waited: float
 
 
 def _accounts_needing_member(export: CloudFormationExport) -> set[str]:

@@ -4,7 +4,6 @@ for account-level Block Public Access."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +14,7 @@ from secureml.export._cfn import MAX_RESOURCES_PER_STACK, LogicalIds, cfn_tags
 from secureml.export._render import Tokens, sub
 from secureml.resources import (
     OWNER_TAG,
+    PRINCIPAL_ID,
     AccountPublicAccessBlock,
     GroupAssignment,
     PermissionSet,
@@ -28,14 +28,8 @@ if TYPE_CHECKING:
 
 __all__ = ["AssignmentRow", "Resolver", "identity_center_stacks", "organization_resources"]
 
-_PRINCIPAL_ID = re.compile(
-    r"^([0-9a-f]{10}-|)[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{12}$"
-)
 _INSTANCE_PATTERN = (
     r"^arn:(aws|aws-us-gov|aws-cn|aws-iso|aws-iso-b):sso:::instance/(sso)?ins-[a-zA-Z0-9-.]{16}$"
-)
-_PRINCIPAL_PATTERN = (
-    r"^([0-9a-f]{10}-|)[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{12}$"
 )
 S3_POLICY_CONTENT = {"s3_attributes": {"public_access_block_configuration": {"@@assign": "all"}}}
 """The Organizations S3 policy turning on all four Block Public Access settings."""
@@ -81,7 +75,7 @@ class Resolver:
     def principal_id(self, principal_type: str, principal: str) -> str | None:
         """The group's or user's id: as given when it is an id, looked up by display name
         or user name with a session, else ``None`` (a parameter)."""
-        if _PRINCIPAL_ID.match(principal):
+        if PRINCIPAL_ID.match(principal):
             return principal
         if self.ctx is None:
             return None
@@ -286,7 +280,7 @@ def _principal(stack: _Stack, row: AssignmentRow, resolver: Resolver, ids: Logic
         "Type": "String",
         "Description": f"Identity store id of {what.lower()} {row.principal} "
                        f"(identitystore get-{what.lower()}-id)",
-        "AllowedPattern": _PRINCIPAL_PATTERN,
+        "AllowedPattern": PRINCIPAL_ID.pattern,
     }
     return {"Ref": name}
 

@@ -50,6 +50,8 @@ a few threads are enough to keep a 20 requests/s budget busy at real-world laten
 PRINCIPAL_ID = re.compile(
     r"^([0-9a-f]{10}-|)[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{12}$"
 )
+"""An Identity Center user or group id, as AWS's API patterns it (a GUID, optionally
+after 10 hex digits and a dash); any other principal reference is a name."""
 NOT_FOUND = frozenset({"ResourceNotFoundException"})
 _NO_PARENT = frozenset({"ParentNotFoundException", "AWSOrganizationsNotInUseException"})
 _NO_ACCESS = frozenset(
