@@ -93,8 +93,8 @@ def call_table(role_counts: list[int], busy: int) -> None:
                 with mock_session() as session:
                     prepare_account(session, busy_roles)
                     items = resources(n, ic)
-                    # One worker: counts do not depend on concurrency, and moto's IAM
-                    # backend is not thread-safe at 300 roles (a race inside moto).
+                    # One worker: counts do not depend on concurrency (moto itself is
+                    # safe with more: secureml's completion serves one request at a time).
                     bp = sm.Blueprint("bench", items, retry=NO_SLEEP, max_workers=1)
                     applied = counted(session, lambda bp=bp: bp.apply(session))  # type: ignore[misc]
                     plan_ops = counted(session, lambda bp=bp: bp.plan(session))  # type: ignore[misc]

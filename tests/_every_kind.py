@@ -19,6 +19,7 @@ GROUP = "DataScientists"
 USER = "alice"
 DATA_BUCKET = "team-a-data"
 AUDIT_BUCKET = "ml-audit-logs-123456789012"
+DEPARTMENT = "${path:enterprise.department}"
 
 SHARED_DOC = sm.PolicyDocument(
     [sm.Statement(actions="s3:ListBucket", resources=f"arn:aws:s3:::{DATA_BUCKET}")]
@@ -47,8 +48,9 @@ def resources(
     the shared policy's document, the data scientist's tags (role and permission
     set), the permission set's session duration (re-provisioned), a bucket and an
     account Block Public Access setting turned off, the trail's data events and
-    tags; the compute role, the user assignment and the ``second_trail`` (which the
-    account an update starts from has) left out.
+    tags; the compute role, the user assignment, the Identity Center attributes for
+    access control and the ``second_trail`` (which the account an update starts
+    from has) left out.
     """
     compute = sm.Compute(f"{name}-compute", buckets=[DATA_BUCKET])
     ds = sm.DataScientist(f"{name}-ds", buckets=[DATA_BUCKET], pass_roles=[compute],
@@ -90,6 +92,7 @@ def resources(
         ],
         "s3-public-access-block": [sm.BucketPublicAccessBlock(DATA_BUCKET)],
         "s3-account-public-access-block": [sm.AccountPublicAccessBlock()],
+        "sso-access-control-attributes": [sm.AccessControlAttributes({"team": DEPARTMENT})],
         "cloudtrail-audit-trail": [trail] + (
             [sm.AuditTrail(f"{name}-audit-2", bucket=f"{name}-audit-logs-2-{ACCOUNT}")]
             if second_trail else []
@@ -98,14 +101,16 @@ def resources(
 
 
 def every_kind(name: str = "team-a", *, account_block: bool = True,
-               data_block: bool = True, edited: bool = False, second_trail: bool = False,
-               **options: object) -> sm.Blueprint:
-    """One blueprint with a resource (or more) of every kind."""
+               data_block: bool = True, attributes: bool = True, edited: bool = False,
+               second_trail: bool = False, **options: object) -> sm.Blueprint:
+    """One blueprint with a resource (or more) of every kind; ``account_block``,
+    ``data_block`` and ``attributes`` false leave out the resources of which an
+    account has one (the Identity Center instance's attributes for access control)."""
     unique: dict[str, Resource] = {}
     for kind, items in resources(name, edited=edited, second_trail=second_trail).items():
         if (kind == "s3-account-public-access-block" and not account_block) or (
             kind == "s3-public-access-block" and not data_block
-        ):
+        ) or (kind == "sso-access-control-attributes" and not attributes):
             continue
         for r in items:
             unique.setdefault(r.key, r)

@@ -112,6 +112,50 @@ def test_prune_deletes_only_the_owners_configuration(
     assert _owner(session, instance) is None
 
 
+def _tag_only(session: boto3.Session, instance: str, owner: str) -> None:
+    """What an apply that died between its two writes leaves: the ownership tag on
+    the instance, no configuration."""
+    session.client("sso-admin").tag_resource(
+        InstanceArn=instance, ResourceArn=instance, Tags=[{"Key": OWNER_KEY, "Value": owner}]
+    )
+
+
+def test_an_ownership_tag_without_a_configuration_is_finished_by_the_next_apply(
+    session: boto3.Session, instance: str
+) -> None:
+    _tag_only(session, instance, "teams")
+    bp = sm.Blueprint("teams", [sm.AccessControlAttributes({"team": DEPARTMENT})])
+
+    [change] = bp.plan(session=session).pending
+    assert (change.action, change.before) == ("update", {"attributes": {}})
+    bp.apply(session=session)
+    assert _config(session, instance) == {"team": [DEPARTMENT]}
+    assert bp.plan(session=session).is_empty
+
+
+def test_an_ownership_tag_without_a_configuration_is_pruned(
+    session: boto3.Session, instance: str
+) -> None:
+    _tag_only(session, instance, "teams")
+    empty = sm.Blueprint("teams", [])
+
+    [change] = empty.plan(session=session, prune=True).pending
+    assert change.action == "delete"
+    empty.apply(session=session, prune=True)
+    assert _owner(session, instance) is None
+    assert empty.plan(session=session, prune=True).is_empty
+
+
+def test_another_blueprints_tag_is_named_in_the_refusal(
+    session: boto3.Session, instance: str
+) -> None:
+    _tag_only(session, instance, "other")
+    bp = sm.Blueprint("teams", [sm.AccessControlAttributes({"team": DEPARTMENT})])
+
+    with pytest.raises(OwnershipError, match=f"the instance's {OWNER_KEY} tag is 'other'"):
+        bp.plan(session=session)
+
+
 def test_moto_answers_a_repeated_create_as_aws_does(
     session: boto3.Session, instance: str
 ) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 
 import boto3
 import pytest
-from _every_kind import every_kind, prepare
+from _every_kind import NO_SLEEP, every_kind, prepare
 
 import secureml as sm
 from secureml.testing import mock_session
@@ -91,8 +91,10 @@ def _assert_one_of_each(session: boto3.Session, names: tuple[str, ...] = ("team-
 
 def test_two_disjoint_blueprints_applied_at_once_both_converge() -> None:
     team_a = every_kind("team-a", max_workers=4)
-    # Disjoint: team-b leaves the account's and the data bucket's blocks to team-a.
-    team_b = every_kind("team-b", account_block=False, data_block=False, max_workers=4)
+    # Disjoint: team-b leaves the account's and the data bucket's blocks and the
+    # instance's attributes for access control to team-a.
+    team_b = every_kind("team-b", account_block=False, data_block=False, attributes=False,
+                        max_workers=4)
     with mock_session() as session:
         prepare(session)
         jobs = [(team_a, boto3.Session(region_name="us-east-1")),
@@ -146,3 +148,91 @@ def test_moto_answers_concurrent_requests_safely_as_aws_does() -> None:
             list(pool.map(work, range(8)))
         pages = iam.get_paginator("list_policies").paginate(Scope="Local")
         assert sum(len(page["Policies"]) for page in pages) == 320
+
+
+class _InFlight:
+    """The most calls in flight at once, counted between two hooks."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.now = 0
+        self.most = 0
+
+    def enter(self, **_: Any) -> None:
+        with self.lock:
+            self.now += 1
+            self.most = max(self.most, self.now)
+
+    def leave(self, **_: Any) -> None:
+        with self.lock:
+            self.now -= 1
+
+
+def _many_roles(n: int) -> sm.Blueprint:
+    doc = sm.PolicyDocument([sm.Statement(actions="s3:ListBucket",
+                                          resources="arn:aws:s3:::team-a-data")])
+    bp = sm.Blueprint("many", [sm.Role(f"role-{i}", policies=[doc]) for i in range(n)],
+                      retry=NO_SLEEP)
+    assert bp.max_workers == 10  # the default, which the CLI uses too
+    return bp
+
+
+def _count_served(monkeypatch: pytest.MonkeyPatch, name: str) -> _InFlight:
+    """Count the requests moto serves at once (``name``: the completion's handle on
+    moto's in-process or server answer)."""
+    import secureml._moto_aws as moto_aws
+
+    inside = _InFlight()
+    served = getattr(moto_aws, name)
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        inside.enter()
+        try:
+            return served(*args, **kwargs)
+        finally:
+            inside.leave()
+
+    monkeypatch.setattr(moto_aws, name, counted)
+    return inside
+
+
+def _apply_counting(bp: sm.Blueprint, session: boto3.Session) -> _InFlight:
+    sent = _InFlight()
+    session.events.register("before-call.*.*", sent.enter)
+    session.events.register("after-call.*.*", sent.leave)
+    result = bp.apply(session)
+    assert len(result.applied) == len(bp)
+    assert bp.plan(session).is_empty
+    return sent
+
+
+def test_many_roles_with_the_default_workers_apply_cleanly_on_the_emulator(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``mock_session`` with the engine's default 10 workers: 60 roles apply three
+    times over, the engine sending several requests at once and moto answering one
+    at a time (its IAM backend raced at 300 roles: ``dictionary changed size during
+    iteration``)."""
+    bp = _many_roles(60)
+    inside = _count_served(monkeypatch, "_original_stubber_call")
+    for _ in range(3):
+        with mock_session() as session:
+            sent = _apply_counting(bp, session)
+        assert sent.most > 1  # the engine did send requests concurrently
+    assert inside.most == 1  # and moto served them one at a time
+
+
+def test_the_local_emulator_server_answers_one_request_at_a_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``--local`` runs moto's server in this process: the same protection."""
+    from secureml.cli import _local
+    from secureml.cli._session import make_session
+
+    bp = _many_roles(30)
+    inside = _count_served(monkeypatch, "_original_dispatch")
+    with _local.emulator() as url:
+        session = make_session(region="us-east-1", endpoint_url=url, fake_credentials=True)
+        sent = _apply_counting(bp, session)
+    assert sent.most > 1
+    assert inside.most == 1

@@ -225,6 +225,24 @@ def test_identity_center_permission_set_and_one_assignment_per_account(
     assert set(ic.body["Parameters"]) == {"InstanceArn", "GroupIdDataScientists"}
 
 
+def test_access_control_attributes_go_into_the_identity_center_template() -> None:
+    _, ds = personas()
+    attributes = sm.AccessControlAttributes({"team": "${path:enterprise.department}",
+                                             "cost-center": "${path:enterprise.costCenter}"})
+    for items in ([attributes], [ds.permission_set(), attributes]):
+        ic = sm.Blueprint(BP, items, region=REGION).to_cloudformation()["identity-center"]
+        lint_clean(ic)
+        (_, config), = resources(
+            ic, "AWS::SSO::InstanceAccessControlAttributeConfiguration").items()
+        assert config["Properties"] == {
+            "InstanceArn": {"Ref": "InstanceArn"},
+            "AccessControlAttributes": [
+                {"Key": "cost-center", "Value": {"Source": ["${path:enterprise.costCenter}"]}},
+                {"Key": "team", "Value": {"Source": ["${path:enterprise.department}"]}},
+            ],
+        }
+
+
 def test_group_ids_resolved_with_a_session(session: boto3.Session) -> None:
     from secureml._moto_sso import moto_identity_center
 

@@ -258,11 +258,25 @@ def trail_dump(session: boto3.Session) -> dict[str, Any]:
     return trails
 
 
+def abac_dump(session: boto3.Session) -> dict[str, Any]:
+    """The instance's attributes for access control (or the error code when there is
+    no configuration) and the instance's tags (where their ownership is kept)."""
+    sso = session.client("sso-admin")
+    instance = sso.list_instances()["Instances"][0]["InstanceArn"]
+    config = _get(sso.describe_instance_access_control_attribute_configuration,
+                  InstanceArn=instance)
+    if isinstance(config, dict):
+        config = config["InstanceAccessControlAttributeConfiguration"]
+    tags = sso.list_tags_for_resource(InstanceArn=instance, ResourceArn=instance)["Tags"]
+    return {"configuration": config, "instance-tags": _tags(tags)}
+
+
 def account_dump(session: boto3.Session) -> dict[str, Any]:
     """Everything an apply of any kind could have touched, without ids and dates."""
     return {
         "iam": iam_dump(session),
         "sso": sso_dump(session),
+        "abac": abac_dump(session),
         "s3": s3_dump(session),
         "cloudtrail": trail_dump(session),
     }
@@ -276,6 +290,11 @@ def kind_of(call: RecordedCall, audit_buckets: set[str]) -> str:
         arn = str(params.get("PolicyArn", ""))
         return "iam-role" if role or "/role/" in arn else "iam-policy"
     if service == "sso-admin":
+        # The attributes' configuration, and their ownership tag on the instance itself.
+        if "AccessControlAttribute" in op or (
+            "ResourceArn" in params and params["ResourceArn"] == params.get("InstanceArn")
+        ):
+            return "sso-access-control-attributes"
         if op in ("CreateAccountAssignment", "DeleteAccountAssignment"):
             return ("sso-group-assignment" if params.get("PrincipalType") == "GROUP"
                     else "sso-user-assignment")
@@ -323,6 +342,9 @@ def test_the_reference_apply_makes_the_expected_calls(reference: Reference) -> N
         assert list(dump["sso"]) == ["team-a-ds"]
         assert len(dump["sso"]["team-a-ds"][0]["assigned"]) == 2
         assert list(dump["cloudtrail"]) == ["team-a-audit"]
+        assert dump["abac"]["instance-tags"] == [
+            ("secureml:access-control-attributes", "team-a-bp")
+        ]
         assert dump["s3"]["buckets"]["team-a-audit-logs-123456789012"]["tags"] == [
             ("secureml:blueprint", "team-a-bp")
         ]
@@ -338,6 +360,9 @@ def test_the_reference_apply_makes_the_expected_calls(reference: Reference) -> N
                    "cloudtrail:DeleteTrail", "cloudtrail:PutEventSelectors"):
             assert op in mutating, (op, mutating)
         assert sorted(dump["cloudtrail"]) == ["team-a-audit"]
+        # The attributes were pruned, their ownership tag with them.
+        assert dump["abac"] == {"configuration": "ResourceNotFoundException",
+                                "instance-tags": []}
         return
     assert all(op.startswith("iam:") for op in mutating)
     assert sorted(dump["iam"]["roles"]) == ["team-a-compute", "team-a-ds"]

@@ -28,6 +28,7 @@ SHIPPED = {
     "iam-role": sm.Role,
     "s3-account-public-access-block": sm.AccountPublicAccessBlock,
     "s3-public-access-block": sm.BucketPublicAccessBlock,
+    "sso-access-control-attributes": sm.AccessControlAttributes,
     "sso-group-assignment": sm.GroupAssignment,
     "sso-permission-set": sm.PermissionSet,
     "sso-user-assignment": sm.UserAssignment,

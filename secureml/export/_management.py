@@ -15,6 +15,7 @@ from secureml.export._render import Tokens, sub
 from secureml.resources import (
     OWNER_TAG,
     PRINCIPAL_ID,
+    AccessControlAttributes,
     AccountPublicAccessBlock,
     GroupAssignment,
     PermissionSet,
@@ -193,10 +194,11 @@ def identity_center_stacks(
     :meth:`AssignmentRow.sort_key` order, and import the permission sets' ARNs
     from the first stack's outputs."""
     sets = [r for r in resources if isinstance(r, PermissionSet)]
+    abac = [r for r in resources if isinstance(r, AccessControlAttributes)]
     rows = _rows(resources, states, resolver)
-    if not sets and not rows:
+    if not sets and not rows and not abac:
         return []
-    if len(sets) > max_resources:
+    if len(sets) + len(abac) > max_resources:
         raise ValidationError(
             f"{len(sets)} permission sets do not fit in one stack of {max_resources} resources"
         )
@@ -223,6 +225,17 @@ def identity_center_stacks(
             "Description": f"ARN of permission set {r.name}",
             "Value": {"Fn::GetAtt": [logical, "PermissionSetArn"]},
             "Export": {"Name": {"Fn::Sub": f"${{AWS::StackName}}-{logical}Arn"}},
+        }
+    for config in abac:  # one per instance: the blueprint has at most one
+        first.resources[ids.make("AccessControlAttributes", "instance")] = {
+            "Type": "AWS::SSO::InstanceAccessControlAttributeConfiguration",
+            "Properties": {
+                "InstanceArn": instance(first),
+                "AccessControlAttributes": [
+                    {"Key": key, "Value": {"Source": list(sources)}}
+                    for key, sources in sorted(states[config.key]["attributes"].items())
+                ],
+            },
         }
     room = max_resources - len(first.resources)
     chunks = [rows[:room]] + [

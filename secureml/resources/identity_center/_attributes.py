@@ -20,7 +20,7 @@ import attrs
 from botocore.exceptions import ClientError
 
 from secureml.aws import error_code
-from secureml.errors import Problem
+from secureml.errors import OwnershipError, Problem
 from secureml.resources._base import Observed, Resource, State
 from secureml.resources._kinds import register_kind
 from secureml.resources.identity_center._directory import Directory, directories
@@ -116,7 +116,12 @@ class AccessControlAttributes(Resource):
         return directories(ctx).directory(self.identity_center)
 
     def read(self, ctx: AwsContext) -> Observed | None:
-        """The instance's configuration, or ``None``; the owner from the instance's tag."""
+        """The instance's configuration, or ``None``; the owner from the instance's tag.
+
+        An ownership tag without a configuration (an apply or a prune that died
+        between its two writes) reads as the owner's configuration with no
+        attributes, so the next apply creates them, or a prune removes the tag:
+        nothing is left behind either way."""
         d = self._dir(ctx)
         inst = d.instance.arn
         try:
@@ -125,18 +130,22 @@ class AccessControlAttributes(Resource):
                 resource=self.key, InstanceArn=inst,
             )
         except ClientError as exc:
-            if error_code(exc) in _NOT_FOUND:
-                return None
-            raise d.ctx.wrap_error(self.key, "DescribeInstanceAccessControlAttributeConfiguration",
-                                   exc) from exc
-        config = raw.get("InstanceAccessControlAttributeConfiguration") or {}
+            if error_code(exc) not in _NOT_FOUND:
+                raise d.ctx.wrap_error(
+                    self.key, "DescribeInstanceAccessControlAttributeConfiguration", exc
+                ) from exc
+            raw = None
+        owner = _instance_tags(d).get(OWNER_KEY)
+        if raw is None and owner is None:
+            return None
+        config = (raw or {}).get("InstanceAccessControlAttributeConfiguration") or {}
         attributes = {
             a["Key"]: list(a["Value"]["Source"]) for a in config.get("AccessControlAttributes", [])
         }
         return Observed(
             state={"attributes": dict(sorted(attributes.items()))},
-            owner=_instance_tags(d).get(OWNER_KEY),
-            extra={"instance_arn": inst},
+            owner=owner,
+            extra={"instance_arn": inst, "configured": raw is not None},
         )
 
     # -- changing ------------------------------------------------------------------------------
@@ -146,6 +155,9 @@ class AccessControlAttributes(Resource):
         when a retry finds it there)."""
         d = self._dir(ctx)
         _tag(d, self.key, ctx.blueprint)
+        self._create(d, desired)
+
+    def _create(self, d: Directory, desired: State) -> None:
         try:
             d.ctx.call("sso-admin", "create_instance_access_control_attribute_configuration",
                        resource=self.key, InstanceArn=d.instance.arn,
@@ -158,11 +170,15 @@ class AccessControlAttributes(Resource):
             self._update(d, desired)
 
     def update(self, ctx: AwsContext, observed: Observed, desired: State) -> None:
-        """Record the ownership (when adopting) and replace the attributes."""
+        """Record the ownership (when adopting) and replace the attributes (create them
+        when only the ownership tag is there)."""
         d = self._dir(ctx)
         if observed.owner != ctx.blueprint:
             _tag(d, self.key, ctx.blueprint)
-        self._update(d, desired)
+        if observed.extra.get("configured", True):
+            self._update(d, desired)
+        else:  # only the tag was written
+            self._create(d, desired)
 
     def _update(self, d: Directory, desired: State) -> None:
         d.ctx.call("sso-admin", "update_instance_access_control_attribute_configuration",
@@ -173,8 +189,9 @@ class AccessControlAttributes(Resource):
         """Delete the configuration, then the ownership tag."""
         d = self._dir(ctx)
         try:
-            d.ctx.call("sso-admin", "delete_instance_access_control_attribute_configuration",
-                       resource=self.key, InstanceArn=d.instance.arn)
+            if observed.extra.get("configured", True):
+                d.ctx.call("sso-admin", "delete_instance_access_control_attribute_configuration",
+                           resource=self.key, InstanceArn=d.instance.arn)
         except ClientError as exc:
             if error_code(exc) not in _NOT_FOUND:
                 raise d.ctx.wrap_error(
@@ -182,6 +199,13 @@ class AccessControlAttributes(Resource):
                 ) from exc
         d.ctx.call("sso-admin", "untag_resource", resource=self.key, InstanceArn=d.instance.arn,
                    ResourceArn=d.instance.arn, TagKeys=[OWNER_KEY])
+
+    def ownership_error(self, observed: Observed, blueprint: str) -> OwnershipError:
+        """Names the instance tag that records the owner (the configuration has no tags)."""
+        where = f"the instance's {OWNER_KEY} tag"
+        detail = (f"{where} is missing" if observed.owner is None
+                  else f"{where} is {observed.owner!r}, not {blueprint!r}")
+        return OwnershipError(self.describe(), detail)
 
     @classmethod
     def discover(cls, ctx: AwsContext, blueprint: str) -> Iterator[AccessControlAttributes]:
