@@ -263,7 +263,9 @@ def test_json_errors_carry_the_problem_path_and_value() -> None:
         "message": str(info.value.problems[0]),
         "path": ["buckets", 1],
         "value": "Bad",
+        "detail": info.value.problems[0].detail,  # the message without "buckets: "
     }
+    assert "buckets:" not in info.value.problems[0].detail
     with pytest.raises(sm.ValidationError) as info:
         sm.Compute("c", buckets=["b-data"], network={"a": 1})
     assert _problem_dict(info.value.problems[0])["value"] == "{'a': 1} (a dict)"
