@@ -64,6 +64,16 @@ INVALID: list[tuple[str, Callable[[], object], tuple[str | int, ...]]] = [
     ),
     ("AuditTrail", lambda: sm.AuditTrail("ab", bucket="ml-audit-logs"), ("name",)),
     ("AuditTrail bucket", lambda: sm.AuditTrail("audit", bucket="B"), ("bucket",)),
+    (
+        "AuditTrail tag",  # the one tag rule every kind shares (a value over 256 characters)
+        lambda: sm.AuditTrail("audit", bucket="ml-audit-logs", tags={"team": "x" * 257}),
+        ("tags", "team"),
+    ),
+    (
+        "Role tag",
+        lambda: sm.Role("r", policies=[DOC], tags={"aws:team": "a"}),
+        ("tags", "aws:team"),
+    ),
     ("Lifecycle", lambda: sm.Lifecycle(expiration_days=0), ("expiration_days",)),
     ("ObjectLock", lambda: sm.ObjectLock(days=0), ("days",)),
     (

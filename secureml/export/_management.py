@@ -13,6 +13,7 @@ from secureml.errors import ValidationError
 from secureml.export._cfn import MAX_RESOURCES_PER_STACK, LogicalIds, cfn_tags
 from secureml.export._render import Tokens, sub
 from secureml.resources import (
+    INSTANCE_ARN,
     OWNER_TAG,
     PRINCIPAL_ID,
     AccessControlAttributes,
@@ -29,9 +30,6 @@ if TYPE_CHECKING:
 
 __all__ = ["AssignmentRow", "Resolver", "identity_center_stacks", "organization_resources"]
 
-_INSTANCE_PATTERN = (
-    r"^arn:(aws|aws-us-gov|aws-cn|aws-iso|aws-iso-b):sso:::instance/(sso)?ins-[a-zA-Z0-9-.]{16}$"
-)
 S3_POLICY_CONTENT = {"s3_attributes": {"public_access_block_configuration": {"@@assign": "all"}}}
 """The Organizations S3 policy turning on all four Block Public Access settings."""
 
@@ -214,7 +212,7 @@ def identity_center_stacks(
         stack.parameters["InstanceArn"] = {
             "Type": "String",
             "Description": "The IAM Identity Center instance ARN (sso-admin list-instances)",
-            "AllowedPattern": _INSTANCE_PATTERN,
+            "AllowedPattern": INSTANCE_ARN.pattern,
         }
         return {"Ref": "InstanceArn"}
 

@@ -27,6 +27,7 @@ from secureml.resources._public_access_report import (
 )
 from secureml.resources._role import Role
 from secureml.resources.identity_center import (
+    INSTANCE_ARN,
     PRINCIPAL_ID,
     AccessControlAttributes,
     GroupAssignment,
@@ -36,6 +37,7 @@ from secureml.resources.identity_center import (
 )
 
 __all__ = [
+    "INSTANCE_ARN",
     "OWNER_TAG",
     "PRINCIPAL_ID",
     "SAGEMAKER_DATA_EVENT_TYPES",

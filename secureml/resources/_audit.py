@@ -44,7 +44,7 @@ from secureml.resources._audit_bucket import (
     ObjectLock,
 )
 from secureml.resources._audit_trail import SAGEMAKER_DATA_EVENT_TYPES, Trail
-from secureml.resources._base import OWNER_TAG, Claim, Observed, Resource, State
+from secureml.resources._base import OWNER_TAG, Claim, Observed, Resource, State, tag_problems
 from secureml.resources._kinds import register_kind
 from secureml.resources._public_access import bucket_region
 
@@ -202,13 +202,7 @@ class AuditTrail(Resource):
                     "CloudTrail offers (InvokeEndpoint and InvokeEndpointAsync are recorded by "
                     "none of them)",
                 ))
-        for k, v in self.tags.items():
-            if not isinstance(k, str) or not isinstance(v, str) or k == OWNER_TAG:
-                problems.append(Problem(
-                    ("tags", str(k)), v,
-                    f"{where}: tag {k!r}={v!r}: tags are strings, and {OWNER_TAG!r} is set by "
-                    "secureml",
-                ))
+        problems.extend(tag_problems(self.tags, where))
         if self.lifecycle is not None and not isinstance(self.lifecycle, Lifecycle):
             problems.append(Problem(
                 "lifecycle", self.lifecycle,

@@ -23,7 +23,7 @@ pays for each listing once. See ``docs/identity_center.rst``.
 from secureml.resources.identity_center._assignments import GroupAssignment, UserAssignment
 from secureml.resources.identity_center._attributes import AccessControlAttributes
 from secureml.resources.identity_center._directory import PRINCIPAL_ID
-from secureml.resources.identity_center._instance import IdentityCenter
+from secureml.resources.identity_center._instance import INSTANCE_ARN, IdentityCenter
 from secureml.resources.identity_center._operations import (
     BURST,
     REQUESTS_PER_SECOND,
@@ -36,6 +36,7 @@ from secureml.resources.identity_center._permission_set import PermissionSet
 
 __all__ = [
     "BURST",
+    "INSTANCE_ARN",
     "PRINCIPAL_ID",
     "REQUESTS_PER_SECOND",
     "AccessControlAttributes",

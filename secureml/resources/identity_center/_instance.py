@@ -16,11 +16,13 @@ from secureml._validation import Checked, check_region, problem
 from secureml.aws import AwsContext
 from secureml.errors import NotFoundError, Problem, ValidationError
 
-__all__ = ["IdentityCenter", "Instance", "resolve_instance"]
+__all__ = ["INSTANCE_ARN", "IdentityCenter", "Instance", "resolve_instance"]
 
-_INSTANCE_ARN = re.compile(
+INSTANCE_ARN = re.compile(
     r"^arn:aws(-[a-z]{1,5}){0,3}:sso:::instance/(sso)?ins-[a-zA-Z0-9-.]{16}$"
 )
+"""An Identity Center instance ARN, in every partition (also the CloudFormation
+export's ``AllowedPattern`` for the instance parameter)."""
 _IDENTITY_STORE = re.compile(
     r"^d-[0-9a-f]{10}$|^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 )
@@ -72,7 +74,7 @@ class IdentityCenter(Checked):
                     for p in exc.problems
                 )
         if self.instance_arn is not None and not (
-            isinstance(self.instance_arn, str) and _INSTANCE_ARN.match(self.instance_arn)
+            isinstance(self.instance_arn, str) and INSTANCE_ARN.match(self.instance_arn)
         ):
             problems.append(problem(
                 "identity_center.instance_arn", self.instance_arn,
