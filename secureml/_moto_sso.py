@@ -32,7 +32,7 @@ from uuid import uuid4
 from moto.ssoadmin.exceptions import ConflictException, ResourceNotFoundException
 from moto.ssoadmin.responses import SSOAdminResponse
 
-__all__ = ["moto_identity_center"]
+__all__ = ["fail_access_control_attributes", "moto_identity_center"]
 
 
 def _backend_state(backend: Any) -> dict[str, set[str]]:
@@ -118,6 +118,17 @@ def _abac(self: Any) -> dict[str, Any]:
     return _backend_dict(self.ssoadmin_backend, "_secureml_abac")
 
 
+def _abac_status(self: Any) -> dict[str, tuple[str, str]]:
+    return _backend_dict(self.ssoadmin_backend, "_secureml_abac_status")
+
+
+def fail_access_control_attributes(backend: Any, instance_arn: str, reason: str) -> None:
+    """Put the instance's configuration in ``CREATION_FAILED`` with ``reason``, as AWS
+    leaves one whose asynchronous creation failed (for tests: moto never fails one).
+    The next create or update starts it again (``ENABLED`` here at once)."""
+    _backend_dict(backend, "_secureml_abac_status")[instance_arn] = ("CREATION_FAILED", reason)
+
+
 def create_instance_access_control_attribute_configuration(self: Any) -> str:
     params = _params(self)
     configs = _abac(self)
@@ -126,6 +137,7 @@ def create_instance_access_control_attribute_configuration(self: Any) -> str:
             "Instance access control attribute configuration already exists for the instance"
         )
     configs[params["InstanceArn"]] = params["InstanceAccessControlAttributeConfiguration"]
+    _abac_status(self).pop(params["InstanceArn"], None)
     return "{}"
 
 
@@ -136,9 +148,11 @@ def describe_instance_access_control_attribute_configuration(self: Any) -> str:
         raise ResourceNotFoundException(
             "Instance access control attribute configuration does not exist"
         )
-    return json.dumps(
-        {"Status": "ENABLED", "InstanceAccessControlAttributeConfiguration": config}
-    )
+    status, reason = _abac_status(self).get(params["InstanceArn"], ("ENABLED", ""))
+    answer = {"Status": status, "InstanceAccessControlAttributeConfiguration": config}
+    if reason:
+        answer["StatusReason"] = reason
+    return json.dumps(answer)
 
 
 def update_instance_access_control_attribute_configuration(self: Any) -> str:
@@ -149,11 +163,13 @@ def update_instance_access_control_attribute_configuration(self: Any) -> str:
             "Instance access control attribute configuration does not exist"
         )
     configs[params["InstanceArn"]] = params["InstanceAccessControlAttributeConfiguration"]
+    _abac_status(self).pop(params["InstanceArn"], None)
     return "{}"
 
 
 def delete_instance_access_control_attribute_configuration(self: Any) -> str:
     params = _params(self)
+    _abac_status(self).pop(params["InstanceArn"], None)
     if _abac(self).pop(params["InstanceArn"], None) is None:
         raise ResourceNotFoundException(
             "Instance access control attribute configuration does not exist"

@@ -10,7 +10,7 @@ import boto3
 import pytest
 
 import secureml as sm
-from secureml._moto_sso import moto_identity_center
+from secureml._moto_sso import fail_access_control_attributes, moto_identity_center
 from secureml.errors import OwnershipError, ValidationError
 from secureml.resources.identity_center._attributes import OWNER_KEY
 
@@ -92,6 +92,34 @@ def test_a_configuration_made_elsewhere_is_never_taken_over_silently(
     adopted.apply(session=session)
     assert _config(session, instance) == {"team": [DEPARTMENT]}
     assert _owner(session, instance) == "teams"
+
+
+def test_a_configuration_aws_failed_to_create_is_planned_and_made_again(
+    session: boto3.Session, instance: str
+) -> None:
+    """AWS creates the configuration asynchronously; one left in CREATION_FAILED is not
+    a no-op: the plan shows its status and the next apply deletes and recreates it."""
+    from moto.ssoadmin.models import ssoadmin_backends
+
+    bp = sm.Blueprint("teams", [sm.AccessControlAttributes({"team": DEPARTMENT})])
+    bp.apply(session=session)
+    account = session.client("sts").get_caller_identity()["Account"]
+    backend = ssoadmin_backends[account][session.region_name]
+    fail_access_control_attributes(backend, instance, "the source is not mapped")
+
+    [change] = bp.plan(session=session).pending
+    assert change.action == "update"
+    assert change.before == {
+        "attributes": {"team": [DEPARTMENT]},
+        "status": "CREATION_FAILED: the source is not mapped",
+    }
+    bp.apply(session=session)
+    answer = session.client("sso-admin").describe_instance_access_control_attribute_configuration(
+        InstanceArn=instance
+    )
+    assert answer["Status"] == "ENABLED"
+    assert _config(session, instance) == {"team": [DEPARTMENT]}
+    assert bp.plan(session=session).is_empty
 
 
 def test_prune_deletes_only_the_owners_configuration(

@@ -18,7 +18,13 @@ from botocore.stub import ANY, Stubber
 
 from secureml.aws import AwsContext, RetryPolicy
 from secureml.errors import AWSCallError, ProvisioningError
-from secureml.resources import GroupAssignment, IdentityCenter, Observed, PermissionSet
+from secureml.resources import (
+    AccessControlAttributes,
+    GroupAssignment,
+    IdentityCenter,
+    Observed,
+    PermissionSet,
+)
 from secureml.resources.identity_center import (
     BURST,
     REQUESTS_PER_SECOND,
@@ -357,3 +363,54 @@ def test_rate_limiter_does_not_wait_when_requests_are_slower_than_the_rate() -> 
     for _ in range(5):
         assert limiter.acquire() == 0.0
         now[0] += 0.06  # each request took longer than 1/20 s
+
+
+# -- attributes for access control: created asynchronously -------------------------------
+
+
+def _abac_steps(sso: Stubber, *statuses: tuple[str, str | None]) -> None:
+    attrs = {"AccessControlAttributes": [
+        {"Key": "team", "Value": {"Source": ["${path:enterprise.department}"]}}
+    ]}
+    sso.add_response("tag_resource", {}, {
+        "InstanceArn": INSTANCE, "ResourceArn": INSTANCE,
+        "Tags": [{"Key": "secureml:access-control-attributes", "Value": "bp"}],
+    })
+    sso.add_response("create_instance_access_control_attribute_configuration", {}, {
+        "InstanceArn": INSTANCE, "InstanceAccessControlAttributeConfiguration": attrs,
+    })
+    for state, reason in statuses:
+        answer: dict[str, Any] = {
+            "Status": state, "InstanceAccessControlAttributeConfiguration": attrs,
+        }
+        if reason:
+            answer["StatusReason"] = reason
+        sso.add_response("describe_instance_access_control_attribute_configuration", answer,
+                         {"InstanceArn": INSTANCE})
+
+
+def _abac() -> AccessControlAttributes:
+    return AccessControlAttributes({"team": "${path:enterprise.department}"}, identity_center=IC)
+
+
+def test_access_control_attributes_are_waited_for_until_enabled(
+    ctx: AwsContext, sso: Stubber, sleeps: list[float]
+) -> None:
+    _abac_steps(sso, ("CREATION_IN_PROGRESS", None), ("CREATION_IN_PROGRESS", None),
+                ("ENABLED", None))
+    abac = _abac()
+    abac.create(ctx, abac.desired(ctx))
+    assert sleeps == [1.0, 2.0]
+
+
+def test_access_control_attributes_whose_creation_fails_raise_aws_reason(
+    ctx: AwsContext, sso: Stubber, sleeps: list[float]
+) -> None:
+    _abac_steps(sso, ("CREATION_IN_PROGRESS", None),
+                ("CREATION_FAILED", "attribute path enterprise.department is not mapped"))
+    abac = _abac()
+    with pytest.raises(ProvisioningError) as caught:
+        abac.create(ctx, abac.desired(ctx))
+    assert caught.value.operation == "CreateInstanceAccessControlAttributeConfiguration"
+    assert caught.value.reason == "attribute path enterprise.department is not mapped"
+    assert sleeps == [1.0]

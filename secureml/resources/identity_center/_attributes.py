@@ -20,11 +20,16 @@ import attrs
 from botocore.exceptions import ClientError
 
 from secureml.aws import error_code
-from secureml.errors import OwnershipError, Problem
+from secureml.errors import AWSCallError, OwnershipError, Problem, ProvisioningError
 from secureml.resources._base import Observed, Resource, State
 from secureml.resources._kinds import register_kind
 from secureml.resources.identity_center._directory import Directory, directories
 from secureml.resources.identity_center._instance import IdentityCenter
+from secureml.resources.identity_center._operations import (
+    POLL_INITIAL,
+    POLL_MAXIMUM,
+    WAIT_TIMEOUT,
+)
 
 if TYPE_CHECKING:
     from secureml.aws import AwsContext
@@ -35,6 +40,8 @@ OWNER_KEY = "secureml:access-control-attributes"
 """The instance tag that records which blueprint owns its attribute configuration."""
 
 _NOT_FOUND = frozenset({"ResourceNotFoundException"})
+_IN_PROGRESS = "CREATION_IN_PROGRESS"
+_FAILED = "CREATION_FAILED"
 _KEY = re.compile(r"^[\w+=,.@:/-]{1,128}$")
 _MAX_ATTRIBUTES = 50
 
@@ -121,20 +128,12 @@ class AccessControlAttributes(Resource):
         An ownership tag without a configuration (an apply or a prune that died
         between its two writes) reads as the owner's configuration with no
         attributes, so the next apply creates them, or a prune removes the tag:
-        nothing is left behind either way."""
+        nothing is left behind either way. A configuration whose creation failed
+        (``CREATION_FAILED``) reads with its ``status``, which the desired state
+        lacks, so the plan shows it and the next apply creates it again."""
         d = self._dir(ctx)
         inst = d.instance.arn
-        try:
-            raw = d.ctx.call(
-                "sso-admin", "describe_instance_access_control_attribute_configuration",
-                resource=self.key, InstanceArn=inst,
-            )
-        except ClientError as exc:
-            if error_code(exc) not in _NOT_FOUND:
-                raise d.ctx.wrap_error(
-                    self.key, "DescribeInstanceAccessControlAttributeConfiguration", exc
-                ) from exc
-            raw = None
+        raw = self._describe(d)
         owner = _instance_tags(d).get(OWNER_KEY)
         if raw is None and owner is None:
             return None
@@ -142,11 +141,53 @@ class AccessControlAttributes(Resource):
         attributes = {
             a["Key"]: list(a["Value"]["Source"]) for a in config.get("AccessControlAttributes", [])
         }
+        state: dict[str, Any] = {"attributes": dict(sorted(attributes.items()))}
+        failed = raw is not None and raw.get("Status") == _FAILED
+        if raw is not None and failed:
+            state["status"] = f"{_FAILED}: {raw.get('StatusReason') or 'no reason given'}"
         return Observed(
-            state={"attributes": dict(sorted(attributes.items()))},
+            state=state,
             owner=owner,
-            extra={"instance_arn": inst, "configured": raw is not None},
+            extra={"instance_arn": inst, "configured": raw is not None, "failed": failed},
         )
+
+    def _describe(self, d: Directory) -> dict[str, Any] | None:
+        """AWS's answer about the instance's configuration, or ``None`` when it has none."""
+        try:
+            raw: dict[str, Any] = d.ctx.call(
+                "sso-admin", "describe_instance_access_control_attribute_configuration",
+                resource=self.key, InstanceArn=d.instance.arn,
+            )
+        except ClientError as exc:
+            if error_code(exc) not in _NOT_FOUND:
+                raise d.ctx.wrap_error(
+                    self.key, "DescribeInstanceAccessControlAttributeConfiguration", exc
+                ) from exc
+            return None
+        return raw
+
+    def _wait(self, d: Directory, operation: str) -> None:
+        """Wait while AWS creates the configuration (it answers at once and works on
+        it asynchronously): a failure is a :class:`~secureml.errors.ProvisioningError`
+        with AWS's reason."""
+        polled = d.ctx.retry.poll(
+            lambda: self._describe(d),
+            until=lambda raw: raw is None or raw.get("Status") != _IN_PROGRESS,
+            timeout=WAIT_TIMEOUT, initial=POLL_INITIAL, maximum=POLL_MAXIMUM,
+        )
+        raw = polled.result
+        if raw is not None and raw.get("Status") == _IN_PROGRESS:
+            raise AWSCallError(
+                self.key, operation,
+                f"the configuration is still {_IN_PROGRESS} after waiting "
+                f"{polled.waited:.0f}s (limit {WAIT_TIMEOUT:.0f}s); AWS keeps working on it "
+                "and the next apply resumes from what it finds",
+            )
+        if raw is not None and raw.get("Status") == _FAILED:
+            raise ProvisioningError(
+                operation, f"the attributes of {d.instance.arn}",
+                raw.get("StatusReason") or "no reason given",
+            )
 
     # -- changing ------------------------------------------------------------------------------
 
@@ -168,6 +209,8 @@ class AccessControlAttributes(Resource):
                     self.key, "CreateInstanceAccessControlAttributeConfiguration", exc
                 ) from exc
             self._update(d, desired)
+            return
+        self._wait(d, "CreateInstanceAccessControlAttributeConfiguration")
 
     def update(self, ctx: AwsContext, observed: Observed, desired: State) -> None:
         """Record the ownership (when adopting) and replace the attributes (create them
@@ -175,7 +218,10 @@ class AccessControlAttributes(Resource):
         d = self._dir(ctx)
         if observed.owner != ctx.blueprint:
             _tag(d, self.key, ctx.blueprint)
-        if observed.extra.get("configured", True):
+        if observed.extra.get("failed", False):  # AWS failed to create it: start again
+            self._delete_configuration(d)
+            self._create(d, desired)
+        elif observed.extra.get("configured", True):
             self._update(d, desired)
         else:  # only the tag was written
             self._create(d, desired)
@@ -184,21 +230,25 @@ class AccessControlAttributes(Resource):
         d.ctx.call("sso-admin", "update_instance_access_control_attribute_configuration",
                    resource=self.key, InstanceArn=d.instance.arn,
                    InstanceAccessControlAttributeConfiguration=_config(desired))
+        self._wait(d, "UpdateInstanceAccessControlAttributeConfiguration")
 
     def delete(self, ctx: AwsContext, observed: Observed) -> None:
         """Delete the configuration, then the ownership tag."""
         d = self._dir(ctx)
+        if observed.extra.get("configured", True):
+            self._delete_configuration(d)
+        d.ctx.call("sso-admin", "untag_resource", resource=self.key, InstanceArn=d.instance.arn,
+                   ResourceArn=d.instance.arn, TagKeys=[OWNER_KEY])
+
+    def _delete_configuration(self, d: Directory) -> None:
         try:
-            if observed.extra.get("configured", True):
-                d.ctx.call("sso-admin", "delete_instance_access_control_attribute_configuration",
-                           resource=self.key, InstanceArn=d.instance.arn)
+            d.ctx.call("sso-admin", "delete_instance_access_control_attribute_configuration",
+                       resource=self.key, InstanceArn=d.instance.arn)
         except ClientError as exc:
             if error_code(exc) not in _NOT_FOUND:
                 raise d.ctx.wrap_error(
                     self.key, "DeleteInstanceAccessControlAttributeConfiguration", exc
                 ) from exc
-        d.ctx.call("sso-admin", "untag_resource", resource=self.key, InstanceArn=d.instance.arn,
-                   ResourceArn=d.instance.arn, TagKeys=[OWNER_KEY])
 
     def ownership_error(self, observed: Observed, blueprint: str) -> OwnershipError:
         """Names the instance tag that records the owner (the configuration has no tags)."""
