@@ -61,6 +61,28 @@ _NO_ACCESS = frozenset(
 
 
 @attrs.frozen
+class _PrincipalKind:
+    """How the identity store names one type of principal."""
+
+    word: str  # in messages
+    describe: str  # the operation reading one by id
+    lookup: str  # the operation finding one's id by name
+    id_key: str  # the id's field in requests and answers
+    name_attribute: str  # the unique attribute it is named by
+    name_words: str  # that attribute in messages
+
+
+_PRINCIPALS: Mapping[str, _PrincipalKind] = MappingProxyType({
+    "GROUP": _PrincipalKind(
+        "group", "describe_group", "get_group_id", "GroupId", "DisplayName", "display name"
+    ),
+    "USER": _PrincipalKind(
+        "user", "describe_user", "get_user_id", "UserId", "UserName", "user name"
+    ),
+})
+
+
+@attrs.frozen
 class PermissionSetInfo:
     name: str
     arn: str
@@ -194,26 +216,22 @@ class Directory:
     def principal_id(self, principal_type: str, reference: str) -> str:
         """The id of a group (by display name or id) or user (by user name or id)."""
         store = self.instance.identity_store_id
-        what = "group" if principal_type == "GROUP" else "user"
+        kind = _PRINCIPALS[principal_type]
+        what = kind.word
 
         def load() -> str:
             try:
                 if PRINCIPAL_ID.match(reference):
-                    op = "describe_group" if principal_type == "GROUP" else "describe_user"
-                    key = "GroupId" if principal_type == "GROUP" else "UserId"
-                    ids: dict[str, Any] = {key: reference}
-                    self.ctx.call("identitystore", op, IdentityStoreId=store, **ids)
+                    ids: dict[str, Any] = {kind.id_key: reference}
+                    self.ctx.call("identitystore", kind.describe, IdentityStoreId=store, **ids)
                     return reference
-                attribute = "DisplayName" if principal_type == "GROUP" else "UserName"
-                op = "get_group_id" if principal_type == "GROUP" else "get_user_id"
-                key = "GroupId" if principal_type == "GROUP" else "UserId"
                 found = self.ctx.call(
-                    "identitystore", op, IdentityStoreId=store,
-                    AlternateIdentifier={
-                        "UniqueAttribute": {"AttributePath": attribute, "AttributeValue": reference}
-                    },
+                    "identitystore", kind.lookup, IdentityStoreId=store,
+                    AlternateIdentifier={"UniqueAttribute": {
+                        "AttributePath": kind.name_attribute, "AttributeValue": reference,
+                    }},
                 )
-                principal_id = str(found[key])
+                principal_id = str(found[kind.id_key])
                 # Discovery names the principals it finds: this one needs no DescribeGroup.
                 with self._lock:
                     self._values.setdefault(
@@ -222,8 +240,7 @@ class Directory:
                 return principal_id
             except ClientError as exc:
                 if error_code(exc) in NOT_FOUND:
-                    attribute_name = "display name" if what == "group" else "user name"
-                    by = "id" if PRINCIPAL_ID.match(reference) else attribute_name
+                    by = "id" if PRINCIPAL_ID.match(reference) else kind.name_words
                     raise NotFoundError(
                         f"{what} {reference!r} (by {by}) not found in identity store {store} of "
                         f"IAM Identity Center instance {self.instance.arn}; {what} names are "
@@ -237,21 +254,15 @@ class Directory:
     def principal_name(self, principal_type: str, principal_id: str) -> str:
         """A group's display name or a user's user name (for discovered assignments)."""
 
+        kind = _PRINCIPALS[principal_type]
+
         def load() -> str:
-            store = self.instance.identity_store_id
+            ids: dict[str, Any] = {kind.id_key: principal_id}
             try:
-                if principal_type == "GROUP":
-                    return str(
-                        self.ctx.call(
-                            "identitystore", "describe_group",
-                            IdentityStoreId=store, GroupId=principal_id,
-                        ).get("DisplayName") or principal_id
-                    )
-                return str(
-                    self.ctx.call(
-                        "identitystore", "describe_user", IdentityStoreId=store, UserId=principal_id
-                    ).get("UserName") or principal_id
-                )
+                return str(self.ctx.call(
+                    "identitystore", kind.describe,
+                    IdentityStoreId=self.instance.identity_store_id, **ids,
+                ).get(kind.name_attribute) or principal_id)
             except ClientError as exc:
                 if error_code(exc) in NOT_FOUND:
                     return principal_id  # deleted from the store: the assignment is an orphan
