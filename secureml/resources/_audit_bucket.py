@@ -22,6 +22,7 @@ from typing import Any, Literal
 import attrs
 from botocore.exceptions import ClientError
 
+from secureml._convert import frozen_tags
 from secureml._validation import Checked
 from secureml.aws import AwsContext, error_code
 from secureml.errors import OwnershipError, Problem, ValidationError
@@ -213,7 +214,7 @@ class LogBucket:
     kms_key_arn: str | None = None
     lifecycle: Lifecycle | None = None
     object_lock: ObjectLock | None = None
-    tags: Mapping[str, str] = attrs.field(factory=dict)
+    tags: Mapping[str, str] = attrs.field(factory=dict, converter=frozen_tags)
 
     @property
     def label(self) -> str:

@@ -17,6 +17,7 @@ from typing import Any
 import attrs
 from botocore.exceptions import ClientError
 
+from secureml._convert import frozen_tags
 from secureml.aws import AwsContext, error_code
 from secureml.errors import OwnershipError
 from secureml.resources._base import OWNER_TAG, State
@@ -72,7 +73,7 @@ class Trail:
     kms_key_arn: str | None = None
     data_event_buckets: tuple[str, ...] = ()
     sagemaker_data_events: tuple[str, ...] = ()
-    tags: Mapping[str, str] = attrs.field(factory=dict)
+    tags: Mapping[str, str] = attrs.field(factory=dict, converter=frozen_tags)
 
     @property
     def label(self) -> str:
