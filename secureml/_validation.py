@@ -66,6 +66,8 @@ _ECR = re.compile(r"^(?:[a-z0-9*]+(?:[._-][a-z0-9*]+)*/)*[a-z0-9*]+(?:[._-][a-z0
 BLUEPRINT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 """Blueprint names: they become a tag value and part of IAM paths, so 1-64 letters,
 digits, ``.``, ``_`` and ``-``, starting with a letter or digit."""
+BLUEPRINT_NAME_RULE = "1-64 letters, digits, '.', '_' and '-', starting with a letter or digit"
+""":data:`BLUEPRINT_NAME` in words, for messages."""
 # ASCII only: IAM refuses other letters, which Python's \w would accept.
 IAM_NAME = re.compile(r"^[A-Za-z0-9_+=,.@-]+$")
 _DURATION = re.compile(r"^PT(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?$")

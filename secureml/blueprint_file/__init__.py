@@ -40,7 +40,7 @@ from typing import Any
 import attrs
 import yaml
 
-from secureml._validation import BLUEPRINT_NAME, check_region
+from secureml._validation import BLUEPRINT_NAME, BLUEPRINT_NAME_RULE, check_region
 from secureml.blueprint_file._build import build
 from secureml.blueprint_file._convert import Problem, structure
 from secureml.blueprint_file._recover import recover
@@ -199,8 +199,8 @@ def loads(
     if not BLUEPRINT_NAME.match(blueprint_name):
         origin = "" if spec.blueprint else " (taken from the file's name; add `blueprint: NAME`)"
         problems.append(
-            Problem(("blueprint",), f"{blueprint_name!r}{origin} is not a blueprint name: 1-64 "
-                    "letters, digits, '.', '_' and '-', starting with a letter or digit")
+            Problem(("blueprint",),
+                    f"{blueprint_name!r}{origin} is not a blueprint name: {BLUEPRINT_NAME_RULE}")
         )
     if spec.region is not None and not re.match(REGION, spec.region):
         problems.append(

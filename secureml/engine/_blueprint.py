@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from secureml._convert import as_items
-from secureml._validation import BLUEPRINT_NAME, Checked, check_region
+from secureml._validation import BLUEPRINT_NAME, BLUEPRINT_NAME_RULE, Checked, check_region
 from secureml.engine._apply import ApplyResult, ProgressCallback, apply_plan, build_plan
 from secureml.engine._graph import find_cycle
 from secureml.engine._plan import Plan
@@ -107,9 +107,8 @@ class Blueprint(Checked):
             problems.append(Problem(
                 "name",
                 self.name,
-                f"blueprint name {self.name!r} is not allowed: 1-64 characters of letters, "
-                "digits, '.', '_' and '-', starting with a letter or digit (it becomes the "
-                "value of the secureml:blueprint tag and part of IAM paths)",
+                f"blueprint name {self.name!r} is not allowed: {BLUEPRINT_NAME_RULE} (it "
+                "becomes the value of the secureml:blueprint tag and part of IAM paths)",
             ))
         if self.region is not None:
             try:
